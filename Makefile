@@ -1,0 +1,52 @@
+# Jamscope: `make run` starts the collector with an embedded ClickHouse;
+# `make test` runs the whole suite. Both install what they need, once.
+
+SHELL := /bin/bash
+VENV := .venv
+PYTHON := $(VENV)/bin/python
+CARGO ?= cargo
+NPM_DIRS := rum-beacon tests/clients/node
+export JAMSCOPE_CLICKHOUSE_EMBEDDED_PYTHON ?= $(abspath $(PYTHON))
+
+.PHONY: run test lint bench deps venv node-deps chromium build-debug build-release clean
+
+## Start the collector (OTLP on 4318/4317, embedded ClickHouse under ./data).
+run: venv build-release
+	./target/release/jamscope serve
+
+## The whole suite: unit, end-to-end (real ClickHouse, real SDK clients) and browser tests.
+test: deps build-debug
+	JAMSCOPE_TEST_BIN=$(abspath target/debug/jamscope) JAMSCOPE_TEST_PYTHON=$(abspath $(PYTHON)) \
+		$(CARGO) test --workspace --locked -- --test-threads=4
+	cd rum-beacon && node --test test/
+
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
+
+bench: deps build-release
+	bash bench/run.sh
+
+deps: venv node-deps chromium
+
+venv: $(VENV)/.installed
+$(VENV)/.installed: requirements-dev.txt tests/clients/python/requirements.txt
+	test -x $(PYTHON) || python3 -m venv $(VENV)
+	$(PYTHON) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+node-deps: $(addsuffix /node_modules/.package-lock.json,$(NPM_DIRS))
+%/node_modules/.package-lock.json: %/package-lock.json
+	cd $* && npm ci --no-audit --no-fund --loglevel=error
+
+chromium:
+	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+build-debug:
+	$(CARGO) build --workspace --locked
+
+build-release:
+	$(CARGO) build --release --locked -p jamscope
+
+clean:
+	rm -rf target $(VENV) $(addsuffix /node_modules,$(NPM_DIRS)) data

@@ -1,0 +1,315 @@
+//! One typed configuration, read from a TOML file and `JAMSCOPE_*`
+//! environment variables (which win), and validated before anything starts.
+//!
+//! Environment names map to keys by their first word: `JAMSCOPE_HTTP_ADDR`
+//! is `http_addr`; `JAMSCOPE_CLICKHOUSE_URL` is `url` in `[clickhouse]`
+//! because `clickhouse` names a section.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Serialize};
+
+use crate::model::{LayerRule, LayerRules};
+
+/// Sections whose keys can be set as `JAMSCOPE_<SECTION>_<KEY>`.
+const SECTIONS: &[&str] = &["clickhouse", "writer", "ingest"];
+
+/// The file read when `--config` is not given, if it exists.
+pub const DEFAULT_CONFIG_FILE: &str = "jamscope.toml";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// OTLP/HTTP, RUM and health endpoints.
+    pub http_addr: SocketAddr,
+    /// OTLP/gRPC.
+    pub grpc_addr: SocketAddr,
+    /// Where the embedded ClickHouse keeps its data.
+    pub data_dir: PathBuf,
+    pub clickhouse: ClickHouseConfig,
+    pub writer: WriterConfig,
+    pub ingest: IngestConfig,
+    /// Service-name rules deciding a span's layer when its resource has no
+    /// `jamstack.layer` attribute; first match wins.
+    pub layers: Vec<LayerRule>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ClickHouseConfig {
+    /// A ClickHouse HTTP URL. Unset: start the embedded ClickHouse.
+    pub url: Option<String>,
+    pub database: String,
+    pub user: Option<String>,
+    pub password: Option<String>,
+    /// Create tables `ON CLUSTER` with Replicated and Distributed engines.
+    pub cluster: Option<String>,
+    pub ttl_days: u32,
+    /// Python with `chdb-core`, used when no `clickhouse` binary is on PATH.
+    pub embedded_python: PathBuf,
+    /// Ports of the embedded ClickHouse; 0 picks a free one.
+    pub embedded_http_port: u16,
+    pub embedded_tcp_port: u16,
+    pub start_timeout_secs: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WriterConfig {
+    /// Rows per INSERT at most.
+    pub batch_rows: usize,
+    /// Encoded bytes per INSERT at most.
+    pub batch_bytes: usize,
+    /// Longest a row waits before its INSERT is sent.
+    pub flush_interval_ms: u64,
+    pub insert_concurrency: usize,
+    /// Records accepted but not yet written, at most; beyond it clients are
+    /// told to retry later.
+    pub queue_capacity: usize,
+    pub retry_initial_ms: u64,
+    pub retry_max_ms: u64,
+    /// How long shutdown waits for ClickHouse to take what was accepted.
+    pub shutdown_timeout_secs: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct IngestConfig {
+    /// Largest request body as sent (compressed or not).
+    pub max_body_bytes: usize,
+    /// Largest body after decompression.
+    pub max_decompressed_bytes: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            http_addr: SocketAddr::from(([127, 0, 0, 1], 4318)),
+            grpc_addr: SocketAddr::from(([127, 0, 0, 1], 4317)),
+            data_dir: PathBuf::from("data"),
+            clickhouse: ClickHouseConfig::default(),
+            writer: WriterConfig::default(),
+            ingest: IngestConfig::default(),
+            layers: Vec::new(),
+        }
+    }
+}
+
+impl Default for ClickHouseConfig {
+    fn default() -> Self {
+        Self {
+            url: None,
+            database: "jamscope".into(),
+            user: None,
+            password: None,
+            cluster: None,
+            ttl_days: 30,
+            embedded_python: PathBuf::from(".venv/bin/python"),
+            embedded_http_port: 8123,
+            embedded_tcp_port: 9000,
+            start_timeout_secs: 60,
+        }
+    }
+}
+
+impl Default for WriterConfig {
+    fn default() -> Self {
+        Self {
+            batch_rows: 50_000,
+            batch_bytes: 16 << 20,
+            flush_interval_ms: 1_000,
+            insert_concurrency: 2,
+            queue_capacity: 200_000,
+            retry_initial_ms: 100,
+            retry_max_ms: 10_000,
+            shutdown_timeout_secs: 30,
+        }
+    }
+}
+
+impl Default for IngestConfig {
+    fn default() -> Self {
+        Self {
+            max_body_bytes: 1 << 20,
+            max_decompressed_bytes: 16 << 20,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("config file {path} does not exist")]
+    MissingFile { path: PathBuf },
+    #[error("invalid configuration: {0}")]
+    Parse(#[from] Box<figment::Error>),
+    #[error("invalid configuration: `{key}` {problem}")]
+    Invalid { key: &'static str, problem: String },
+}
+
+impl Config {
+    /// Reads defaults, then the TOML file (`path`, or `jamscope.toml` when
+    /// present), then `JAMSCOPE_*` variables from the process environment.
+    pub fn load(path: Option<&Path>) -> Result<Self, ConfigError> {
+        let file = match path {
+            Some(path) if !path.exists() => {
+                return Err(ConfigError::MissingFile { path: path.to_owned() })
+            }
+            Some(path) => Some(path.to_owned()),
+            None => Some(PathBuf::from(DEFAULT_CONFIG_FILE)).filter(|p| p.exists()),
+        };
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(file) = file {
+            figment = figment.merge(Toml::file_exact(file));
+        }
+        figment = figment.merge(Env::prefixed("JAMSCOPE_").map(|key| env_key(key.as_str()).into()));
+        let config: Config = figment.extract().map_err(Box::new)?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |key, problem: &str| {
+            Err(ConfigError::Invalid {
+                key,
+                problem: problem.to_owned(),
+            })
+        };
+        if let Some(url) = &self.clickhouse.url {
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                return invalid("clickhouse.url", "must start with http:// or https://");
+            }
+        }
+        if self.clickhouse.database.is_empty() {
+            return invalid("clickhouse.database", "must not be empty");
+        }
+        if self.clickhouse.ttl_days == 0 {
+            return invalid("clickhouse.ttl_days", "must be at least 1");
+        }
+        if self.writer.batch_rows == 0 || self.writer.batch_bytes == 0 {
+            return invalid("writer.batch_rows", "and writer.batch_bytes must be above 0");
+        }
+        if self.writer.insert_concurrency == 0 {
+            return invalid("writer.insert_concurrency", "must be at least 1");
+        }
+        if self.writer.queue_capacity < self.writer.batch_rows {
+            return invalid("writer.queue_capacity", "must be at least writer.batch_rows");
+        }
+        if self.writer.flush_interval_ms == 0 {
+            return invalid("writer.flush_interval_ms", "must be above 0");
+        }
+        if self.ingest.max_body_bytes == 0
+            || self.ingest.max_decompressed_bytes < self.ingest.max_body_bytes
+        {
+            return invalid(
+                "ingest.max_decompressed_bytes",
+                "must be at least ingest.max_body_bytes, which must be above 0",
+            );
+        }
+        Ok(())
+    }
+
+    pub fn layer_rules(&self) -> LayerRules {
+        LayerRules::new(self.layers.clone())
+    }
+
+    pub fn writer_settings(&self) -> crate::store::writer::WriterSettings {
+        let w = &self.writer;
+        crate::store::writer::WriterSettings {
+            batch_rows: w.batch_rows,
+            batch_bytes: w.batch_bytes,
+            flush_interval: Duration::from_millis(w.flush_interval_ms),
+            insert_concurrency: w.insert_concurrency,
+            retry_initial: Duration::from_millis(w.retry_initial_ms),
+            retry_max: Duration::from_millis(w.retry_max_ms),
+            shutdown_timeout: Duration::from_secs(w.shutdown_timeout_secs),
+        }
+    }
+
+    pub fn schema_options(&self) -> crate::store::schema::SchemaOptions {
+        crate::store::schema::SchemaOptions {
+            database: self.clickhouse.database.clone(),
+            cluster: self.clickhouse.cluster.clone(),
+            ttl_days: self.clickhouse.ttl_days,
+        }
+    }
+}
+
+/// `CLICKHOUSE_URL` → `clickhouse.url`; `HTTP_ADDR` → `http_addr`.
+fn env_key(key: &str) -> String {
+    let key = key.to_ascii_lowercase();
+    for section in SECTIONS {
+        if let Some(rest) = key.strip_prefix(section).and_then(|r| r.strip_prefix('_')) {
+            return format!("{section}.{rest}");
+        }
+    }
+    key
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use figment::Jail;
+
+    #[test]
+    fn env_names_map_to_sections() {
+        assert_eq!(env_key("CLICKHOUSE_URL"), "clickhouse.url");
+        assert_eq!(env_key("WRITER_BATCH_ROWS"), "writer.batch_rows");
+        assert_eq!(env_key("HTTP_ADDR"), "http_addr");
+        assert_eq!(env_key("DATA_DIR"), "data_dir");
+    }
+
+    #[test]
+    fn defaults_file_and_env_layer_in_order() {
+        Jail::expect_with(|jail| {
+            jail.create_file(
+                "jamscope.toml",
+                "grpc_addr = \"127.0.0.1:14317\"\n[clickhouse]\ndatabase = \"from_file\"\n\n[[layers]]\nservice = \"cms-*\"\nlayer = \"cms\"\n",
+            )?;
+            jail.set_env("JAMSCOPE_CLICKHOUSE_DATABASE", "from_env");
+            jail.set_env("JAMSCOPE_HTTP_ADDR", "127.0.0.1:14318");
+            let config = Config::load(None).expect("valid");
+            assert_eq!(config.clickhouse.database, "from_env");
+            assert_eq!(config.http_addr.port(), 14318);
+            assert_eq!(config.grpc_addr.port(), 14317);
+            assert_eq!(config.layers.len(), 1);
+            assert_eq!(config.writer.batch_rows, 50_000);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn unknown_keys_are_named() {
+        Jail::expect_with(|jail| {
+            jail.set_env("JAMSCOPE_CLICKHOUSE_URLL", "http://x");
+            let error = Config::load(None).unwrap_err().to_string();
+            assert!(error.contains("urll"), "{error}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn bad_values_name_the_key() {
+        Jail::expect_with(|jail| {
+            jail.set_env("JAMSCOPE_HTTP_ADDR", "not-an-address");
+            let error = Config::load(None).unwrap_err().to_string();
+            assert!(error.contains("http_addr"), "{error}");
+            Ok(())
+        });
+        Jail::expect_with(|jail| {
+            jail.set_env("JAMSCOPE_CLICKHOUSE_URL", "ftp://x");
+            let error = Config::load(None).unwrap_err().to_string();
+            assert!(error.contains("clickhouse.url"), "{error}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn a_named_file_must_exist() {
+        let error = Config::load(Some(Path::new("/nonexistent/jamscope.toml"))).unwrap_err();
+        assert!(matches!(error, ConfigError::MissingFile { .. }));
+    }
+}

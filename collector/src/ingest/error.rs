@@ -1,0 +1,56 @@
+//! Every way a request can fail, and the one place each becomes an HTTP
+//! status (with `Retry-After` where retrying helps) or a gRPC status.
+
+use axum::http::StatusCode;
+
+use crate::pipeline::SubmitError;
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum IngestError {
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    #[error(transparent)]
+    Queue(#[from] SubmitError),
+}
+
+impl IngestError {
+    pub fn http_status(&self) -> StatusCode {
+        match self {
+            IngestError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            IngestError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            IngestError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            IngestError::Queue(SubmitError::Full { .. }) => StatusCode::TOO_MANY_REQUESTS,
+            IngestError::Queue(SubmitError::Closed) => StatusCode::SERVICE_UNAVAILABLE,
+            IngestError::Queue(SubmitError::TooLarge { .. }) => StatusCode::PAYLOAD_TOO_LARGE,
+        }
+    }
+
+    /// Seconds a client should wait before retrying, when retrying helps.
+    pub fn retry_after_secs(&self) -> Option<u64> {
+        match self {
+            IngestError::Queue(SubmitError::Full { .. }) => Some(1),
+            IngestError::Queue(SubmitError::Closed) => Some(5),
+            _ => None,
+        }
+    }
+
+    pub fn grpc_status(&self) -> tonic::Status {
+        let message = self.to_string();
+        match self {
+            IngestError::BadRequest(_) | IngestError::UnsupportedMediaType(_) => {
+                tonic::Status::invalid_argument(message)
+            }
+            IngestError::PayloadTooLarge(_) | IngestError::Queue(SubmitError::TooLarge { .. }) => {
+                tonic::Status::out_of_range(message)
+            }
+            IngestError::Queue(SubmitError::Full { .. }) => {
+                tonic::Status::resource_exhausted(message)
+            }
+            IngestError::Queue(SubmitError::Closed) => tonic::Status::unavailable(message),
+        }
+    }
+}

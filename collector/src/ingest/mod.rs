@@ -1,0 +1,57 @@
+//! Receivers: bytes in, domain records out, handed to the pipeline.
+//!
+//! One file per wire format. `otlp_http` and `otlp_grpc` only unwrap their
+//! transport and call [`accept_traces`]; `otlp_convert` turns OTLP into
+//! spans; `body` reads and decompresses HTTP bodies within limits; `error`
+//! maps every failure to an HTTP status or a gRPC code in one place.
+//! Receivers never talk to ClickHouse.
+
+mod body;
+mod error;
+pub mod otlp_convert;
+pub mod otlp_grpc;
+pub mod otlp_http;
+
+use std::sync::Arc;
+
+pub use error::IngestError;
+
+use crate::config::IngestConfig;
+use crate::model::{LayerRules, Span};
+use crate::pipeline::Queue;
+use crate::telemetry::Metrics;
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+
+/// What every receiver shares.
+#[derive(Clone)]
+pub struct IngestState {
+    pub spans: Queue<Span>,
+    pub layers: Arc<LayerRules>,
+    pub limits: IngestConfig,
+    pub metrics: Arc<Metrics>,
+}
+
+/// The outcome of an accepted export: everything valid was queued.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Accepted {
+    pub rejected_spans: u64,
+    pub rejection_reason: Option<String>,
+}
+
+/// Converts an export request and queues its valid spans. Invalid spans are
+/// counted (OTLP partial success); a full queue refuses the whole request so
+/// the client retries it whole, and nothing is half-accepted.
+pub fn accept_traces(
+    state: &IngestState,
+    request: ExportTraceServiceRequest,
+) -> Result<Accepted, IngestError> {
+    let converted = otlp_convert::convert_request(request, &state.layers);
+    let accepted = converted.spans.len() as u64;
+    state.spans.try_submit(converted.spans)?;
+    Metrics::add(&state.metrics.spans_accepted, accepted);
+    Metrics::add(&state.metrics.spans_rejected, converted.rejected);
+    Ok(Accepted {
+        rejected_spans: converted.rejected,
+        rejection_reason: converted.rejection_reason,
+    })
+}

@@ -1,0 +1,56 @@
+//! OTLP/gRPC: `opentelemetry.proto.collector.trace.v1.TraceService/Export`.
+//! tonic decodes (and gunzips) the message; this only calls the domain.
+
+use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::{
+    TraceService, TraceServiceServer,
+};
+use opentelemetry_proto::tonic::collector::trace::v1::{
+    ExportTracePartialSuccess, ExportTraceServiceRequest, ExportTraceServiceResponse,
+};
+use tonic::codec::CompressionEncoding;
+use tonic::{Request, Response, Status};
+
+use super::{accept_traces, IngestState};
+use crate::telemetry::Metrics;
+
+pub struct OtlpGrpc {
+    state: IngestState,
+}
+
+/// The tonic service, with gzip both ways and the decompressed size limit.
+pub fn service(state: IngestState) -> TraceServiceServer<OtlpGrpc> {
+    let limit = state.limits.max_decompressed_bytes;
+    TraceServiceServer::new(OtlpGrpc { state })
+        .accept_compressed(CompressionEncoding::Gzip)
+        .send_compressed(CompressionEncoding::Gzip)
+        .max_decoding_message_size(limit)
+}
+
+#[tonic::async_trait]
+impl TraceService for OtlpGrpc {
+    async fn export(
+        &self,
+        request: Request<ExportTraceServiceRequest>,
+    ) -> Result<Response<ExportTraceServiceResponse>, Status> {
+        match accept_traces(&self.state, request.into_inner()) {
+            Ok(accepted) => Ok(Response::new(ExportTraceServiceResponse {
+                partial_success: (accepted.rejected_spans > 0).then(|| {
+                    ExportTracePartialSuccess {
+                        rejected_spans: accepted.rejected_spans as i64,
+                        error_message: accepted.rejection_reason.unwrap_or_default(),
+                    }
+                }),
+            })),
+            Err(error) => {
+                let status = error.grpc_status();
+                let counter = if error.retry_after_secs().is_some() {
+                    &self.state.metrics.requests_refused_overload
+                } else {
+                    &self.state.metrics.requests_invalid
+                };
+                Metrics::add(counter, 1);
+                Err(status)
+            }
+        }
+    }
+}

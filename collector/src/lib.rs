@@ -1,0 +1,16 @@
+//! Jamscope: an OpenTelemetry and RUM collector for Jamstack sites.
+//!
+//! A byte's way: a receiver in [`ingest`] decodes a request into [`model`]
+//! records and hands them to a [`pipeline`] queue; the [`store`] writer
+//! encodes them as RowBinary and inserts them into ClickHouse. [`serve`]
+//! wires these together and shuts them down in order. See ARCHITECTURE.md.
+
+pub mod config;
+pub mod ingest;
+pub mod model;
+pub mod pipeline;
+mod server;
+pub mod store;
+pub mod telemetry;
+
+pub use server::{serve, ServeError};

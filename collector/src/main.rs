@@ -1,0 +1,158 @@
+//! The `jamscope` command line: the binary's edge, where errors become
+//! messages and exit codes.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+use jamscope::config::Config;
+use jamscope::store::client::Connection;
+use jamscope::store::schema;
+
+#[derive(Parser)]
+#[command(name = "jamscope", version, about = "OpenTelemetry and RUM collector for Jamstack sites")]
+struct Cli {
+    /// TOML config file (default: ./jamscope.toml when present). Every key
+    /// can also be set as JAMSCOPE_<KEY>, e.g. JAMSCOPE_CLICKHOUSE_URL.
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Receive traces and store them (starts an embedded ClickHouse when
+    /// no ClickHouse URL is configured).
+    Serve,
+    /// Create or upgrade the ClickHouse schema, then exit.
+    Migrate {
+        /// Print the DDL instead of running it.
+        #[arg(long)]
+        print: bool,
+    },
+    /// Configuration commands.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ConfigCommand {
+    /// Validate the configuration and print it as resolved.
+    Check,
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("JAMSCOPE_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match run(Cli::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("jamscope: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    let config = Config::load(cli.config.as_deref())?;
+    match cli.command {
+        Command::Config { command: ConfigCommand::Check } => {
+            print!("{}", toml_of(&config)?);
+            eprintln!("configuration is valid");
+            Ok(())
+        }
+        Command::Migrate { print: true } => {
+            for statement in schema::all_statements(&config.schema_options()) {
+                println!("{statement};\n");
+            }
+            Ok(())
+        }
+        Command::Migrate { print: false } => runtime()?.block_on(migrate(config)),
+        Command::Serve => runtime()?.block_on(async {
+            jamscope::serve(config, shutdown_signal()).await?;
+            Ok(())
+        }),
+    }
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
+
+async fn migrate(config: Config) -> anyhow::Result<()> {
+    let url = config
+        .clickhouse
+        .url
+        .clone()
+        .context("`migrate` needs a ClickHouse URL (JAMSCOPE_CLICKHOUSE_URL); `serve` migrates the embedded one itself")?;
+    let connection = Connection {
+        url,
+        database: config.clickhouse.database.clone(),
+        user: config.clickhouse.user.clone(),
+        password: config.clickhouse.password.clone(),
+    };
+    connection
+        .wait_until_ready(std::time::Duration::from_secs(config.clickhouse.start_timeout_secs))
+        .await?;
+    let applied = schema::migrate(&connection.server_client(), &config.schema_options()).await?;
+    if applied.is_empty() {
+        println!("schema is up to date");
+    } else {
+        println!("applied: {}", applied.join(", "));
+    }
+    Ok(())
+}
+
+fn toml_of(config: &Config) -> anyhow::Result<String> {
+    let mut shown = config.clone();
+    if shown.clickhouse.password.is_some() {
+        shown.clickhouse.password = Some("<redacted>".into());
+    }
+    let value = figment::Figment::from(figment::providers::Serialized::defaults(shown))
+        .extract::<toml_value::Value>()
+        .context("rendering the configuration")?;
+    Ok(toml_value::render(&value))
+}
+
+/// Minimal TOML-ish rendering of the resolved config, for `config check`.
+mod toml_value {
+    pub type Value = serde_json::Value;
+
+    pub fn render(value: &Value) -> String {
+        serde_json::to_string_pretty(value).unwrap_or_default() + "\n"
+    }
+}
+
+/// Completes on SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = terminate => {}
+    }
+}

@@ -1,0 +1,11 @@
+//! Domain types. No I/O and no wire formats live here: receivers decode into
+//! these types, the store encodes them into rows, rules read them.
+
+mod layer;
+mod span;
+
+pub use layer::{Layer, LayerRule, LayerRules};
+pub use span::{
+    AttributeValue, Attributes, Event, Link, Resource, Scope, Span, SpanId, SpanKind, Status,
+    StatusCode, TraceId,
+};

@@ -1,0 +1,163 @@
+//! The bounded queues between receivers and the store writer.
+//!
+//! Backpressure is decided here and only here: a queue holds at most
+//! `capacity` records that were acknowledged to a client but not yet written
+//! to ClickHouse. A receiver that cannot get room answers "retry later"
+//! (HTTP 429 / gRPC RESOURCE_EXHAUSTED) instead of buffering without bound.
+
+use std::sync::Arc;
+
+use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore, TryAcquireError};
+
+/// Records handed over together, holding their room in the queue until the
+/// batch is dropped (after the store has written it).
+pub struct Batch<T> {
+    pub records: Vec<T>,
+    room: OwnedSemaphorePermit,
+}
+
+impl<T> Batch<T> {
+    /// Splits the batch into its records and the room they hold, so a
+    /// consumer can release the records early and the room when durable.
+    pub fn into_parts(self) -> (Vec<T>, Room) {
+        (self.records, Room(Some(self.room)))
+    }
+}
+
+/// Queue room held by records on their way to storage; released on drop.
+#[derive(Default)]
+pub struct Room(Option<OwnedSemaphorePermit>);
+
+impl Room {
+    pub fn merge(&mut self, other: Room) {
+        match (&mut self.0, other.0) {
+            (Some(mine), Some(theirs)) => mine.merge(theirs),
+            (mine @ None, theirs) => *mine = theirs,
+            (Some(_), None) => {}
+        }
+    }
+
+    pub fn records(&self) -> usize {
+        self.0.as_ref().map_or(0, |p| p.num_permits())
+    }
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum SubmitError {
+    #[error("the write queue is full ({queued} of {capacity} records waiting for storage); retry later")]
+    Full { queued: usize, capacity: usize },
+    #[error("the collector is shutting down")]
+    Closed,
+    #[error("{records} records in one request exceed the whole write queue ({capacity}); send smaller requests")]
+    TooLarge { records: usize, capacity: usize },
+}
+
+pub struct Queue<T> {
+    sender: mpsc::UnboundedSender<Batch<T>>,
+    room: Arc<Semaphore>,
+    capacity: usize,
+}
+
+impl<T> Clone for Queue<T> {
+    fn clone(&self) -> Self {
+        Self {
+            sender: self.sender.clone(),
+            room: Arc::clone(&self.room),
+            capacity: self.capacity,
+        }
+    }
+}
+
+/// Creates a queue holding at most `capacity` records. The channel itself is
+/// unbounded because the semaphore already bounds what it can hold.
+pub fn queue<T>(capacity: usize) -> (Queue<T>, mpsc::UnboundedReceiver<Batch<T>>) {
+    let (sender, receiver) = mpsc::unbounded_channel();
+    let queue = Queue {
+        sender,
+        room: Arc::new(Semaphore::new(capacity)),
+        capacity,
+    };
+    (queue, receiver)
+}
+
+impl<T> Queue<T> {
+    /// Hands records to the consumer, or refuses at once when there is no
+    /// room: never waits, so a slow database turns into fast 429s.
+    pub fn try_submit(&self, records: Vec<T>) -> Result<(), SubmitError> {
+        if records.is_empty() {
+            return Ok(());
+        }
+        let wanted = u32::try_from(records.len())
+            .ok()
+            .filter(|&n| n as usize <= self.capacity)
+            .ok_or(SubmitError::TooLarge {
+                records: records.len(),
+                capacity: self.capacity,
+            })?;
+        let room = match Arc::clone(&self.room).try_acquire_many_owned(wanted) {
+            Ok(room) => room,
+            Err(TryAcquireError::NoPermits) => {
+                return Err(SubmitError::Full {
+                    queued: self.queued(),
+                    capacity: self.capacity,
+                })
+            }
+            Err(TryAcquireError::Closed) => return Err(SubmitError::Closed),
+        };
+        self.sender
+            .send(Batch { records, room })
+            .map_err(|_| SubmitError::Closed)
+    }
+
+    /// Records accepted and not yet written.
+    pub fn queued(&self) -> usize {
+        self.capacity - self.room.available_permits()
+    }
+
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refuses_when_full_and_recovers_when_written() {
+        let (queue, mut receiver) = queue::<u32>(3);
+        queue.try_submit(vec![1, 2]).unwrap();
+        assert_eq!(
+            queue.try_submit(vec![3, 4]),
+            Err(SubmitError::Full { queued: 2, capacity: 3 })
+        );
+        let batch = receiver.try_recv().unwrap();
+        let (records, room) = batch.into_parts();
+        assert_eq!(records, vec![1, 2]);
+        assert_eq!(queue.queued(), 2, "room is held until the write is done");
+        drop(room);
+        queue.try_submit(vec![3, 4]).unwrap();
+    }
+
+    #[test]
+    fn a_request_larger_than_the_queue_is_refused_for_good() {
+        let (queue, _receiver) = queue::<u32>(2);
+        assert_eq!(
+            queue.try_submit(vec![1, 2, 3]),
+            Err(SubmitError::TooLarge { records: 3, capacity: 2 })
+        );
+    }
+
+    #[test]
+    fn merged_room_counts_all_records() {
+        let (queue, mut receiver) = queue::<u32>(10);
+        queue.try_submit(vec![1, 2]).unwrap();
+        queue.try_submit(vec![3]).unwrap();
+        let mut room = Room::default();
+        room.merge(receiver.try_recv().unwrap().into_parts().1);
+        room.merge(receiver.try_recv().unwrap().into_parts().1);
+        assert_eq!(room.records(), 3);
+        drop(room);
+        assert_eq!(queue.queued(), 0);
+    }
+}

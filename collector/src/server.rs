@@ -1,0 +1,208 @@
+//! Builds the running system from a [`Config`]: ClickHouse (configured or
+//! embedded), migrations, the write pipeline, the HTTP and gRPC servers;
+//! and takes it down in order: stop accepting, drain the queue into
+//! ClickHouse, stop the embedded ClickHouse.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::Router;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::config::Config;
+use crate::ingest::{self, IngestState};
+use crate::store::client::Connection;
+use crate::store::embedded::{EmbeddedClickHouse, EmbeddedSettings};
+use crate::store::rows::SpanTable;
+use crate::store::{schema, writer, StoreError};
+use crate::telemetry::Metrics;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("cannot listen on {addr} ({what}): {source}")]
+    Bind {
+        what: &'static str,
+        addr: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{what} server failed: {message}")]
+    Server { what: &'static str, message: String },
+}
+
+/// Runs the collector until `shutdown` completes, then drains and stops.
+pub async fn serve(config: Config, shutdown: impl Future<Output = ()>) -> Result<(), ServeError> {
+    let (embedded, connection) = connect(&config).await?;
+    let result = serve_with(&config, &connection, embedded.as_ref(), shutdown).await;
+    if let Some(embedded) = embedded {
+        if let Err(error) = embedded.stop(Duration::from_secs(30)).await {
+            tracing::warn!(%error, "embedded ClickHouse did not stop cleanly");
+        }
+    }
+    result
+}
+
+/// The configured ClickHouse, or a freshly started embedded one.
+async fn connect(config: &Config) -> Result<(Option<EmbeddedClickHouse>, Connection), ServeError> {
+    let ch = &config.clickhouse;
+    let timeout = Duration::from_secs(ch.start_timeout_secs);
+    let (embedded, url) = match &ch.url {
+        Some(url) => (None, url.clone()),
+        None => {
+            let embedded = EmbeddedClickHouse::start(&EmbeddedSettings {
+                data_dir: config.data_dir.clone(),
+                python: ch.embedded_python.clone(),
+                http_port: ch.embedded_http_port,
+                tcp_port: ch.embedded_tcp_port,
+                start_timeout: timeout,
+            })
+            .await?;
+            tracing::info!(url = embedded.url(), engine = embedded.engine(), "embedded ClickHouse is up");
+            let url = embedded.url().to_owned();
+            (Some(embedded), url)
+        }
+    };
+    let connection = Connection {
+        url,
+        database: ch.database.clone(),
+        user: ch.user.clone(),
+        password: ch.password.clone(),
+    };
+    connection.wait_until_ready(timeout).await?;
+    Ok((embedded, connection))
+}
+
+async fn serve_with(
+    config: &Config,
+    connection: &Connection,
+    embedded: Option<&EmbeddedClickHouse>,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), ServeError> {
+    schema::migrate(&connection.server_client(), &config.schema_options()).await?;
+
+    let metrics = Arc::new(Metrics::default());
+    let (stopping_tx, stopping_rx) = watch::channel(false);
+    let (spans, span_receiver) = crate::pipeline::queue(config.writer.queue_capacity);
+    let span_writer = tokio::spawn(writer::run::<SpanTable>(
+        connection.client(),
+        config.writer_settings(),
+        span_receiver,
+        stopping_rx.clone(),
+        Arc::clone(&metrics),
+    ));
+
+    let state = IngestState {
+        spans,
+        layers: Arc::new(config.layer_rules()),
+        limits: config.ingest.clone(),
+        metrics: Arc::clone(&metrics),
+    };
+    let http_listener = bind("OTLP/HTTP", config.http_addr).await?;
+    let grpc_listener = bind("OTLP/gRPC", config.grpc_addr).await?;
+    let http_addr = local_addr(&http_listener, config.http_addr);
+    let grpc_addr = local_addr(&grpc_listener, config.grpc_addr);
+
+    // Both servers stop when `shutdown` completes.
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let wait_stop = |mut rx: watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|stop| *stop).await;
+    };
+    let http_server = axum::serve(http_listener, http_router(state.clone()))
+        .with_graceful_shutdown(wait_stop(stop_rx.clone()));
+    let http = tokio::spawn(async move { http_server.await });
+    let grpc = tokio::spawn(
+        tonic::transport::Server::builder()
+            .add_service(ingest::otlp_grpc::service(state.clone()))
+            .serve_with_incoming_shutdown(
+                tonic::transport::server::TcpIncoming::from(grpc_listener),
+                wait_stop(stop_rx),
+            ),
+    );
+    metrics.set_ready(true);
+    print_banner(http_addr, grpc_addr, connection, embedded);
+
+    shutdown.await;
+    tracing::info!("shutting down: no new requests; writing what was accepted");
+    metrics.set_ready(false);
+    let _ = stop_tx.send(true);
+    let http_result = http.await;
+    let grpc_result = grpc.await;
+    // Every queue sender lives in `state` and the servers' copies; with the
+    // servers gone, dropping this one lets the writer see the end.
+    drop(state);
+    let _ = stopping_tx.send(true);
+    let _ = span_writer.await;
+    tracing::info!(
+        rows_written = metrics.rows_written.load(std::sync::atomic::Ordering::Relaxed),
+        rows_lost = metrics.rows_lost.load(std::sync::atomic::Ordering::Relaxed),
+        "stopped"
+    );
+
+    match http_result {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => return Err(ServeError::Server { what: "HTTP", message: e.to_string() }),
+        Err(e) => return Err(ServeError::Server { what: "HTTP", message: e.to_string() }),
+    }
+    match grpc_result {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(e)) => Err(ServeError::Server { what: "gRPC", message: e.to_string() }),
+        Err(e) => Err(ServeError::Server { what: "gRPC", message: e.to_string() }),
+    }
+}
+
+fn http_router(state: IngestState) -> Router {
+    Router::new()
+        .route(ingest::otlp_http::TRACES_PATH, post(ingest::otlp_http::export_traces))
+        .route("/healthz", get(|| async { "ok\n" }))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+        .with_state(state)
+}
+
+async fn readyz(State(state): State<IngestState>) -> (StatusCode, &'static str) {
+    if state.metrics.is_ready() {
+        (StatusCode::OK, "ready\n")
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "not ready\n")
+    }
+}
+
+async fn metrics(State(state): State<IngestState>) -> String {
+    state.metrics.render(state.spans.queued(), state.spans.capacity())
+}
+
+async fn bind(what: &'static str, addr: SocketAddr) -> Result<TcpListener, ServeError> {
+    TcpListener::bind(addr)
+        .await
+        .map_err(|source| ServeError::Bind { what, addr, source })
+}
+
+fn local_addr(listener: &TcpListener, configured: SocketAddr) -> SocketAddr {
+    listener.local_addr().unwrap_or(configured)
+}
+
+/// Where to send data, on stdout: people read it after `make run`, and the
+/// end-to-end tests read the ClickHouse line.
+fn print_banner(
+    http: SocketAddr,
+    grpc: SocketAddr,
+    connection: &Connection,
+    embedded: Option<&EmbeddedClickHouse>,
+) {
+    let clickhouse_kind = match embedded {
+        Some(e) => format!("embedded, {}", e.engine()),
+        None => "configured".to_owned(),
+    };
+    println!(
+        "Jamscope is ready.\n  OTLP/HTTP traces  http://{http}/v1/traces\n  OTLP/gRPC         http://{grpc}\n  Metrics           http://{http}/metrics\n  ClickHouse        {} (database {}, {clickhouse_kind})",
+        connection.url, connection.database
+    );
+}

@@ -1,0 +1,31 @@
+//! One file per ClickHouse table: which columns it has and how a domain
+//! record becomes one RowBinary row of it. A new table is a new file here
+//! implementing [`Table`], plus its migration in `schema/`.
+
+mod attributes;
+mod span;
+
+pub use span::SpanTable;
+
+/// How a domain record is written as one row of a table.
+pub trait Table: Send + Sync + 'static {
+    type Record: Send + 'static;
+
+    /// The table's name (unqualified; the client's database applies).
+    const NAME: &'static str;
+
+    /// The column list, in the order [`Table::encode`] writes them.
+    const COLUMNS: &'static [&'static str];
+
+    /// Appends one RowBinary row for `record` to `buf`.
+    fn encode(record: &Self::Record, buf: &mut Vec<u8>);
+
+    /// The `INSERT` statement the encoded rows belong to.
+    fn insert_sql() -> String {
+        format!(
+            "INSERT INTO {} ({}) FORMAT RowBinary",
+            Self::NAME,
+            Self::COLUMNS.join(", ")
+        )
+    }
+}

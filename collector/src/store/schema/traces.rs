@@ -1,0 +1,149 @@
+//! The trace tables: `otel_traces` in the OpenTelemetry exporter's shape,
+//! and `trace_index`, one aggregated row per trace for point lookups.
+
+use super::SchemaOptions;
+
+/// Column names and types follow the OpenTelemetry Collector's ClickHouse
+/// exporter, so Grafana's ClickHouse data source reads the table unchanged.
+const OTEL_TRACES_COLUMNS: &str = "
+    Timestamp DateTime64(9) CODEC(Delta(8), ZSTD(1)),
+    TraceId String CODEC(ZSTD(1)),
+    SpanId String CODEC(ZSTD(1)),
+    ParentSpanId String CODEC(ZSTD(1)),
+    TraceState String CODEC(ZSTD(1)),
+    SpanName LowCardinality(String) CODEC(ZSTD(1)),
+    SpanKind LowCardinality(String) CODEC(ZSTD(1)),
+    ServiceName LowCardinality(String) CODEC(ZSTD(1)),
+    ResourceAttributes Map(LowCardinality(String), String) CODEC(ZSTD(1)),
+    ScopeName String CODEC(ZSTD(1)),
+    ScopeVersion String CODEC(ZSTD(1)),
+    SpanAttributes Map(LowCardinality(String), String) CODEC(ZSTD(1)),
+    Duration UInt64 CODEC(ZSTD(1)),
+    StatusCode LowCardinality(String) CODEC(ZSTD(1)),
+    StatusMessage String CODEC(ZSTD(1)),
+    Events Nested (
+        Timestamp DateTime64(9),
+        Name LowCardinality(String),
+        Attributes Map(LowCardinality(String), String)
+    ) CODEC(ZSTD(1)),
+    Links Nested (
+        TraceId String,
+        SpanId String,
+        TraceState String,
+        Attributes Map(LowCardinality(String), String)
+    ) CODEC(ZSTD(1)),
+    Layer LowCardinality(String) CODEC(ZSTD(1)),
+    INDEX idx_trace_id TraceId TYPE bloom_filter(0.001) GRANULARITY 1,
+    INDEX idx_res_attr_key mapKeys(ResourceAttributes) TYPE bloom_filter(0.01) GRANULARITY 1,
+    INDEX idx_span_attr_key mapKeys(SpanAttributes) TYPE bloom_filter(0.01) GRANULARITY 1,
+    INDEX idx_duration Duration TYPE minmax GRANULARITY 1";
+
+pub fn otel_traces(options: &SchemaOptions) -> Vec<String> {
+    let settings = format!(
+        "PARTITION BY toDate(Timestamp) \
+         ORDER BY (ServiceName, SpanName, toDateTime(Timestamp)) \
+         TTL toDateTime(Timestamp) + toIntervalDay({}) \
+         SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1",
+        options.ttl_days
+    );
+    options.table(
+        "otel_traces",
+        OTEL_TRACES_COLUMNS,
+        "MergeTree",
+        &settings,
+        Some("cityHash64(TraceId)"),
+    )
+}
+
+/// One row per trace after merges (query with GROUP BY TraceId to merge the
+/// parts not merged yet). Replaces the exporter's trace-id lookup view,
+/// which keeps one row per span and so returns duplicates.
+pub fn trace_index(options: &SchemaOptions) -> Vec<String> {
+    let columns = "
+        TraceId String CODEC(ZSTD(1)),
+        Start SimpleAggregateFunction(min, DateTime64(9)) CODEC(ZSTD(1)),
+        End SimpleAggregateFunction(max, DateTime64(9)) CODEC(ZSTD(1)),
+        SpanCount SimpleAggregateFunction(sum, UInt64) CODEC(ZSTD(1)),
+        ErrorCount SimpleAggregateFunction(sum, UInt64) CODEC(ZSTD(1)),
+        Services SimpleAggregateFunction(groupUniqArrayArray, Array(String)) CODEC(ZSTD(1)),
+        Layers SimpleAggregateFunction(groupUniqArrayArray, Array(String)) CODEC(ZSTD(1))";
+    let settings = format!(
+        "PARTITION BY toDate(Start) ORDER BY TraceId \
+         TTL toDateTime(Start) + toIntervalDay({}) \
+         SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1",
+        options.ttl_days
+    );
+    let mut statements = options.table(
+        "trace_index",
+        columns,
+        "AggregatingMergeTree",
+        &settings,
+        Some("cityHash64(TraceId)"),
+    );
+    // On a cluster the view sits on each shard's local tables, so every span
+    // is aggregated where it is stored.
+    statements.push(format!(
+        "CREATE MATERIALIZED VIEW IF NOT EXISTS {}{} TO {} AS \
+         SELECT TraceId, \
+                min(Timestamp) AS Start, \
+                max(addNanoseconds(Timestamp, Duration)) AS End, \
+                toUInt64(count()) AS SpanCount, \
+                toUInt64(countIf(StatusCode = 'Error')) AS ErrorCount, \
+                groupUniqArray(ServiceName) AS Services, \
+                groupUniqArray(Layer) AS Layers \
+         FROM {} GROUP BY TraceId",
+        options.storage_name("trace_index_mv"),
+        options.on_cluster(),
+        options.storage_name("trace_index"),
+        options.storage_name("otel_traces"),
+    ));
+    statements
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::all_statements;
+    use super::*;
+
+    fn options(cluster: Option<&str>) -> SchemaOptions {
+        SchemaOptions {
+            database: "jamscope".into(),
+            cluster: cluster.map(Into::into),
+            ttl_days: 7,
+        }
+    }
+
+    #[test]
+    fn single_server_tables_use_plain_engines() {
+        let sql = all_statements(&options(None)).join("\n");
+        assert!(sql.contains("CREATE TABLE IF NOT EXISTS `jamscope`.`otel_traces` ("));
+        assert!(sql.contains("ENGINE = MergeTree PARTITION BY toDate(Timestamp)"));
+        assert!(sql.contains("toIntervalDay(7)"));
+        assert!(sql.contains("ENGINE = AggregatingMergeTree"));
+        assert!(!sql.contains("ON CLUSTER"));
+        assert!(!sql.contains("Distributed"));
+    }
+
+    #[test]
+    fn cluster_tables_are_replicated_and_distributed_by_trace() {
+        let statements = all_statements(&options(Some("prod")));
+        for statement in &statements {
+            assert!(statement.contains(" ON CLUSTER `prod`"), "{statement}");
+        }
+        let sql = statements.join("\n");
+        assert!(sql.contains(
+            "CREATE TABLE IF NOT EXISTS `jamscope`.`otel_traces_local` ON CLUSTER `prod`"
+        ));
+        assert!(sql.contains(
+            "ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/jamscope/otel_traces_local', '{replica}')"
+        ));
+        assert!(sql.contains(
+            "`jamscope`.`otel_traces` ON CLUSTER `prod` AS `jamscope`.`otel_traces_local` ENGINE = Distributed('prod', 'jamscope', 'otel_traces_local', cityHash64(TraceId))"
+        ));
+        assert!(sql.contains("ReplicatedAggregatingMergeTree("));
+        assert!(sql.contains(
+            "TO `jamscope`.`trace_index_local` AS SELECT TraceId"
+        ));
+        assert!(sql.contains("FROM `jamscope`.`otel_traces_local` GROUP BY TraceId"));
+    }
+}

@@ -1,0 +1,44 @@
+// Page, session and device context sent with every batch.
+
+/** A random id: prefix + 16 lowercase hex characters. */
+export function randomId(prefix: string): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(8));
+  return prefix + Array.from(bytes, (b) => (b + 256).toString(16).slice(1)).join('');
+}
+
+/** Per-tab session id, kept in sessionStorage (a fresh one if storage is unavailable). */
+export function sessionId(): string {
+  const name = 'jamscope.sid';
+  try {
+    let id = sessionStorage.getItem(name);
+    if (!id) sessionStorage.setItem(name, (id = randomId('s-')));
+    return id;
+  } catch {
+    return randomId('s-');
+  }
+}
+
+type Nav = Navigator & {
+  userAgentData?: { mobile?: boolean };
+  connection?: { effectiveType?: string };
+};
+
+/** The page, connection and device fields of a batch. */
+export function context(route?: string) {
+  const nav = navigator as Nav;
+  const meta = document.querySelector<HTMLMetaElement>('meta[name=jamscope-route]');
+  // Device class from userAgentData.mobile, the screen's short side and touch support.
+  const short = Math.min(screen.width, screen.height);
+  const touch = nav.maxTouchPoints > 0;
+  return {
+    page: {
+      url: location.href,
+      path: location.pathname,
+      route: route || meta?.content || null,
+      referrer: document.referrer,
+    },
+    // "4g", "3g", … or null where unsupported (Firefox, Safari).
+    connection: nav.connection?.effectiveType || null,
+    device: nav.userAgentData?.mobile || (touch && short < 600) ? 'mobile' : touch && short <= 1024 ? 'tablet' : 'desktop',
+  };
+}

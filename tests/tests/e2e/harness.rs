@@ -280,3 +280,32 @@ pub fn query_json(url: &str, database: &str, sql: &str) -> Vec<Value> {
             .collect()
     })
 }
+
+/// Runs a statement that returns nothing (DDL, RENAME, ...).
+pub fn execute(url: &str, sql: &str) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        let response = reqwest::Client::new()
+            .post(format!("{url}/"))
+            .body(sql.to_owned())
+            .send()
+            .await
+            .expect("ClickHouse answers");
+        let status = response.status();
+        let text = response.text().await.unwrap_or_default();
+        assert!(status.is_success(), "statement failed ({status}): {sql}\n{text}");
+    });
+}
+
+/// Runs `jamscope <args>` to completion with extra environment.
+pub fn run_jamscope(args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+    let mut command = Command::new(jamscope_bin());
+    command.args(args).current_dir(std::env::temp_dir());
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    command.output().expect("jamscope runs")
+}

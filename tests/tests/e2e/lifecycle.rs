@@ -1,0 +1,195 @@
+//! The collector's life: the embedded ClickHouse path `make run` takes,
+//! configuration errors, migrations, backpressure and recovery, and a
+//! shutdown that writes everything it acknowledged.
+
+use std::process::Command;
+
+use crate::expect::assert_spans_stored;
+use crate::harness::{
+    clickhouse_url, execute, python, query_json, repo_root, run_jamscope, unique_database,
+    Collector, CollectorOptions,
+};
+use crate::payload::{post, protobuf_spans};
+
+const PROTOBUF: Option<&str> = Some("application/x-protobuf");
+
+#[test]
+fn embedded_clickhouse_stores_a_python_sdk_span_exactly() {
+    let collector = Collector::start_with(CollectorOptions {
+        shared_clickhouse: false,
+        ..Default::default()
+    });
+    assert!(
+        collector.output().contains("embedded"),
+        "banner names the embedded ClickHouse:\n{}",
+        collector.output()
+    );
+    let output = Command::new(python())
+        .arg(repo_root().join("tests/clients/python/send_spans.py"))
+        .args(["--endpoint", &collector.http_url()])
+        .output()
+        .expect("python client");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let sent: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    assert_spans_stored(&collector, &sent, "gateway");
+
+    // The trace index answers "where is this trace" with one row.
+    let trace_id = sent["spans"][0]["trace_id"].as_str().expect("trace id");
+    let rows = collector.query(&format!(
+        "SELECT sum(SpanCount) AS spans, sum(ErrorCount) AS errors, \
+         groupUniqArrayArray(Services) AS services, groupUniqArrayArray(Layers) AS layers, \
+         toUnixTimestamp64Nano(min(Start)) AS start_ns, toUnixTimestamp64Nano(max(End)) AS end_ns \
+         FROM trace_index WHERE TraceId = '{trace_id}' GROUP BY TraceId"
+    ));
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0]["spans"], 2);
+    assert_eq!(rows[0]["errors"], 1);
+    assert_eq!(rows[0]["services"], serde_json::json!(["py-checkout"]));
+    assert_eq!(rows[0]["layers"], serde_json::json!(["gateway"]));
+    let starts: Vec<u64> = sent["spans"].as_array().unwrap().iter().map(|s| s["start_ns"].as_u64().unwrap()).collect();
+    let ends: Vec<u64> = sent["spans"].as_array().unwrap().iter().map(|s| s["end_ns"].as_u64().unwrap()).collect();
+    assert_eq!(rows[0]["start_ns"], *starts.iter().min().unwrap());
+    assert_eq!(rows[0]["end_ns"], *ends.iter().max().unwrap());
+}
+
+#[test]
+fn config_errors_name_the_key() {
+    let unknown = run_jamscope(&["config", "check"], &[("JAMSCOPE_CLICKHOUSE_URLL", "http://x")]);
+    assert!(!unknown.status.success());
+    let stderr = String::from_utf8_lossy(&unknown.stderr);
+    assert!(stderr.contains("urll"), "{stderr}");
+
+    let bad_value = run_jamscope(&["config", "check"], &[("JAMSCOPE_HTTP_ADDR", "everywhere")]);
+    assert!(!bad_value.status.success());
+    let stderr = String::from_utf8_lossy(&bad_value.stderr);
+    assert!(stderr.contains("http_addr"), "{stderr}");
+
+    let missing_file = run_jamscope(&["--config", "/nonexistent/jamscope.toml", "config", "check"], &[]);
+    assert!(!missing_file.status.success());
+    assert!(String::from_utf8_lossy(&missing_file.stderr).contains("does not exist"));
+
+    let good = run_jamscope(&["config", "check"], &[("JAMSCOPE_CLICKHOUSE_DATABASE", "checked")]);
+    assert!(good.status.success(), "{}", String::from_utf8_lossy(&good.stderr));
+    assert!(String::from_utf8_lossy(&good.stdout).contains("checked"));
+}
+
+#[test]
+fn migrate_applies_once_and_then_has_nothing_to_do() {
+    let database = unique_database("migrate");
+    let env = [
+        ("JAMSCOPE_CLICKHOUSE_URL", clickhouse_url()),
+        ("JAMSCOPE_CLICKHOUSE_DATABASE", database.as_str()),
+    ];
+    let first = run_jamscope(&["migrate"], &env);
+    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+    assert!(String::from_utf8_lossy(&first.stdout).contains("applied: otel_traces, trace_index"));
+    let second = run_jamscope(&["migrate"], &env);
+    assert!(second.status.success());
+    assert!(String::from_utf8_lossy(&second.stdout).contains("schema is up to date"));
+    let tables = query_json(
+        clickhouse_url(),
+        &database,
+        "SELECT name FROM system.tables WHERE database = currentDatabase() ORDER BY name",
+    );
+    let names: Vec<&str> = tables.iter().filter_map(|t| t["name"].as_str()).collect();
+    assert_eq!(names, ["otel_traces", "schema_migrations", "trace_index", "trace_index_mv"]);
+}
+
+#[test]
+fn a_full_queue_answers_429_and_nothing_acknowledged_is_lost() {
+    let collector = Collector::start_with(
+        CollectorOptions::default()
+            .env("JAMSCOPE_WRITER_QUEUE_CAPACITY", "1000")
+            .env("JAMSCOPE_WRITER_BATCH_ROWS", "100")
+            .env("JAMSCOPE_WRITER_RETRY_MAX_MS", "300"),
+    );
+    let table = format!("`{}`.otel_traces", collector.database);
+    // ClickHouse "loses" the table: every insert fails until it is back.
+    execute(&collector.clickhouse_url, &format!("RENAME TABLE {table} TO {table}_parked"));
+    let url = format!("{}/v1/traces", collector.http_url());
+    let mut accepted = 0u64;
+    let mut refused = None;
+    for _ in 0..30 {
+        let (status, headers, _) = post(&url, PROTOBUF, None, protobuf_spans("backpressure", 100));
+        match status {
+            200 => accepted += 100,
+            429 => {
+                refused = Some(headers);
+                break;
+            }
+            other => panic!("unexpected status {other}"),
+        }
+    }
+    let headers = refused.expect("the queue filled up and the collector said 429");
+    assert_eq!(headers.get("retry-after").and_then(|v| v.to_str().ok()), Some("1"));
+    assert_eq!(accepted, 1000, "exactly the queue's capacity was accepted");
+
+    execute(&collector.clickhouse_url, &format!("RENAME TABLE {table}_parked TO {table}"));
+    assert_eq!(collector.wait_for_rows("otel_traces", accepted), accepted);
+    // Room is back once the rows are written.
+    let (status, _, _) = post(&url, PROTOBUF, None, protobuf_spans("backpressure", 100));
+    assert_eq!(status, 200);
+    let metrics = metrics_text(&collector);
+    assert!(metrics.contains("jamscope_requests_refused_overload_total 1"), "{metrics}");
+    assert!(!metrics.contains("jamscope_insert_attempts_failed_total 0\n"), "{metrics}");
+}
+
+#[test]
+fn sigterm_writes_everything_accepted_before_exiting() {
+    let mut collector = Collector::start_with(
+        CollectorOptions::default()
+            // Nothing would be flushed by time or size before the signal.
+            .env("JAMSCOPE_WRITER_FLUSH_INTERVAL_MS", "600000")
+            .env("JAMSCOPE_WRITER_BATCH_ROWS", "100000"),
+    );
+    let url = format!("{}/v1/traces", collector.http_url());
+    for _ in 0..5 {
+        let (status, _, _) = post(&url, PROTOBUF, None, protobuf_spans("shutdown", 200));
+        assert_eq!(status, 200);
+    }
+    let status = collector.stop();
+    assert!(status.success(), "clean exit:\n{}", collector.output());
+    let rows = query_json(
+        &collector.clickhouse_url,
+        &collector.database,
+        "SELECT count() AS n FROM otel_traces",
+    );
+    assert_eq!(rows[0]["n"], 1000);
+}
+
+#[test]
+fn health_and_metrics_endpoints_answer() {
+    let collector = Collector::start();
+    let get = |path: &str| {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        runtime.block_on(async {
+            let response = reqwest::get(format!("{}{path}", collector.http_url())).await.unwrap();
+            (response.status().as_u16(), response.text().await.unwrap())
+        })
+    };
+    assert_eq!(get("/healthz").0, 200);
+    assert_eq!(get("/readyz"), (200, "ready\n".to_owned()));
+    let (status, _, _) = post(
+        &format!("{}/v1/traces", collector.http_url()),
+        PROTOBUF,
+        None,
+        protobuf_spans("metrics", 7),
+    );
+    assert_eq!(status, 200);
+    assert_eq!(collector.wait_for_rows("otel_traces", 7), 7);
+    let metrics = metrics_text(&collector);
+    assert!(metrics.contains("jamscope_spans_accepted_total 7"), "{metrics}");
+    assert!(metrics.contains("jamscope_rows_written_total 7"), "{metrics}");
+}
+
+fn metrics_text(collector: &Collector) -> String {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    runtime.block_on(async {
+        reqwest::get(format!("{}/metrics", collector.http_url()))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    })
+}

@@ -1,0 +1,10 @@
+//! End-to-end tests: the real `jamscope` binary, a real ClickHouse, real
+//! OpenTelemetry SDK exporters and raw HTTP clients. One test binary, so
+//! all tests share one ClickHouse; each collector writes its own database.
+
+mod bad_input;
+mod expect;
+mod harness;
+mod lifecycle;
+mod payload;
+mod sdk_clients;

@@ -14,11 +14,13 @@ export JAMSCOPE_CLICKHOUSE_EMBEDDED_PYTHON ?= $(abspath $(PYTHON))
 run: venv build-release
 	./target/release/jamscope serve
 
+# Which collector and Python the Rust end-to-end and the browser tests start.
+TEST_ENV = JAMSCOPE_TEST_BIN=$(abspath target/debug/jamscope) JAMSCOPE_TEST_PYTHON=$(abspath $(PYTHON))
+
 ## The whole suite: unit, end-to-end (real ClickHouse, real SDK clients) and browser tests.
 test: deps build-debug
-	JAMSCOPE_TEST_BIN=$(abspath target/debug/jamscope) JAMSCOPE_TEST_PYTHON=$(abspath $(PYTHON)) \
-		$(CARGO) test --workspace --locked -- --test-threads=4
-	cd rum-beacon && node --test test/
+	$(TEST_ENV) $(CARGO) test --workspace --locked -- --test-threads=4
+	cd rum-beacon && $(TEST_ENV) node --test test/
 
 lint:
 	$(CARGO) fmt --all -- --check

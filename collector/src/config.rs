@@ -5,18 +5,20 @@
 //! is `http_addr`; `JAMSCOPE_CLICKHOUSE_URL` is `url` in `[clickhouse]`
 //! because `clickhouse` names a section.
 
+use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
+use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
 
 use crate::model::{LayerRule, LayerRules};
 
 /// Sections whose keys can be set as `JAMSCOPE_<SECTION>_<KEY>`.
-const SECTIONS: &[&str] = &["clickhouse", "writer", "ingest"];
+const SECTIONS: &[&str] = &["clickhouse", "writer", "ingest", "rum"];
 
 /// The file read when `--config` is not given, if it exists.
 pub const DEFAULT_CONFIG_FILE: &str = "jamscope.toml";
@@ -33,6 +35,7 @@ pub struct Config {
     pub clickhouse: ClickHouseConfig,
     pub writer: WriterConfig,
     pub ingest: IngestConfig,
+    pub rum: RumConfig,
     /// Service-name rules deciding a span's layer when its resource has no
     /// `jamstack.layer` attribute; first match wins.
     pub layers: Vec<LayerRule>,
@@ -85,6 +88,29 @@ pub struct IngestConfig {
     pub max_decompressed_bytes: usize,
 }
 
+/// Browser beacons on `POST /v1/rum`. List values can be TOML arrays or one
+/// comma-separated string (`JAMSCOPE_RUM_KEYS=old,new`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RumConfig {
+    /// Origins whose pages may send beacons (`https://shop.example`,
+    /// `https://*.example.com` for any subdomain, `*` for any). A request
+    /// from any other origin is refused with 403.
+    #[serde(deserialize_with = "string_list")]
+    pub allowed_origins: Vec<String>,
+    /// Ingest keys accepted as `?key=`. Empty: anonymous beacons are
+    /// accepted. Several keys are valid side by side, for rotation.
+    #[serde(deserialize_with = "string_list")]
+    pub keys: Vec<String>,
+    /// Events per request at most; the rest are rejected.
+    pub max_events_per_batch: usize,
+    /// Take the client address from the first `X-Forwarded-For` entry. Only
+    /// behind a proxy that sets it: otherwise clients choose their own.
+    pub trust_forwarded_for: bool,
+    /// Largest request body; browsers cap beacons at 64 KiB anyway.
+    pub max_body_bytes: usize,
+}
+
 impl Default for Config {
     fn default() -> Self {
         Self {
@@ -94,6 +120,7 @@ impl Default for Config {
             clickhouse: ClickHouseConfig::default(),
             writer: WriterConfig::default(),
             ingest: IngestConfig::default(),
+            rum: RumConfig::default(),
             layers: Vec::new(),
         }
     }
@@ -137,6 +164,79 @@ impl Default for IngestConfig {
             max_body_bytes: 1 << 20,
             max_decompressed_bytes: 16 << 20,
         }
+    }
+}
+
+impl Default for RumConfig {
+    fn default() -> Self {
+        Self {
+            allowed_origins: vec!["*".into()],
+            keys: Vec::new(),
+            max_events_per_batch: 100,
+            trust_forwarded_for: false,
+            max_body_bytes: 64 << 10,
+        }
+    }
+}
+
+/// Reads a list of strings from an array or from one comma-separated string,
+/// which is how a list arrives through an environment variable. Entries are
+/// trimmed and empty ones dropped; numbers and booleans (which the
+/// environment provider parses as such) are taken as their text.
+fn string_list<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
+    StringList::deserialize(deserializer).map(|list| list.0)
+}
+
+struct StringList(Vec<String>);
+
+impl<'de> Deserialize<'de> for StringList {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(StringListVisitor)
+    }
+}
+
+struct StringListVisitor;
+
+impl<'de> Visitor<'de> for StringListVisitor {
+    type Value = StringList;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a list of strings or a comma-separated string")
+    }
+
+    fn visit_str<E: de::Error>(self, value: &str) -> Result<StringList, E> {
+        Ok(StringList(
+            value
+                .split(',')
+                .map(str::trim)
+                .filter(|item| !item.is_empty())
+                .map(str::to_owned)
+                .collect(),
+        ))
+    }
+
+    fn visit_u64<E: de::Error>(self, value: u64) -> Result<StringList, E> {
+        self.visit_str(&value.to_string())
+    }
+
+    fn visit_i64<E: de::Error>(self, value: i64) -> Result<StringList, E> {
+        self.visit_str(&value.to_string())
+    }
+
+    fn visit_f64<E: de::Error>(self, value: f64) -> Result<StringList, E> {
+        self.visit_str(&value.to_string())
+    }
+
+    fn visit_bool<E: de::Error>(self, value: bool) -> Result<StringList, E> {
+        self.visit_str(&value.to_string())
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<StringList, A::Error> {
+        let mut items = Vec::new();
+        while let Some(StringList(more)) = seq.next_element()? {
+            items.extend(more);
+        }
+        Ok(StringList(items))
     }
 }
 
@@ -209,6 +309,15 @@ impl Config {
                 "must be at least ingest.max_body_bytes, which must be above 0",
             );
         }
+        if self.rum.max_events_per_batch == 0 {
+            return invalid("rum.max_events_per_batch", "must be at least 1");
+        }
+        if self.rum.max_body_bytes == 0 {
+            return invalid("rum.max_body_bytes", "must be above 0");
+        }
+        if let Err(problem) = crate::ingest::rum::AllowedOrigins::parse(&self.rum.allowed_origins) {
+            return invalid("rum.allowed_origins", &problem);
+        }
         Ok(())
     }
 
@@ -250,6 +359,8 @@ fn env_key(key: &str) -> String {
 }
 
 #[cfg(test)]
+// figment's `Jail::expect_with` closures must return its large error type.
+#[allow(clippy::result_large_err)]
 mod tests {
     use super::*;
     use figment::Jail;
@@ -303,6 +414,53 @@ mod tests {
             jail.set_env("JAMSCOPE_CLICKHOUSE_URL", "ftp://x");
             let error = Config::load(None).unwrap_err().to_string();
             assert!(error.contains("clickhouse.url"), "{error}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn rum_lists_read_from_env_strings_and_toml_arrays() {
+        Jail::expect_with(|jail| {
+            jail.set_env("JAMSCOPE_RUM_KEYS", "old-key, new-key,,");
+            jail.set_env("JAMSCOPE_RUM_ALLOWED_ORIGINS", "https://shop.example");
+            let config = Config::load(None).expect("valid");
+            assert_eq!(config.rum.keys, ["old-key", "new-key"]);
+            assert_eq!(config.rum.allowed_origins, ["https://shop.example"]);
+            Ok(())
+        });
+        Jail::expect_with(|jail| {
+            jail.create_file(
+                "jamscope.toml",
+                "[rum]\nkeys = [\"a\", \"b\"]\nallowed_origins = [\"https://x.example\", \"https://*.y.example\"]\n",
+            )?;
+            let config = Config::load(None).expect("valid");
+            assert_eq!(config.rum.keys, ["a", "b"]);
+            assert_eq!(config.rum.allowed_origins.len(), 2);
+            assert_eq!(config.rum.max_body_bytes, 65536);
+            Ok(())
+        });
+        Jail::expect_with(|jail| {
+            // The environment provider reads `12345` as a number.
+            jail.set_env("JAMSCOPE_RUM_KEYS", "12345");
+            assert_eq!(Config::load(None).expect("valid").rum.keys, ["12345"]);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn rum_defaults_allow_any_origin_without_keys() {
+        let rum = Config::default().rum;
+        assert_eq!(rum.allowed_origins, ["*"]);
+        assert!(rum.keys.is_empty());
+        assert_eq!(rum.max_events_per_batch, 100);
+    }
+
+    #[test]
+    fn bad_rum_origins_are_named() {
+        Jail::expect_with(|jail| {
+            jail.set_env("JAMSCOPE_RUM_ALLOWED_ORIGINS", "shop.example");
+            let error = Config::load(None).unwrap_err().to_string();
+            assert!(error.contains("rum.allowed_origins"), "{error}");
             Ok(())
         });
     }

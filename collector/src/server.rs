@@ -14,12 +14,15 @@ use axum::routing::{get, post};
 use axum::Router;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
+use tokio::task::JoinHandle;
 
 use crate::config::Config;
+use crate::ingest::rum::{RumQueues, RumState};
 use crate::ingest::{self, IngestState};
+use crate::pipeline::Queue;
 use crate::store::client::Connection;
 use crate::store::embedded::{EmbeddedClickHouse, EmbeddedSettings};
-use crate::store::rows::SpanTable;
+use crate::store::rows::{RumErrorTable, RumPageViewTable, RumVitalTable, SpanTable, Table};
 use crate::store::{schema, writer, StoreError};
 use crate::telemetry::Metrics;
 
@@ -90,14 +93,20 @@ async fn serve_with(
 
     let metrics = Arc::new(Metrics::default());
     let (stopping_tx, stopping_rx) = watch::channel(false);
-    let (spans, span_receiver) = crate::pipeline::queue(config.writer.queue_capacity);
-    let span_writer = tokio::spawn(writer::run::<SpanTable>(
-        connection.client(),
-        config.writer_settings(),
-        span_receiver,
-        stopping_rx.clone(),
-        Arc::clone(&metrics),
-    ));
+    let mut writers = Writers {
+        connection,
+        config,
+        stopping: stopping_rx,
+        metrics: Arc::clone(&metrics),
+        handles: Vec::new(),
+    };
+    let spans = writers.spawn::<SpanTable>();
+    let rum_queues = RumQueues {
+        vitals: writers.spawn::<RumVitalTable>(),
+        errors: writers.spawn::<RumErrorTable>(),
+        page_views: writers.spawn::<RumPageViewTable>(),
+    };
+    let rum_state = RumState::new(&config.rum, rum_queues, Arc::clone(&metrics));
 
     let state = IngestState {
         spans,
@@ -115,8 +124,13 @@ async fn serve_with(
     let wait_stop = |mut rx: watch::Receiver<bool>| async move {
         let _ = rx.wait_for(|stop| *stop).await;
     };
-    let http_server = axum::serve(http_listener, http_router(state.clone()))
-        .with_graceful_shutdown(wait_stop(stop_rx.clone()));
+    // Connect info gives the RUM receiver the client address.
+    let http_server = axum::serve(
+        http_listener,
+        http_router(state.clone(), rum_state.clone())
+            .into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(wait_stop(stop_rx.clone()));
     let http = tokio::spawn(async move { http_server.await });
     let grpc = tokio::spawn(
         tonic::transport::Server::builder()
@@ -135,11 +149,14 @@ async fn serve_with(
     let _ = stop_tx.send(true);
     let http_result = http.await;
     let grpc_result = grpc.await;
-    // Every queue sender lives in `state` and the servers' copies; with the
-    // servers gone, dropping this one lets the writer see the end.
+    // Every queue sender lives in the states and the servers' copies; with
+    // the servers gone, dropping these lets the writers see the end.
     drop(state);
+    drop(rum_state);
     let _ = stopping_tx.send(true);
-    let _ = span_writer.await;
+    for handle in writers.handles {
+        let _ = handle.await;
+    }
     tracing::info!(
         rows_written = metrics.rows_written.load(std::sync::atomic::Ordering::Relaxed),
         rows_lost = metrics.rows_lost.load(std::sync::atomic::Ordering::Relaxed),
@@ -158,13 +175,37 @@ async fn serve_with(
     }
 }
 
-fn http_router(state: IngestState) -> Router {
+/// Starts one store writer per table, each draining its own queue.
+struct Writers<'a> {
+    connection: &'a Connection,
+    config: &'a Config,
+    stopping: watch::Receiver<bool>,
+    metrics: Arc<Metrics>,
+    handles: Vec<JoinHandle<()>>,
+}
+
+impl Writers<'_> {
+    fn spawn<T: Table>(&mut self) -> Queue<T::Record> {
+        let (queue, receiver) = crate::pipeline::queue(self.config.writer.queue_capacity);
+        self.handles.push(tokio::spawn(writer::run::<T>(
+            self.connection.client(),
+            self.config.writer_settings(),
+            receiver,
+            self.stopping.clone(),
+            Arc::clone(&self.metrics),
+        )));
+        queue
+    }
+}
+
+fn http_router(state: IngestState, rum: RumState) -> Router {
     Router::new()
         .route(ingest::otlp_http::TRACES_PATH, post(ingest::otlp_http::export_traces))
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
         .with_state(state)
+        .merge(ingest::rum::router(rum))
 }
 
 async fn readyz(State(state): State<IngestState>) -> (StatusCode, &'static str) {
@@ -202,7 +243,7 @@ fn print_banner(
         None => "configured".to_owned(),
     };
     println!(
-        "Jamscope is ready.\n  OTLP/HTTP traces  http://{http}/v1/traces\n  OTLP/gRPC         http://{grpc}\n  Metrics           http://{http}/metrics\n  ClickHouse        {} (database {}, {clickhouse_kind})",
+        "Jamscope is ready.\n  OTLP/HTTP traces  http://{http}/v1/traces\n  OTLP/gRPC         http://{grpc}\n  RUM beacons       http://{http}/v1/rum (script http://{http}/rum.js)\n  Metrics           http://{http}/metrics\n  ClickHouse        {} (database {}, {clickhouse_kind})",
         connection.url, connection.database
     );
 }

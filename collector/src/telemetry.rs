@@ -15,6 +15,8 @@ pub struct Metrics {
     pub rows_lost: AtomicU64,
     pub insert_attempts_failed: AtomicU64,
     pub inserts: AtomicU64,
+    pub rum_events_accepted: AtomicU64,
+    pub rum_events_rejected: AtomicU64,
     ready: AtomicBool,
 }
 
@@ -33,7 +35,7 @@ impl Metrics {
 
     /// Renders the Prometheus text exposition format.
     pub fn render(&self, queued_spans: usize, queue_capacity: usize) -> String {
-        let counters: [(&str, &str, &AtomicU64); 8] = [
+        let counters: [(&str, &str, &AtomicU64); 10] = [
             ("jamscope_spans_accepted_total", "Spans acknowledged to clients.", &self.spans_accepted),
             ("jamscope_spans_rejected_total", "Spans refused as invalid (partial success).", &self.spans_rejected),
             ("jamscope_requests_refused_overload_total", "Requests answered 429/503 because the write queue was full.", &self.requests_refused_overload),
@@ -42,6 +44,8 @@ impl Metrics {
             ("jamscope_rows_lost_total", "Acknowledged rows given up on (ClickHouse unreachable past the shutdown deadline).", &self.rows_lost),
             ("jamscope_insert_attempts_failed_total", "Insert attempts that failed and were retried.", &self.insert_attempts_failed),
             ("jamscope_inserts_total", "Successful INSERT statements.", &self.inserts),
+            ("jamscope_rum_events_accepted_total", "RUM events (vitals, errors, page views) queued for storage.", &self.rum_events_accepted),
+            ("jamscope_rum_events_rejected_total", "RUM events dropped as invalid, past the batch limit, or for a full queue.", &self.rum_events_rejected),
         ];
         let mut out = String::new();
         for (name, help, counter) in counters {

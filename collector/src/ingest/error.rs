@@ -13,6 +13,12 @@ pub enum IngestError {
     PayloadTooLarge(String),
     #[error("{0}")]
     UnsupportedMediaType(String),
+    /// A missing or unknown ingest key.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// A sender that is known and not allowed (a browser origin).
+    #[error("{0}")]
+    Forbidden(String),
     #[error(transparent)]
     Queue(#[from] SubmitError),
 }
@@ -23,6 +29,8 @@ impl IngestError {
             IngestError::BadRequest(_) => StatusCode::BAD_REQUEST,
             IngestError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             IngestError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            IngestError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            IngestError::Forbidden(_) => StatusCode::FORBIDDEN,
             IngestError::Queue(SubmitError::Full { .. }) => StatusCode::TOO_MANY_REQUESTS,
             IngestError::Queue(SubmitError::Closed) => StatusCode::SERVICE_UNAVAILABLE,
             IngestError::Queue(SubmitError::TooLarge { .. }) => StatusCode::PAYLOAD_TOO_LARGE,
@@ -51,6 +59,8 @@ impl IngestError {
                 tonic::Status::resource_exhausted(message)
             }
             IngestError::Queue(SubmitError::Closed) => tonic::Status::unavailable(message),
+            IngestError::Unauthorized(_) => tonic::Status::unauthenticated(message),
+            IngestError::Forbidden(_) => tonic::Status::permission_denied(message),
         }
     }
 }

@@ -4,13 +4,20 @@
 //! transport and call [`accept_traces`]; `otlp_convert` turns OTLP into
 //! spans; `body` reads and decompresses HTTP bodies within limits; `error`
 //! maps every failure to an HTTP status or a gRPC code in one place.
-//! Receivers never talk to ClickHouse.
+//! `rum` takes browser beacons (with `rum_decode` for their JSON,
+//! `rum_origin` for CORS, `rum_client` for who sent them) and serves the
+//! SDK (`rum_script`). Receivers never talk to ClickHouse.
 
 mod body;
 mod error;
 pub mod otlp_convert;
 pub mod otlp_grpc;
 pub mod otlp_http;
+pub mod rum;
+mod rum_client;
+mod rum_decode;
+mod rum_origin;
+mod rum_script;
 
 use std::sync::Arc;
 

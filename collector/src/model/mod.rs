@@ -2,6 +2,7 @@
 //! these types, the store encodes them into rows, rules read them.
 
 mod layer;
+pub mod rum;
 mod span;
 
 pub use layer::{Layer, LayerRule, LayerRules};

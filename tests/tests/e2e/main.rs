@@ -7,4 +7,5 @@ mod expect;
 mod harness;
 mod lifecycle;
 mod payload;
+mod rum;
 mod sdk_clients;

@@ -3,8 +3,10 @@
 //! implementing [`Table`], plus its migration in `schema/`.
 
 mod attributes;
+mod rum;
 mod span;
 
+pub use rum::{RumErrorTable, RumPageViewTable, RumVitalTable};
 pub use span::SpanTable;
 
 /// How a domain record is written as one row of a table.

@@ -39,8 +39,9 @@ impl SchemaOptions {
     }
 
     /// `CREATE TABLE` statement(s) for one table. `engine` is a MergeTree
-    /// family name (`MergeTree`, `AggregatingMergeTree`, ...); `shard_by` is
-    /// the Distributed sharding key used on a cluster (`rand()` when `None`).
+    /// family name (`MergeTree`, `AggregatingMergeTree`, ...), with its
+    /// parameters if it takes any (`ReplacingMergeTree(Version)`); `shard_by`
+    /// is the Distributed sharding key used on a cluster (`rand()` when `None`).
     pub fn table(
         &self,
         name: &str,
@@ -56,8 +57,17 @@ impl SchemaOptions {
             )];
         };
         let local = format!("{name}_local");
+        // A replicated engine takes the engine's own parameters after the
+        // replication path and replica name.
+        let (engine_name, parameters) = match engine.split_once('(') {
+            Some((name, rest)) => (
+                name,
+                format!(", {}", rest.strip_suffix(')').unwrap_or(rest)),
+            ),
+            None => (engine, String::new()),
+        };
         let replicated = format!(
-            "Replicated{engine}('/clickhouse/tables/{{shard}}/{}/{local}', '{{replica}}')",
+            "Replicated{engine_name}('/clickhouse/tables/{{shard}}/{}/{local}', '{{replica}}'{parameters})",
             self.database
         );
         vec![

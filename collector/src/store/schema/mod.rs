@@ -4,6 +4,7 @@
 //! Nothing here ever drops or rewrites data.
 
 mod ddl;
+mod rum;
 mod traces;
 
 pub use ddl::SchemaOptions;
@@ -27,6 +28,11 @@ const MIGRATIONS: &[Migration] = &[
         version: 2,
         name: "trace_index",
         statements: traces::trace_index,
+    },
+    Migration {
+        version: 3,
+        name: "rum_tables",
+        statements: rum::rum_tables,
     },
 ];
 

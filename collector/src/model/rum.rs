@@ -1,0 +1,416 @@
+//! Real-user monitoring: what browsers report about page views, Web Vitals
+//! and JavaScript errors, independent of the beacon's wire format.
+
+mod fingerprint;
+
+use std::fmt;
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use super::{Attributes, TraceId};
+
+pub use fingerprint::Fingerprint;
+
+/// What the page itself said about where an event happened.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct PageInfo {
+    pub app: String,
+    pub release: String,
+    pub environment: String,
+    pub session_id: String,
+    pub page_view_id: String,
+    /// The trace of the request that rendered the document, when the page
+    /// carried a valid `traceparent`.
+    pub trace_id: Option<TraceId>,
+    pub url: String,
+    pub path: String,
+    /// A route template such as `/products/:id`; empty when unknown.
+    pub route: String,
+    pub referrer: String,
+    /// Network Information API effective type (`4g`, ...); empty when unknown.
+    pub connection: String,
+    /// The device class the page detected, when it sent one.
+    pub device_class: Option<DeviceClass>,
+}
+
+/// What the collector learnt about the sender from the request itself.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ClientInfo {
+    pub browser: String,
+    pub browser_version: String,
+    pub os: String,
+    /// From the user agent; the page's own answer wins (see [`PageContext`]).
+    pub device_class: DeviceClass,
+    /// ISO 3166-1 alpha-2, uppercase; empty when unknown.
+    pub country: String,
+    /// Already anonymised (see [`anonymize_ip`]): the full address is never kept.
+    pub ip: Option<IpAddr>,
+}
+
+/// Everything the events of one beacon share.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct PageContext {
+    pub page: PageInfo,
+    pub client: ClientInfo,
+    pub received_at_millis: i64,
+}
+
+impl PageContext {
+    /// The page knows its device best (touch, screen size); the user agent
+    /// is the fallback, and the only source for bots.
+    pub fn device_class(&self) -> DeviceClass {
+        self.page.device_class.unwrap_or(self.client.device_class)
+    }
+}
+
+/// One event together with the page it came from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RumRecord<T> {
+    pub context: Arc<PageContext>,
+    pub event: T,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DeviceClass {
+    Desktop,
+    Mobile,
+    Tablet,
+    Bot,
+    #[default]
+    Unknown,
+}
+
+impl DeviceClass {
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "desktop" => Some(Self::Desktop),
+            "mobile" => Some(Self::Mobile),
+            "tablet" => Some(Self::Tablet),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Desktop => "desktop",
+            Self::Mobile => "mobile",
+            Self::Tablet => "tablet",
+            Self::Bot => "bot",
+            Self::Unknown => "",
+        }
+    }
+}
+
+/// The Web Vitals, by the names the `web-vitals` library reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MetricName {
+    Lcp,
+    Inp,
+    Cls,
+    Fcp,
+    Ttfb,
+    /// Removed in web-vitals v5, still sent by older pages.
+    Fid,
+}
+
+impl MetricName {
+    pub const ALL: [MetricName; 6] = [
+        MetricName::Lcp,
+        MetricName::Inp,
+        MetricName::Cls,
+        MetricName::Fcp,
+        MetricName::Ttfb,
+        MetricName::Fid,
+    ];
+
+    /// Case-insensitive, since hand-written beacons are not always careful.
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|name| name.as_str().eq_ignore_ascii_case(text))
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Lcp => "LCP",
+            Self::Inp => "INP",
+            Self::Cls => "CLS",
+            Self::Fcp => "FCP",
+            Self::Ttfb => "TTFB",
+            Self::Fid => "FID",
+        }
+    }
+
+    /// The (good, poor) boundaries web-vitals rates with; FID's are from
+    /// web.dev, the rest from the library.
+    pub fn thresholds(self) -> (f64, f64) {
+        match self {
+            Self::Lcp => (2500.0, 4000.0),
+            Self::Inp => (200.0, 500.0),
+            Self::Cls => (0.1, 0.25),
+            Self::Fcp => (1800.0, 3000.0),
+            Self::Ttfb => (800.0, 1800.0),
+            Self::Fid => (100.0, 300.0),
+        }
+    }
+
+    /// The largest value a real page can report. CLS is a unitless score
+    /// (sums of shift fractions); the rest are milliseconds, and ten
+    /// minutes is beyond any page load or interaction worth keeping.
+    pub fn max_value(self) -> f64 {
+        match self {
+            Self::Cls => 100.0,
+            _ => 600_000.0,
+        }
+    }
+
+    pub fn unit(self) -> &'static str {
+        match self {
+            Self::Cls => "",
+            _ => " ms",
+        }
+    }
+}
+
+impl fmt::Display for MetricName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rating {
+    Good,
+    NeedsImprovement,
+    Poor,
+}
+
+impl Rating {
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "good" => Some(Self::Good),
+            "needs-improvement" => Some(Self::NeedsImprovement),
+            "poor" => Some(Self::Poor),
+            _ => None,
+        }
+    }
+
+    /// The rating web-vitals gives: above the poor boundary is poor, above
+    /// the good boundary needs improvement, the boundaries themselves rate
+    /// on the better side.
+    pub fn of(name: MetricName, value: f64) -> Self {
+        let (good, poor) = name.thresholds();
+        if value > poor {
+            Self::Poor
+        } else if value > good {
+            Self::NeedsImprovement
+        } else {
+            Self::Good
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Good => "good",
+            Self::NeedsImprovement => "needs-improvement",
+            Self::Poor => "poor",
+        }
+    }
+}
+
+/// How the page was reached, as web-vitals reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NavigationType {
+    Navigate,
+    Reload,
+    BackForward,
+    BackForwardCache,
+    Prerender,
+    Restore,
+}
+
+impl NavigationType {
+    const ALL: [NavigationType; 6] = [
+        NavigationType::Navigate,
+        NavigationType::Reload,
+        NavigationType::BackForward,
+        NavigationType::BackForwardCache,
+        NavigationType::Prerender,
+        NavigationType::Restore,
+    ];
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|kind| kind.as_str() == text)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Navigate => "navigate",
+            Self::Reload => "reload",
+            Self::BackForward => "back-forward",
+            Self::BackForwardCache => "back-forward-cache",
+            Self::Prerender => "prerender",
+            Self::Restore => "restore",
+        }
+    }
+}
+
+/// One Web Vitals report. CLS and INP report again under the same
+/// `metric_id` as they grow; the store keeps the latest per id.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Vital {
+    pub name: MetricName,
+    pub value: f64,
+    pub rating: Rating,
+    pub delta: f64,
+    pub metric_id: String,
+    pub navigation_type: Option<NavigationType>,
+    /// Flat attribution fields (element selector, sub-part durations, ...).
+    pub attribution: Attributes,
+    pub timestamp_millis: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct StackFrame {
+    pub file: String,
+    /// Empty for anonymous code.
+    pub function: String,
+    pub line: u32,
+    pub column: u32,
+}
+
+/// An uncaught error or unhandled rejection.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RumError {
+    pub message: String,
+    pub error_type: String,
+    /// Innermost frame first.
+    pub stack: Vec<StackFrame>,
+    /// Groups occurrences of the same error; see [`Fingerprint::of`].
+    pub fingerprint: Fingerprint,
+    pub timestamp_millis: i64,
+}
+
+impl RumError {
+    pub fn new(
+        message: String,
+        error_type: String,
+        stack: Vec<StackFrame>,
+        timestamp_millis: i64,
+    ) -> Self {
+        let fingerprint = Fingerprint::of(&error_type, &message, &stack);
+        Self {
+            message,
+            error_type,
+            stack,
+            fingerprint,
+            timestamp_millis,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageView {
+    pub timestamp_millis: i64,
+}
+
+/// How far a browser clock may run ahead of ours, and how old a report may
+/// be (a page kept in the back-forward cache reports late).
+pub const MAX_CLOCK_AHEAD_MILLIS: i64 = 5 * 60 * 1000;
+pub const MAX_REPORT_AGE_MILLIS: i64 = 24 * 60 * 60 * 1000;
+
+/// The time to store for an event: the browser's, kept within a plausible
+/// window around the receive time so a wrong clock cannot put rows years
+/// away (outside the TTL, or in a partition of their own).
+pub fn event_time(sent_millis: Option<i64>, received_millis: i64) -> i64 {
+    sent_millis.unwrap_or(received_millis).clamp(
+        received_millis - MAX_REPORT_AGE_MILLIS,
+        received_millis + MAX_CLOCK_AHEAD_MILLIS,
+    )
+}
+
+/// Drops the host part of an address before it is stored: an IPv4 address
+/// keeps its /24, an IPv6 address its /48 (the last 80 bits become zero).
+/// Enough for a region or a network, not for a person.
+pub fn anonymize_ip(ip: IpAddr) -> IpAddr {
+    match ip.to_canonical() {
+        IpAddr::V4(v4) => {
+            let [a, b, c, _] = v4.octets();
+            IpAddr::from([a, b, c, 0])
+        }
+        IpAddr::V6(v6) => {
+            let segments = v6.segments();
+            IpAddr::from([segments[0], segments[1], segments[2], 0, 0, 0, 0, 0])
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ratings_follow_the_web_vitals_thresholds() {
+        assert_eq!(Rating::of(MetricName::Lcp, 2500.0), Rating::Good);
+        assert_eq!(
+            Rating::of(MetricName::Lcp, 2500.1),
+            Rating::NeedsImprovement
+        );
+        assert_eq!(Rating::of(MetricName::Lcp, 4000.1), Rating::Poor);
+        assert_eq!(Rating::of(MetricName::Inp, 300.0), Rating::NeedsImprovement);
+        assert_eq!(Rating::of(MetricName::Inp, 501.0), Rating::Poor);
+        assert_eq!(Rating::of(MetricName::Cls, 0.05), Rating::Good);
+        assert_eq!(Rating::of(MetricName::Cls, 0.3), Rating::Poor);
+        assert_eq!(
+            Rating::of(MetricName::Fcp, 1900.0),
+            Rating::NeedsImprovement
+        );
+        assert_eq!(Rating::of(MetricName::Ttfb, 1801.0), Rating::Poor);
+        assert_eq!(Rating::of(MetricName::Fid, 99.0), Rating::Good);
+    }
+
+    #[test]
+    fn metric_names_parse_case_insensitively() {
+        assert_eq!(MetricName::parse("LCP"), Some(MetricName::Lcp));
+        assert_eq!(MetricName::parse("ttfb"), Some(MetricName::Ttfb));
+        assert_eq!(MetricName::parse("FID"), Some(MetricName::Fid));
+        assert_eq!(MetricName::parse("TBT"), None);
+    }
+
+    #[test]
+    fn event_times_are_kept_near_the_receive_time() {
+        let now = 1_732_380_000_000;
+        assert_eq!(event_time(None, now), now);
+        assert_eq!(event_time(Some(now - 1000), now), now - 1000);
+        assert_eq!(
+            event_time(Some(now + 3_600_000), now),
+            now + MAX_CLOCK_AHEAD_MILLIS
+        );
+        assert_eq!(event_time(Some(0), now), now - MAX_REPORT_AGE_MILLIS);
+    }
+
+    #[test]
+    fn ipv4_addresses_lose_their_last_octet() {
+        let ip: IpAddr = "203.0.113.77".parse().unwrap();
+        assert_eq!(anonymize_ip(ip).to_string(), "203.0.113.0");
+        let mapped: IpAddr = "::ffff:203.0.113.77".parse().unwrap();
+        assert_eq!(anonymize_ip(mapped).to_string(), "203.0.113.0");
+    }
+
+    #[test]
+    fn ipv6_addresses_keep_only_their_first_48_bits() {
+        let ip: IpAddr = "2001:db8:85a3:1234:5678:8a2e:370:7334".parse().unwrap();
+        assert_eq!(anonymize_ip(ip).to_string(), "2001:db8:85a3::");
+        let loopback: IpAddr = "::1".parse().unwrap();
+        assert_eq!(anonymize_ip(loopback).to_string(), "::");
+    }
+
+    #[test]
+    fn the_page_device_class_wins_over_the_user_agent() {
+        let mut context = PageContext::default();
+        context.client.device_class = DeviceClass::Desktop;
+        assert_eq!(context.device_class(), DeviceClass::Desktop);
+        context.page.device_class = Some(DeviceClass::Tablet);
+        assert_eq!(context.device_class(), DeviceClass::Tablet);
+    }
+}

@@ -11,7 +11,11 @@ use jamscope::store::client::Connection;
 use jamscope::store::schema;
 
 #[derive(Parser)]
-#[command(name = "jamscope", version, about = "OpenTelemetry and RUM collector for Jamstack sites")]
+#[command(
+    name = "jamscope",
+    version,
+    about = "OpenTelemetry and RUM collector for Jamstack sites"
+)]
 struct Cli {
     /// TOML config file (default: ./jamscope.toml when present). Every key
     /// can also be set as JAMSCOPE_<KEY>, e.g. JAMSCOPE_CLICKHOUSE_URL.
@@ -65,7 +69,9 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> anyhow::Result<()> {
     let config = Config::load(cli.config.as_deref())?;
     match cli.command {
-        Command::Config { command: ConfigCommand::Check } => {
+        Command::Config {
+            command: ConfigCommand::Check,
+        } => {
             print!("{}", toml_of(&config)?);
             eprintln!("configuration is valid");
             Ok(())
@@ -104,7 +110,9 @@ async fn migrate(config: Config) -> anyhow::Result<()> {
         password: config.clickhouse.password.clone(),
     };
     connection
-        .wait_until_ready(std::time::Duration::from_secs(config.clickhouse.start_timeout_secs))
+        .wait_until_ready(std::time::Duration::from_secs(
+            config.clickhouse.start_timeout_secs,
+        ))
         .await?;
     let applied = schema::migrate(&connection.server_client(), &config.schema_options()).await?;
     if applied.is_empty() {

@@ -44,7 +44,9 @@ impl Room {
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum SubmitError {
-    #[error("the write queue is full ({queued} of {capacity} records waiting for storage); retry later")]
+    #[error(
+        "the write queue is full ({queued} of {capacity} records waiting for storage); retry later"
+    )]
     Full { queued: usize, capacity: usize },
     #[error("the collector is shutting down")]
     Closed,
@@ -129,7 +131,10 @@ mod tests {
         queue.try_submit(vec![1, 2]).unwrap();
         assert_eq!(
             queue.try_submit(vec![3, 4]),
-            Err(SubmitError::Full { queued: 2, capacity: 3 })
+            Err(SubmitError::Full {
+                queued: 2,
+                capacity: 3
+            })
         );
         let batch = receiver.try_recv().unwrap();
         let (records, room) = batch.into_parts();
@@ -144,7 +149,10 @@ mod tests {
         let (queue, _receiver) = queue::<u32>(2);
         assert_eq!(
             queue.try_submit(vec![1, 2, 3]),
-            Err(SubmitError::TooLarge { records: 3, capacity: 2 })
+            Err(SubmitError::TooLarge {
+                records: 3,
+                capacity: 2
+            })
         );
     }
 

@@ -34,11 +34,9 @@ impl TraceService for OtlpGrpc {
     ) -> Result<Response<ExportTraceServiceResponse>, Status> {
         match accept_traces(&self.state, request.into_inner()) {
             Ok(accepted) => Ok(Response::new(ExportTraceServiceResponse {
-                partial_success: (accepted.rejected_spans > 0).then(|| {
-                    ExportTracePartialSuccess {
-                        rejected_spans: accepted.rejected_spans as i64,
-                        error_message: accepted.rejection_reason.unwrap_or_default(),
-                    }
+                partial_success: (accepted.rejected_spans > 0).then(|| ExportTracePartialSuccess {
+                    rejected_spans: accepted.rejected_spans as i64,
+                    error_message: accepted.rejection_reason.unwrap_or_default(),
                 }),
             })),
             Err(error) => {

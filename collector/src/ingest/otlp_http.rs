@@ -51,11 +51,12 @@ impl Encoding {
     fn decode(self, bytes: &[u8]) -> Result<ExportTraceServiceRequest, IngestError> {
         match self {
             Encoding::Protobuf => ExportTraceServiceRequest::decode(bytes).map_err(|e| {
-                IngestError::BadRequest(format!("body is not a valid OTLP protobuf ExportTraceServiceRequest: {e}"))
+                IngestError::BadRequest(format!(
+                    "body is not a valid OTLP protobuf ExportTraceServiceRequest: {e}"
+                ))
             }),
-            Encoding::Json => serde_json::from_slice(bytes).map_err(|e| {
-                IngestError::BadRequest(format!("body is not valid OTLP JSON: {e}"))
-            }),
+            Encoding::Json => serde_json::from_slice(bytes)
+                .map_err(|e| IngestError::BadRequest(format!("body is not valid OTLP JSON: {e}"))),
         }
     }
 }
@@ -135,7 +136,11 @@ fn error_response(state: &IngestState, encoding: Option<Encoding>, error: Ingest
     let (content_type, body) = match encoding {
         Some(Encoding::Protobuf) => (
             "application/x-protobuf",
-            RpcStatus { code: grpc_code, message }.encode_to_vec(),
+            RpcStatus {
+                code: grpc_code,
+                message,
+            }
+            .encode_to_vec(),
         ),
         Some(Encoding::Json) => (
             "application/json",

@@ -132,10 +132,14 @@ async fn insert_with_retry(
             }
         }
         if *shutdown.borrow() {
-            let deadline = *give_up_at.get_or_insert_with(|| Instant::now() + settings.shutdown_timeout);
+            let deadline =
+                *give_up_at.get_or_insert_with(|| Instant::now() + settings.shutdown_timeout);
             if Instant::now() >= deadline {
                 Metrics::add(&metrics.rows_lost, chunk.rows as u64);
-                tracing::error!(rows = chunk.rows, "giving up on an insert at shutdown: ClickHouse stayed unreachable");
+                tracing::error!(
+                    rows = chunk.rows,
+                    "giving up on an insert at shutdown: ClickHouse stayed unreachable"
+                );
                 return;
             }
         }
@@ -154,7 +158,11 @@ async fn insert_with_retry(
     }
 }
 
-async fn insert_once(client: &clickhouse::Client, sql: &str, data: Bytes) -> clickhouse::error::Result<()> {
+async fn insert_once(
+    client: &clickhouse::Client,
+    sql: &str,
+    data: Bytes,
+) -> clickhouse::error::Result<()> {
     let mut insert = client.insert_formatted_with(sql.to_owned());
     insert.send(data).await?;
     insert.end().await

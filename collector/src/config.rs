@@ -83,6 +83,9 @@ pub struct IngestConfig {
     pub max_body_bytes: usize,
     /// Largest body after decompression.
     pub max_decompressed_bytes: usize,
+    /// How long a request waits for room in a full write queue before it
+    /// is answered 429 / RESOURCE_EXHAUSTED.
+    pub queue_wait_ms: u64,
 }
 
 impl Default for Config {
@@ -120,10 +123,10 @@ impl Default for WriterConfig {
     fn default() -> Self {
         Self {
             batch_rows: 50_000,
-            batch_bytes: 16 << 20,
+            batch_bytes: 8 << 20,
             flush_interval_ms: 1_000,
             insert_concurrency: 2,
-            queue_capacity: 200_000,
+            queue_capacity: 100_000,
             retry_initial_ms: 100,
             retry_max_ms: 10_000,
             shutdown_timeout_secs: 30,
@@ -136,6 +139,7 @@ impl Default for IngestConfig {
         Self {
             max_body_bytes: 1 << 20,
             max_decompressed_bytes: 16 << 20,
+            queue_wait_ms: 2_000,
         }
     }
 }

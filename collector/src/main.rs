@@ -10,6 +10,12 @@ use jamscope::config::Config;
 use jamscope::store::client::Connection;
 use jamscope::store::schema;
 
+// Decoding allocates many small strings per span; mimalloc measured fewer
+// CPU-seconds and a lower peak RSS than glibc's malloc under load
+// (BENCHMARKS.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "jamscope",

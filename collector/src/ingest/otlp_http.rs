@@ -72,9 +72,10 @@ pub async fn export_traces(
         Err(error) => return error_response(&state, None, error),
     };
     let result = async {
+        state.spans.wait_for_room(state.queue_wait()).await?;
         let bytes = read_body(&headers, body, &state.limits).await?;
         let request = encoding.decode(&bytes)?;
-        accept_traces(&state, request)
+        accept_traces(&state, request).await
     }
     .await;
     match result {

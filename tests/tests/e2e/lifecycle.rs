@@ -149,7 +149,8 @@ fn a_full_queue_answers_429_and_nothing_acknowledged_is_lost() {
         CollectorOptions::default()
             .env("JAMSCOPE_WRITER_QUEUE_CAPACITY", "1000")
             .env("JAMSCOPE_WRITER_BATCH_ROWS", "100")
-            .env("JAMSCOPE_WRITER_RETRY_MAX_MS", "300"),
+            .env("JAMSCOPE_WRITER_RETRY_MAX_MS", "300")
+            .env("JAMSCOPE_INGEST_QUEUE_WAIT_MS", "3000"),
     );
     let table = format!("`{}`.otel_traces", collector.database);
     // ClickHouse "loses" the table: every insert fails until it is back.

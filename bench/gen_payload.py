@@ -1,0 +1,262 @@
+#!/usr/bin/env python3
+"""Write a realistic Jamstack OTLP ExportTraceServiceRequest to a file.
+
+Each trace crosses the layers  browser -> cdn -> gateway -> cms -> db:
+five spans, one per layer, each the child of the one before (the db span is
+a CLIENT span emitted by the cms service).  Spans are grouped into one
+ResourceSpans per layer resource (service.name + jamstack.layer), carry about
+ten attributes each, and some carry events (web vitals on browser spans, cache
+events on cdn spans, exceptions on failed spans).
+
+  python gen_payload.py OUT [--spans 500] [--json] [--gzip] [--seed S]
+
+--spans is the span count of the request (100, 500 and 1000 are the usual
+sizes; any positive number works: the last trace is cut short if it does not
+divide by five).  --json writes OTLP/JSON (hex ids, integer enums) instead of
+binary protobuf.  --gzip compresses the output (send it with
+Content-Encoding: gzip).  --variants K writes K files OUT.0 .. OUT.{K-1} with
+different ids, for loaders that rotate bodies.
+"""
+import argparse
+import base64
+import gzip
+import json
+import random
+import sys
+import time
+
+from google.protobuf import json_format
+from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
+from opentelemetry.proto.common.v1 import common_pb2
+from opentelemetry.proto.resource.v1 import resource_pb2
+from opentelemetry.proto.trace.v1 import trace_pb2
+
+Span = trace_pb2.Span
+Status = trace_pb2.Status
+
+LAYERS = {
+    # layer: (service.name, extra resource attributes)
+    "browser": ("storefront-web", {"browser.name": "Chrome", "browser.platform": "macOS",
+                                   "telemetry.sdk.language": "webjs",
+                                   "deployment.environment.name": "production"}),
+    "cdn": ("edge-cdn", {"cloud.provider": "fastly", "cloud.region": "fra",
+                         "deployment.environment.name": "production"}),
+    "gateway": ("api-gateway", {"host.name": "gw-7f9c4-1", "k8s.namespace.name": "edge",
+                                "service.version": "2.14.1",
+                                "deployment.environment.name": "production"}),
+    "cms": ("headless-cms", {"host.name": "cms-5d8b-2", "k8s.namespace.name": "content",
+                             "service.version": "5.3.0", "telemetry.sdk.language": "nodejs",
+                             "deployment.environment.name": "production"}),
+}
+
+SCOPES = {
+    "browser": ("@opentelemetry/instrumentation-fetch", "0.52.1"),
+    "cdn": ("edge-logs-bridge", "1.4.0"),
+    "gateway": ("io.opentelemetry.envoy", "1.31.0"),
+    "cms": ("@opentelemetry/instrumentation-http", "0.52.1"),
+}
+
+ROUTES = [
+    ("/", "/"),
+    ("/blog/{slug}", "/blog/edge-rendering-in-practice"),
+    ("/blog/{slug}", "/blog/why-static-is-fast"),
+    ("/products/{id}", "/products/8812"),
+    ("/products/{id}", "/products/1203"),
+    ("/api/search", "/api/search"),
+    ("/docs/{section}/{page}", "/docs/guides/caching"),
+    ("/checkout", "/checkout"),
+]
+
+USER_AGENTS = [
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Safari/605.1.15",
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36",
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148",
+    "Mozilla/5.0 (X11; Linux x86_64; rv:127.0) Gecko/20100101 Firefox/127.0",
+]
+
+SQL = [
+    "SELECT id, title, body, published_at FROM entries WHERE slug = $1 AND locale = $2",
+    "SELECT p.id, p.name, p.price FROM products p WHERE p.id = $1",
+    "SELECT id, title FROM entries WHERE tsv @@ plainto_tsquery($1) ORDER BY rank DESC LIMIT 20",
+    "UPDATE carts SET updated_at = now() WHERE id = $1",
+]
+
+CACHE = ["HIT", "HIT", "HIT", "MISS", "STALE", "BYPASS"]
+POPS = ["FRA", "AMS", "LHR", "CDG", "IAD"]
+
+
+def kv(key, value):
+    if isinstance(value, bool):
+        v = common_pb2.AnyValue(bool_value=value)
+    elif isinstance(value, int):
+        v = common_pb2.AnyValue(int_value=value)
+    elif isinstance(value, float):
+        v = common_pb2.AnyValue(double_value=value)
+    else:
+        v = common_pb2.AnyValue(string_value=str(value))
+    return common_pb2.KeyValue(key=key, value=v)
+
+
+def attrs(d):
+    return [kv(k, v) for k, v in d.items()]
+
+
+def build_request(n_spans, rng, now_ns):
+    req = trace_service_pb2.ExportTraceServiceRequest()
+    scope_spans = {}
+    for layer, (svc, extra) in LAYERS.items():
+        rs = req.resource_spans.add()
+        rs.resource.CopyFrom(resource_pb2.Resource(attributes=attrs(
+            {"service.name": svc, "jamstack.layer": layer, **extra})))
+        rs.schema_url = "https://opentelemetry.io/schemas/1.26.0"
+        ss = rs.scope_spans.add()
+        name, version = SCOPES[layer]
+        ss.scope.name = name
+        ss.scope.version = version
+        scope_spans[layer] = ss
+
+    made = 0
+    while made < n_spans:
+        trace_id = rng.randbytes(16)
+        route, path = rng.choice(ROUTES)
+        ua = rng.choice(USER_AGENTS)
+        cache = rng.choice(CACHE)
+        pop = rng.choice(POPS)
+        failed = rng.random() < 0.03
+        status_code = 500 if failed else (304 if rng.random() < 0.1 else 200)
+        sql = rng.choice(SQL)
+        # Timestamps: traces ended within the last ~5 s.
+        t0 = now_ns - rng.randrange(0, 5_000_000_000)
+        total = rng.randrange(40_000_000, 900_000_000)          # 40-900 ms
+        host = "www.example-shop.dev"
+        client_ip = f"203.0.113.{rng.randrange(1, 255)}"
+
+        # (layer, name, kind, start offset, duration fraction, attributes)
+        chain = [
+            ("browser", f"GET {route}", Span.SPAN_KIND_CLIENT, 0, 1.0, {
+                "http.request.method": "GET", "url.full": f"https://{host}{path}",
+                "url.path": path, "server.address": host, "http.route": route,
+                "http.response.status_code": status_code, "user_agent.original": ua,
+                "browser.page.url": f"https://{host}{path}", "session.id": rng.randbytes(8).hex(),
+                "network.protocol.version": "2",
+            }),
+            ("cdn", f"GET {route}", Span.SPAN_KIND_SERVER, 0.02, 0.95, {
+                "http.request.method": "GET", "url.path": path, "server.address": host,
+                "http.route": route, "http.response.status_code": status_code,
+                "cdn.cache.status": cache, "cdn.pop": pop, "client.address": client_ip,
+                "user_agent.original": ua, "http.response.body.size": rng.randrange(800, 250_000),
+            }),
+            ("gateway", f"GET {route}", Span.SPAN_KIND_SERVER, 0.05, 0.85, {
+                "http.request.method": "GET", "url.path": path, "server.address": "api.internal",
+                "server.port": 8443, "http.route": route,
+                "http.response.status_code": status_code, "client.address": client_ip,
+                "network.peer.address": "10.0.3.17", "gateway.upstream": "headless-cms:3000",
+                "cache.status": cache,
+            }),
+            ("cms", f"GET {route}", Span.SPAN_KIND_SERVER, 0.08, 0.7, {
+                "http.request.method": "GET", "url.path": path, "http.route": route,
+                "http.response.status_code": status_code, "server.address": "headless-cms",
+                "server.port": 3000, "cms.content_type": route.split("/")[1] or "home",
+                "cms.locale": rng.choice(["en-US", "de-DE", "fr-FR"]),
+                "cms.cache.status": rng.choice(["hit", "miss"]), "thread.id": rng.randrange(1, 16),
+            }),
+            ("cms", "SELECT content", Span.SPAN_KIND_CLIENT, 0.15, 0.3, {
+                "db.system": "postgresql", "db.statement": sql, "db.name": "cms",
+                "db.operation.name": sql.split()[0], "db.user": "cms_ro",
+                "server.address": "pg-primary.internal", "server.port": 5432,
+                "network.peer.address": "10.0.5.4", "db.collection.name": "entries",
+                "db.response.returned_rows": rng.randrange(0, 40),
+            }),
+        ]
+        parent = b""
+        for layer, name, kind, off, frac, a in chain:
+            if made >= n_spans:
+                break
+            span_id = rng.randbytes(8)
+            start = t0 + int(total * off)
+            end = start + int(total * frac)
+            sp = scope_spans[layer].spans.add()
+            sp.trace_id = trace_id
+            sp.span_id = span_id
+            sp.parent_span_id = parent
+            sp.name = name
+            sp.kind = kind
+            sp.start_time_unix_nano = start
+            sp.end_time_unix_nano = end
+            sp.flags = 0x101  # sampled, parent-is-remote known
+            sp.attributes.extend(attrs(a))
+            if failed:
+                sp.status.code = Status.STATUS_CODE_ERROR
+                sp.status.message = "upstream returned 500"
+            elif kind == Span.SPAN_KIND_SERVER:
+                sp.status.code = Status.STATUS_CODE_OK
+            if layer == "browser":
+                for ev, frac_ev in (("first-contentful-paint", 0.3), ("largest-contentful-paint", 0.6)):
+                    e = sp.events.add()
+                    e.name = ev
+                    e.time_unix_nano = start + int(total * frac_ev)
+                    e.attributes.extend(attrs({"web_vital.value_ms": round(total * frac_ev / 1e6, 1)}))
+            elif layer == "cdn" and cache != "HIT":
+                e = sp.events.add()
+                e.name = "cache.miss"
+                e.time_unix_nano = start + 1000
+                e.attributes.extend(attrs({"cdn.cache.status": cache, "cdn.origin": "api-gateway"}))
+            if failed and layer == "cms" and kind == Span.SPAN_KIND_SERVER:
+                e = sp.events.add()
+                e.name = "exception"
+                e.time_unix_nano = end - 1000
+                e.attributes.extend(attrs({
+                    "exception.type": "DatabaseTimeoutError",
+                    "exception.message": "query timed out after 250ms",
+                    "exception.stacktrace": "DatabaseTimeoutError: query timed out\n    at Pool.query (db.js:88)\n    at getEntry (entries.js:41)",
+                }))
+            parent = span_id
+            made += 1
+    return req
+
+
+def to_otlp_json(req):
+    d = json_format.MessageToDict(req, use_integers_for_enums=True)
+    # protobuf's JSON mapping writes bytes as base64; OTLP/JSON wants hex ids.
+    def fix(o):
+        if isinstance(o, dict):
+            for k, v in o.items():
+                if k in ("traceId", "spanId", "parentSpanId") and isinstance(v, str):
+                    o[k] = base64.b64decode(v).hex()
+                else:
+                    fix(v)
+        elif isinstance(o, list):
+            for x in o:
+                fix(x)
+    fix(d)
+    return json.dumps(d, separators=(",", ":")).encode()
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("out")
+    ap.add_argument("--spans", type=int, default=500)
+    ap.add_argument("--json", action="store_true")
+    ap.add_argument("--gzip", action="store_true")
+    ap.add_argument("--seed", type=int, default=None)
+    ap.add_argument("--variants", type=int, default=1)
+    a = ap.parse_args()
+    if a.spans <= 0:
+        ap.error("--spans must be positive")
+    rng = random.Random(a.seed)
+    now_ns = time.time_ns()
+    outs = [a.out] if a.variants == 1 else [f"{a.out}.{i}" for i in range(a.variants)]
+    for out in outs:
+        req = build_request(a.spans, rng, now_ns)
+        body = to_otlp_json(req) if a.json else req.SerializeToString()
+        if a.gzip:
+            body = gzip.compress(body, compresslevel=6)
+        with open(out, "wb") as f:
+            f.write(body)
+        n = sum(len(ss.spans) for rs in req.resource_spans for ss in rs.scope_spans)
+        print(f"{out}: {n} spans, {len(body)} bytes"
+              f"{' json' if a.json else ' protobuf'}{' gzip' if a.gzip else ''}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,569 @@
+#!/usr/bin/env python3
+"""Side-by-side OTLP/HTTP -> ClickHouse collector benchmark.
+
+For each side (collector) in turn:
+  1. start a fresh embedded ClickHouse (the collector's chdb launcher) in a temp dir,
+  2. apply that side's schema (if any),
+  3. start the collector pointed at that ClickHouse, on free loopback ports,
+  4. drive wrk (bench/post_body.lua) for --duration s with --connections,
+  5. wait for rows to stop growing in ClickHouse (the drain),
+  6. report requests/s, spans/s accepted, rows landed, collector CPU seconds
+     (utime+stime from /proc/PID/stat), peak RSS (VmHWM), wrk latency p50/p99,
+  7. stop the collector (SIGTERM) and ClickHouse (line into stop.fifo).
+
+Sides:
+  rotel     rotel-agent from the `rotel` PyPI package, ClickHouse exporter
+            over HTTP, tables from bench/rotel_schema.sql.
+  jamscope  command from --jamscope-cmd (or $JAMSCOPE_CMD), a template with
+            {otlp_http_port} {otlp_http_addr} {ch_http_port} {ch_tcp_port}
+            {ch_http_url} {workdir} placeholders; optional --jamscope-schema
+            SQL file; rows counted with --jamscope-count-sql.
+
+Run with the project venv plus bench/requirements.txt (needs chdb-core, rotel,
+opentelemetry-proto).  Loopback only; every load run is bounded by
+--duration.  Prints a human table and, with --json-out FILE, writes JSON.
+"""
+import argparse
+import json
+import os
+import re
+import resource
+import shlex
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+CHDB_LAUNCHER = os.path.join(REPO, "collector", "src", "store", "embedded", "launch_chdb.py")
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+# ---------------------------------------------------------------- helpers
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port, timeout, proc=None):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"process exited with {proc.returncode} before listening on {port}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"nothing listening on 127.0.0.1:{port} after {timeout}s")
+
+
+def proc_cpu_seconds(pid):
+    """utime+stime of one process (all its threads), in seconds."""
+    with open(f"/proc/{pid}/stat") as f:
+        stat = f.read()
+    fields = stat[stat.rindex(")") + 2:].split()   # skip "pid (comm) "
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK  # fields 14, 15 of stat
+
+
+def proc_status_kb(pid, key):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith(key + ":"):
+                return int(line.split()[1])
+    return None
+
+
+def system_cpu():
+    """(busy, total) jiffies over all CPUs."""
+    with open("/proc/stat") as f:
+        vals = [int(x) for x in f.readline().split()[1:]]
+    idle = vals[3] + vals[4]
+    return sum(vals) - idle, sum(vals)
+
+
+def busy_pct(sample_s):
+    a = system_cpu()
+    time.sleep(sample_s)
+    b = system_cpu()
+    return 100.0 * (b[0] - a[0]) / max(1, b[1] - a[1])
+
+
+def wait_idle(max_wait_s, threshold=15.0):
+    """Wait (up to max_wait_s) for the machine to be idle; returns the last
+    busy % seen.  Other work on this 2-core box (a cargo build...) skews
+    every number here, so the result records it."""
+    deadline = time.monotonic() + max_wait_s
+    while True:
+        pct = busy_pct(2.0)
+        if pct < threshold or time.monotonic() >= deadline:
+            return round(pct, 1)
+
+
+class ClickHouse:
+    def __init__(self, python, workdir):
+        self.python = python
+        self.workdir = workdir
+        self.proc = None
+        self.http_port = self.tcp_port = None
+
+    def start(self, timeout=60):
+        os.makedirs(self.workdir, exist_ok=True)
+        ports = os.path.join(self.workdir, "ports.tsv")
+        if os.path.exists(ports):  # stale from an earlier run on this dir
+            os.unlink(ports)
+        self.log = open(os.path.join(self.workdir, "clickhouse.log"), "wb")
+        # The same chdb launcher the collector uses for its embedded
+        # ClickHouse: it reads clickhouse-local.xml from its cwd, publishes
+        # ports.tsv and stops on a line in stop.fifo (or stdin closing).
+        with open(os.path.join(self.workdir, "clickhouse-local.xml"), "w") as f:
+            f.write("<clickhouse><listen_host>127.0.0.1</listen_host>"
+                    "<http_port>0</http_port><tcp_port>0</tcp_port></clickhouse>\n")
+        self.proc = subprocess.Popen([self.python, CHDB_LAUNCHER, os.path.join(self.workdir, "data")],
+                                     stdin=subprocess.PIPE, stdout=self.log, stderr=subprocess.STDOUT,
+                                     cwd=self.workdir)
+        ports = os.path.join(self.workdir, "ports.tsv")
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"ClickHouse exited early ({self.proc.returncode}); see {self.log.name}")
+            if os.path.exists(ports) and os.path.getsize(ports) > 0:
+                with open(ports) as f:
+                    parts = f.read().split()
+                if len(parts) >= 2:
+                    self.http_port, self.tcp_port = int(parts[0]), int(parts[1])
+                    wait_port(self.http_port, 10, self.proc)
+                    return
+            time.sleep(0.1)
+        raise RuntimeError("ClickHouse did not publish its ports")
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.http_port}"
+
+    def query(self, sql, timeout=60):
+        req = urllib.request.Request(self.url + "/", data=sql.encode())
+        try:
+            with urllib.request.urlopen(req, timeout=timeout) as r:
+                return r.read().decode()
+        except urllib.error.HTTPError as e:
+            raise RuntimeError(f"ClickHouse error for {sql[:80]!r}: {e.read().decode()[:500]}") from None
+
+    def apply_sql_file(self, path):
+        text = "\n".join(l for l in open(path).read().splitlines() if not l.strip().startswith("--"))
+        for stmt in re.split(r";\s*(?:\n|$)", text):
+            if stmt.strip():
+                self.query(stmt)
+
+    def stop(self, timeout=30):
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        fifo = os.path.join(self.workdir, "stop.fifo")
+        try:
+            # O_NONBLOCK: fails instead of hanging if no reader is there.
+            fd = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
+            os.write(fd, b"stop\n")
+            os.close(fd)
+        except OSError:
+            pass
+        try:
+            self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+
+
+# ---------------------------------------------------------------- sides
+
+def rotel_binary(python):
+    """rotel-agent ships inside the `rotel` wheel, next to its __init__.py."""
+    out = subprocess.run([python, "-c", "import rotel, os; print(os.path.dirname(rotel.__file__))"],
+                         capture_output=True, text=True, check=True).stdout.strip()
+    path = os.path.join(out, "rotel-agent")
+    if not os.access(path, os.X_OK):
+        raise RuntimeError(f"rotel-agent not found at {path}")
+    return path
+
+
+def side_rotel(args, ch, workdir):
+    http_port, grpc_port = free_port(), free_port()
+    cmd = [
+        rotel_binary(args.python), "start",
+        "--otlp-http-endpoint", f"127.0.0.1:{http_port}",
+        "--otlp-grpc-endpoint", f"127.0.0.1:{grpc_port}",
+        "--exporter", "clickhouse",
+        "--clickhouse-exporter-endpoint", ch.url,
+        "--clickhouse-exporter-database", "otel",
+        "--clickhouse-exporter-table-prefix", "otel",
+        "--clickhouse-exporter-async-insert", args.rotel_async_insert,
+        "--pid-file", os.path.join(workdir, "rotel-agent.pid"),
+        "--log-file", os.path.join(workdir, "rotel-agent.log"),
+    ] + shlex.split(args.rotel_extra)
+    return dict(
+        cmd=cmd, env=None, otlp_http_port=http_port,
+        schema=os.path.join(HERE, "rotel_schema.sql"),
+        count_sql="SELECT count() FROM otel.otel_traces",
+        # rotel-agent 0.0.1-alpha10 (PyPI rotel 0.0.1a15) drops the Resource of
+        # the part of a ResourceSpans it splits off to fill a batch (fixed
+        # upstream later): those rows land with ServiceName '' and {} attrs.
+        checks={"rows_missing_resource":
+                "SELECT countIf(ServiceName = '') FROM otel.otel_traces"},
+        tables=["otel.otel_traces"],
+        null_mv_extra="countIf(ServiceName = '') AS no_service",
+        null_checks={"rows_missing_resource":
+                     "SELECT sum(no_service) FROM otel.otel_traces__rows"},
+    )
+
+
+def side_jamscope(args, ch, workdir):
+    template = args.jamscope_cmd or os.environ.get("JAMSCOPE_CMD")
+    if not template:
+        raise RuntimeError("jamscope side needs --jamscope-cmd or $JAMSCOPE_CMD")
+    http_port = free_port()
+    subst = dict(otlp_http_port=http_port, otlp_http_addr=f"127.0.0.1:{http_port}",
+                 ch_http_port=ch.http_port, ch_tcp_port=ch.tcp_port, ch_http_url=ch.url,
+                 workdir=workdir)
+    cmd = [part.format(**subst) for part in shlex.split(template)]
+    env = dict(os.environ)
+    for item in args.jamscope_env:
+        k, _, v = item.partition("=")
+        env[k] = v.format(**subst)
+    return dict(cmd=cmd, env=env, otlp_http_port=http_port,
+                schema=args.jamscope_schema, count_sql=args.jamscope_count_sql,
+                checks={f"check_{i}": q for i, q in enumerate(args.jamscope_check_sql)},
+                tables=args.jamscope_table or ["otel.otel_traces"])
+
+
+SIDES = {"rotel": side_rotel, "jamscope": side_jamscope}
+
+
+# ---------------------------------------------------------------- run
+
+def parse_wrk(text):
+    m = re.search(r"^WRK_RESULT (.*)$", text, re.M)
+    if not m:
+        raise RuntimeError("wrk printed no WRK_RESULT line:\n" + text[-2000:])
+    return {k: int(v) for k, v in (kv.split("=") for kv in m.group(1).split())}
+
+
+def drain(ch, count_sql, base, quiet_s, max_s, stats=None):
+    """Poll the row count until it has not changed for quiet_s (or max_s).
+    With stats (a dict), also record the most INSERTs seen running at once."""
+    start = time.monotonic()
+    last, last_change = None, start
+    while True:
+        if stats is not None:
+            running = int(ch.query("SELECT count() FROM system.processes "
+                                   "WHERE query_kind = 'Insert'").strip())
+            stats["max_concurrent_inserts"] = max(stats.get("max_concurrent_inserts", 0), running)
+        n = int(ch.query(count_sql).strip()) - base
+        now = time.monotonic()
+        if n != last:
+            last, last_change = n, now
+        elif now - last_change >= quiet_s:
+            return n, last_change - start
+        if now - start >= max_s:
+            return n, now - start
+        time.sleep(0.25)
+
+
+def make_null_sink(ch, spec):
+    """Swap the side's tables for ENGINE = Null twins (same columns, so the
+    collector's INSERTs still parse and type-check) and count rows with a
+    materialized view: measures the collector without ClickHouse's storage
+    cost (sorting, compression, skip indexes, merges)."""
+    for i, table in enumerate(spec["tables"]):
+        ch.query(f"CREATE TABLE {table}__null AS {table} ENGINE = Null")
+        ch.query(f"EXCHANGE TABLES {table} AND {table}__null")
+        ch.query(f"DROP TABLE {table}__null")
+        extra = spec.get("null_mv_extra") if i == 0 else None
+        ch.query(f"CREATE MATERIALIZED VIEW {table}__rows ENGINE = SummingMergeTree "
+                 f"ORDER BY tuple() AS SELECT count() AS rows{', ' + extra if extra else ''} "
+                 f"FROM {table}")
+    spec["count_sql"] = f"SELECT sum(rows) FROM {spec['tables'][0]}__rows"
+    spec["checks"] = spec.get("null_checks", {})
+
+
+def run_side(name, args, payload_files, spans_per_req):
+    workdir = tempfile.mkdtemp(prefix=f"bench-{name}-", dir=args.tmp)
+    ch = ClickHouse(args.python, os.path.join(workdir, "ch"))
+    proc = None
+    res = dict(side=name, workdir=workdir, sink=args.sink)
+    try:
+        res["machine_busy_pct_before"] = wait_idle(args.wait_idle)
+        if res["machine_busy_pct_before"] >= 15:
+            print(f"WARNING: machine {res['machine_busy_pct_before']}% busy before the {name} run; "
+                  "numbers will be skewed", file=sys.stderr, flush=True)
+        ch.start()
+        spec = SIDES[name](args, ch, workdir)
+        if spec.get("schema"):
+            ch.apply_sql_file(spec["schema"])
+        if args.sink == "null":
+            make_null_sink(ch, spec)
+        if not spec.get("count_sql"):
+            raise RuntimeError(f"{name}: no count SQL")
+        log = open(os.path.join(workdir, f"{name}.log"), "wb")
+        proc = subprocess.Popen(spec["cmd"], env=spec["env"], stdout=log, stderr=subprocess.STDOUT,
+                                cwd=workdir, start_new_session=True)
+        res["cmd"] = " ".join(shlex.quote(c) for c in spec["cmd"])
+        port = spec["otlp_http_port"]
+        wait_port(port, 30, proc)
+        url = f"http://127.0.0.1:{port}{args.path}"
+
+        wrk_cmd = ["wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{args.duration}s",
+                   f"--timeout={args.timeout}s", "-s", args.wrk_script, url,
+                   "--", ",".join(payload_files)]
+        if args.gzip:
+            wrk_cmd.append("gzip")
+        if args.json:
+            wrk_cmd.append("json")
+
+        if args.warmup > 0:
+            subprocess.run(wrk_cmd[:3] + [f"-d{args.warmup}s"] + wrk_cmd[4:],
+                           capture_output=True, text=True, check=True)
+            drain(ch, spec["count_sql"], 0, args.quiet, args.max_drain)
+
+        base = int(ch.query(spec["count_sql"]).strip())
+        cpu0, ch_cpu0, sys0 = proc_cpu_seconds(proc.pid), proc_cpu_seconds(ch.proc.pid), system_cpu()
+        t0 = time.monotonic()
+        ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        wrk = subprocess.run(wrk_cmd, capture_output=True, text=True)
+        ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        t_load = time.monotonic() - t0
+        cpu1, ch_cpu1, sys1 = proc_cpu_seconds(proc.pid), proc_cpu_seconds(ch.proc.pid), system_cpu()
+        with open(os.path.join(workdir, "wrk.out"), "w") as f:
+            f.write(wrk.stdout + wrk.stderr)
+        if wrk.returncode != 0:
+            raise RuntimeError(f"wrk failed ({wrk.returncode}): {wrk.stderr[-1000:]}")
+        w = parse_wrk(wrk.stdout)
+        rows_at_load_end = int(ch.query(spec["count_sql"]).strip()) - base
+
+        dstats = {}
+        rows, drain_s = drain(ch, spec["count_sql"], base, args.quiet, args.max_drain, dstats)
+        cpu2, ch_cpu2, sys2 = proc_cpu_seconds(proc.pid), proc_cpu_seconds(ch.proc.pid), system_cpu()
+        if proc.poll() is not None:
+            raise RuntimeError(f"{name} died during the run (rc {proc.returncode})")
+        hwm_kb = proc_status_kb(proc.pid, "VmHWM")
+        for key, sql in spec.get("checks", {}).items():
+            res[key] = int(ch.query(sql).strip())
+        try:  # ClickHouse-side evidence of failed or odd inserts
+            res["clickhouse_diag"] = dict(
+                errors=ch.query("SELECT name, value, substring(last_error_message, 1, 300) "
+                                "FROM system.errors FORMAT TSV").strip().splitlines(),
+                events=dict(line.split("\t") for line in ch.query(
+                    "SELECT name, value FROM system.events WHERE name IN ('InsertQuery', "
+                    "'FailedInsertQuery', 'InsertedRows', 'AsyncInsertQuery', 'AsyncInsertRows', "
+                    "'FailedAsyncInsertQuery') FORMAT TSV").strip().splitlines()))
+        except Exception as e:
+            res["clickhouse_diag"] = str(e)
+
+        dur = w["duration_us"] / 1e6
+        ok = w["requests"] - w["non2xx"]
+        accepted_spans = ok * spans_per_req
+        res.update(
+            duration_s=round(dur, 3),
+            requests=w["requests"], non2xx=w["non2xx"],
+            socket_errors=dict(connect=w["connect_err"], read=w["read_err"],
+                               write=w["write_err"], timeout=w["timeout_err"]),
+            req_per_s=round(w["requests"] / dur, 1),
+            ok_req_per_s=round(ok / dur, 1),
+            spans_per_req=spans_per_req,
+            accepted_spans=accepted_spans,
+            accepted_spans_per_s=round(accepted_spans / dur),
+            rows_landed=rows,
+            landed_ratio=round(rows / accepted_spans, 4) if accepted_spans else None,
+            rows_at_load_end=rows_at_load_end,
+            rows_per_s_during_load=round(rows_at_load_end / dur),
+            drain_s=round(drain_s, 2),
+            # what ClickHouse really absorbed: everything, over load + backlog drain
+            e2e_rows_per_s=round(rows / (dur + drain_s)),
+            latency_ms=dict(p50=w["p50_us"] / 1e3, p90=w["p90_us"] / 1e3,
+                            p99=w["p99_us"] / 1e3, max=w["max_us"] / 1e3),
+            cpu_s_load=round(cpu1 - cpu0, 2),
+            cpu_s_total=round(cpu2 - cpu0, 2),
+            cpu_s_per_million_spans=round((cpu2 - cpu0) / rows * 1e6, 2) if rows else None,
+            cpu_cores_avg_during_load=round((cpu1 - cpu0) / t_load, 2),
+            peak_rss_mib=round(hwm_kb / 1024, 1) if hwm_kb else None,
+            clickhouse_cpu_s_load=round(ch_cpu1 - ch_cpu0, 2),
+            clickhouse_cpu_s_total=round(ch_cpu2 - ch_cpu0, 2),
+            max_concurrent_inserts_in_drain=dstats.get("max_concurrent_inserts"),
+            machine_busy_pct_during_drain=round(100 * (sys2[0] - sys1[0]) / max(1, sys2[1] - sys1[1]), 1),
+            wrk_cpu_s=round(ru1.ru_utime + ru1.ru_stime - ru0.ru_utime - ru0.ru_stime, 2),
+            machine_busy_pct_during_load=round(100 * (sys1[0] - sys0[0]) / max(1, sys1[1] - sys0[1]), 1),
+        )
+    finally:
+        if proc is not None and proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(args.stop_timeout)
+            except subprocess.TimeoutExpired:
+                res["note"] = "collector ignored SIGTERM; killed"
+                proc.kill()
+                proc.wait()
+        if proc is not None:
+            res["exit_code"] = proc.returncode
+            # Rows the collector flushed on shutdown (or that arrived late).
+            if "rows_landed" in res:
+                try:
+                    n, _ = drain(ch, spec["count_sql"], base, 1.0, 10.0)
+                    res["rows_after_stop"] = n
+                except Exception:
+                    pass
+        ch.stop()
+        if not args.keep:
+            shutil.rmtree(workdir, ignore_errors=True)
+    return res
+
+
+def print_table(results):
+    rows = [
+        ("requests/s (all)", "req_per_s"), ("requests/s (2xx)", "ok_req_per_s"),
+        ("non-2xx responses", "non2xx"), ("spans/s accepted", "accepted_spans_per_s"),
+        ("rows landed", "rows_landed"), ("landed / accepted", "landed_ratio"),
+        ("rows after collector stop", "rows_after_stop"),
+        ("rows landed by load end", "rows_at_load_end"),
+        ("rows/s landed during load", "rows_per_s_during_load"), ("drain (s)", "drain_s"),
+        ("rows/s end-to-end", "e2e_rows_per_s"),
+        ("latency p50 (ms)", ("latency_ms", "p50")), ("latency p99 (ms)", ("latency_ms", "p99")),
+        ("collector CPU s (load)", "cpu_s_load"), ("collector CPU s (+drain)", "cpu_s_total"),
+        ("CPU s / 1M spans", "cpu_s_per_million_spans"),
+        ("collector cores avg", "cpu_cores_avg_during_load"),
+        ("collector peak RSS MiB", "peak_rss_mib"),
+        ("ClickHouse CPU s (load)", "clickhouse_cpu_s_load"),
+        ("ClickHouse CPU s (+drain)", "clickhouse_cpu_s_total"),
+        ("max concurrent INSERTs (drain)", "max_concurrent_inserts_in_drain"),
+        ("machine busy % (drain)", "machine_busy_pct_during_drain"),
+        ("wrk CPU s", "wrk_cpu_s"), ("rows missing resource", "rows_missing_resource"),
+        ("machine busy % (before)", "machine_busy_pct_before"),
+        ("machine busy % (load)", "machine_busy_pct_during_load"),
+    ]
+    w0 = max(len(r[0]) for r in rows)
+    print("".ljust(w0), *[r["side"].rjust(14) for r in results])
+    for label, key in rows:
+        vals = []
+        for r in results:
+            v = r.get(key[0], {}).get(key[1]) if isinstance(key, tuple) else r.get(key)
+            vals.append(str(v if v is not None else "-").rjust(14))
+        print(label.ljust(w0), *vals)
+    for r in results:
+        errs = {k: v for k, v in r.get("socket_errors", {}).items() if v}
+        if errs:
+            print(f"{r['side']}: wrk socket errors {errs}")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sides", default="rotel", help="comma list of: " + ",".join(SIDES))
+    ap.add_argument("--python", default=os.environ.get("BENCH_PYTHON", os.path.join(REPO, ".venv", "bin", "python")),
+                    help="python of the venv with chdb-core/rotel/opentelemetry-proto")
+    ap.add_argument("--spans", type=int, default=500, help="spans per request")
+    ap.add_argument("--variants", type=int, default=8, help="distinct bodies sent round-robin")
+    ap.add_argument("--payload", help="use these body files (comma list) instead of generating")
+    ap.add_argument("--gzip", action="store_true")
+    ap.add_argument("--json", action="store_true")
+    ap.add_argument("--duration", type=int, default=15, help="load seconds (keep <= 20)")
+    ap.add_argument("--warmup", type=int, default=0, help="warm-up load seconds before measuring")
+    ap.add_argument("--connections", type=int, default=8)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--timeout", type=int, default=10, help="wrk per-request timeout, s")
+    ap.add_argument("--path", default="/v1/traces")
+    ap.add_argument("--wrk-script", default=os.path.join(HERE, "post_body.lua"),
+                    help="wrk Lua script (rum_beacon.lua builds RUM beacons itself)")
+    ap.add_argument("--quiet", type=float, default=2.0, help="drain: row count unchanged this long")
+    ap.add_argument("--max-drain", type=float, default=60.0)
+    ap.add_argument("--stop-timeout", type=float, default=20.0)
+    ap.add_argument("--tmp", default=None, help="parent dir of the per-side work dirs")
+    ap.add_argument("--keep", action="store_true", help="keep work dirs (logs, data)")
+    ap.add_argument("--json-out")
+    ap.add_argument("--wait-idle", type=float, default=0,
+                    help="wait up to this many s for the machine to go idle before each side")
+    ap.add_argument("--sink", default="mergetree", choices=["mergetree", "null"],
+                    help="null: tables become ENGINE = Null (rows counted by a MV), "
+                         "to take ClickHouse storage cost out of the picture")
+    ap.add_argument("--rotel-async-insert", default="true", choices=["true", "false"])
+    ap.add_argument("--rotel-extra", default="", help="extra rotel-agent start flags")
+    ap.add_argument("--jamscope-cmd")
+    ap.add_argument("--jamscope-env", action="append", default=[], help="K=V (placeholders allowed)")
+    ap.add_argument("--jamscope-schema")
+    ap.add_argument("--jamscope-count-sql", default="SELECT count() FROM otel.otel_traces")
+    ap.add_argument("--jamscope-table", action="append", default=[],
+                    help="db.table Jamscope writes spans to (for --sink null; repeatable)")
+    ap.add_argument("--jamscope-check-sql", action="append", default=[],
+                    help="extra scalar SQL reported after the drain (repeatable)")
+    args = ap.parse_args()
+    # Turn SIGTERM/SIGHUP into SystemExit so the finally blocks stop the
+    # collector and ClickHouse instead of leaving them running.
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, lambda signum, frame: sys.exit(128 + signum))
+    if args.duration > 20:
+        ap.error("--duration above 20 s is not allowed on this 2-core machine")
+    if shutil.which("wrk") is None:
+        ap.error("wrk not found (apt-get install -y wrk; `make bench` installs it)")
+    sides = [s.strip() for s in args.sides.split(",") if s.strip()]
+    for s in sides:
+        if s not in SIDES:
+            ap.error(f"unknown side {s}")
+
+    gen_dir = None
+    if args.payload:
+        files = args.payload.split(",")
+        spans_per_req = args.spans
+    else:
+        gen_dir = tempfile.mkdtemp(prefix="bench-payload-", dir=args.tmp)
+        out = os.path.join(gen_dir, "body")
+        cmd = [args.python, os.path.join(HERE, "gen_payload.py"), out, "--spans", str(args.spans),
+               "--variants", str(args.variants)]
+        if args.gzip:
+            cmd.append("--gzip")
+        if args.json:
+            cmd.append("--json")
+        subprocess.run(cmd, check=True, capture_output=True)
+        files = [out] if args.variants == 1 else [f"{out}.{i}" for i in range(args.variants)]
+        spans_per_req = args.spans
+    body_bytes = os.path.getsize(files[0])
+    print(f"payload: {spans_per_req} spans/request, {body_bytes} bytes"
+          f"{' gzip' if args.gzip else ''}{' json' if args.json else ' protobuf'}, "
+          f"{len(files)} variant(s); wrk -t{args.threads} -c{args.connections} -d{args.duration}s",
+          flush=True)
+
+    results = []
+    try:
+        for s in sides:
+            print(f"--- {s}", flush=True)
+            try:
+                r = run_side(s, args, files, spans_per_req)
+            except Exception as e:  # keep going with the other sides
+                r = dict(side=s, error=str(e))
+                print(f"{s}: FAILED: {e}", file=sys.stderr, flush=True)
+            results.append(r)
+            if "cmd" in r:
+                print(f"{s} command: {r['cmd']}", flush=True)
+    finally:
+        if gen_dir:
+            shutil.rmtree(gen_dir, ignore_errors=True)
+    print()
+    print_table([r for r in results if "error" not in r])
+    if args.json_out:
+        with open(args.json_out, "w") as f:
+            json.dump(dict(payload_bytes=body_bytes, spans_per_req=spans_per_req,
+                           connections=args.connections, threads=args.threads,
+                           duration=args.duration, results=results), f, indent=2)
+    return 1 if any("error" in r for r in results) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -26,8 +26,14 @@ lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
 
-bench: deps build-release
+## Side-by-side benchmark against Rotel (results in bench/results, summary in BENCHMARKS.md).
+bench: venv $(VENV)/.bench-installed build-release
+	@command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
 	bash bench/run.sh
+
+$(VENV)/.bench-installed: bench/requirements.txt $(VENV)/.installed
+	$(PYTHON) -m pip install --quiet --disable-pip-version-check -r bench/requirements.txt
+	touch $@
 
 deps: venv node-deps chromium
 

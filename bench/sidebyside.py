@@ -2,7 +2,7 @@
 """Side-by-side OTLP/HTTP -> ClickHouse collector benchmark.
 
 For each side (collector) in turn:
-  1. start a fresh embedded ClickHouse (bench/chserver.py, chdb) in a temp dir,
+  1. start a fresh embedded ClickHouse (the collector's chdb launcher) in a temp dir,
   2. apply that side's schema (if any),
   3. start the collector pointed at that ClickHouse, on free loopback ports,
   4. drive wrk (bench/post_body.lua) for --duration s with --connections,
@@ -19,7 +19,7 @@ Sides:
             {ch_http_url} {workdir} placeholders; optional --jamscope-schema
             SQL file; rows counted with --jamscope-count-sql.
 
-Run with the venv made by bench/setup.sh (needs chdb-core, rotel,
+Run with the project venv plus bench/requirements.txt (needs chdb-core, rotel,
 opentelemetry-proto).  Loopback only; every load run is bounded by
 --duration.  Prints a human table and, with --json-out FILE, writes JSON.
 """
@@ -41,6 +41,8 @@ import urllib.parse
 import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+CHDB_LAUNCHER = os.path.join(REPO, "collector", "src", "store", "embedded", "launch_chdb.py")
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
@@ -120,8 +122,15 @@ class ClickHouse:
         if os.path.exists(ports):  # stale from an earlier run on this dir
             os.unlink(ports)
         self.log = open(os.path.join(self.workdir, "clickhouse.log"), "wb")
-        self.proc = subprocess.Popen([self.python, os.path.join(HERE, "chserver.py"), self.workdir],
-                                     stdout=self.log, stderr=subprocess.STDOUT, cwd=self.workdir)
+        # The same chdb launcher the collector uses for its embedded
+        # ClickHouse: it reads clickhouse-local.xml from its cwd, publishes
+        # ports.tsv and stops on a line in stop.fifo (or stdin closing).
+        with open(os.path.join(self.workdir, "clickhouse-local.xml"), "w") as f:
+            f.write("<clickhouse><listen_host>127.0.0.1</listen_host>"
+                    "<http_port>0</http_port><tcp_port>0</tcp_port></clickhouse>\n")
+        self.proc = subprocess.Popen([self.python, CHDB_LAUNCHER, os.path.join(self.workdir, "data")],
+                                     stdin=subprocess.PIPE, stdout=self.log, stderr=subprocess.STDOUT,
+                                     cwd=self.workdir)
         ports = os.path.join(self.workdir, "ports.tsv")
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -316,7 +325,7 @@ def run_side(name, args, payload_files, spans_per_req):
         url = f"http://127.0.0.1:{port}{args.path}"
 
         wrk_cmd = ["wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{args.duration}s",
-                   f"--timeout={args.timeout}s", "-s", os.path.join(HERE, "post_body.lua"), url,
+                   f"--timeout={args.timeout}s", "-s", args.wrk_script, url,
                    "--", ",".join(payload_files)]
         if args.gzip:
             wrk_cmd.append("gzip")
@@ -459,7 +468,7 @@ def print_table(results):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sides", default="rotel", help="comma list of: " + ",".join(SIDES))
-    ap.add_argument("--python", default=os.environ.get("BENCH_PYTHON", "/tmp/bench-venv/bin/python"),
+    ap.add_argument("--python", default=os.environ.get("BENCH_PYTHON", os.path.join(REPO, ".venv", "bin", "python")),
                     help="python of the venv with chdb-core/rotel/opentelemetry-proto")
     ap.add_argument("--spans", type=int, default=500, help="spans per request")
     ap.add_argument("--variants", type=int, default=8, help="distinct bodies sent round-robin")
@@ -472,6 +481,8 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--timeout", type=int, default=10, help="wrk per-request timeout, s")
     ap.add_argument("--path", default="/v1/traces")
+    ap.add_argument("--wrk-script", default=os.path.join(HERE, "post_body.lua"),
+                    help="wrk Lua script (rum_beacon.lua builds RUM beacons itself)")
     ap.add_argument("--quiet", type=float, default=2.0, help="drain: row count unchanged this long")
     ap.add_argument("--max-drain", type=float, default=60.0)
     ap.add_argument("--stop-timeout", type=float, default=20.0)
@@ -501,7 +512,7 @@ def main():
     if args.duration > 20:
         ap.error("--duration above 20 s is not allowed on this 2-core machine")
     if shutil.which("wrk") is None:
-        ap.error("wrk not found (apt-get install -y wrk, or bench/setup.sh)")
+        ap.error("wrk not found (apt-get install -y wrk; `make bench` installs it)")
     sides = [s.strip() for s in args.sides.split(",") if s.strip()]
     for s in sides:
         if s not in SIDES:

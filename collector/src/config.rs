@@ -86,6 +86,9 @@ pub struct IngestConfig {
     pub max_body_bytes: usize,
     /// Largest body after decompression.
     pub max_decompressed_bytes: usize,
+    /// How long a request waits for room in a full write queue before it
+    /// is answered 429 / RESOURCE_EXHAUSTED.
+    pub queue_wait_ms: u64,
 }
 
 /// Browser beacons on `POST /v1/rum`. List values can be TOML arrays or one
@@ -147,10 +150,10 @@ impl Default for WriterConfig {
     fn default() -> Self {
         Self {
             batch_rows: 50_000,
-            batch_bytes: 16 << 20,
+            batch_bytes: 8 << 20,
             flush_interval_ms: 1_000,
             insert_concurrency: 2,
-            queue_capacity: 200_000,
+            queue_capacity: 100_000,
             retry_initial_ms: 100,
             retry_max_ms: 10_000,
             shutdown_timeout_secs: 30,
@@ -163,6 +166,7 @@ impl Default for IngestConfig {
         Self {
             max_body_bytes: 1 << 20,
             max_decompressed_bytes: 16 << 20,
+            queue_wait_ms: 2_000,
         }
     }
 }
@@ -244,8 +248,10 @@ impl<'de> Visitor<'de> for StringListVisitor {
 pub enum ConfigError {
     #[error("config file {path} does not exist")]
     MissingFile { path: PathBuf },
+    /// Figment's own text names the key and where it came from (file or
+    /// environment); kept as text so it is printed once, not as a chain.
     #[error("invalid configuration: {0}")]
-    Parse(#[from] Box<figment::Error>),
+    Parse(String),
     #[error("invalid configuration: `{key}` {problem}")]
     Invalid { key: &'static str, problem: String },
 }
@@ -256,7 +262,9 @@ impl Config {
     pub fn load(path: Option<&Path>) -> Result<Self, ConfigError> {
         let file = match path {
             Some(path) if !path.exists() => {
-                return Err(ConfigError::MissingFile { path: path.to_owned() })
+                return Err(ConfigError::MissingFile {
+                    path: path.to_owned(),
+                })
             }
             Some(path) => Some(path.to_owned()),
             None => Some(PathBuf::from(DEFAULT_CONFIG_FILE)).filter(|p| p.exists()),
@@ -265,8 +273,14 @@ impl Config {
         if let Some(file) = file {
             figment = figment.merge(Toml::file_exact(file));
         }
-        figment = figment.merge(Env::prefixed("JAMSCOPE_").map(|key| env_key(key.as_str()).into()));
-        let config: Config = figment.extract().map_err(Box::new)?;
+        figment = figment.merge(
+            Env::prefixed("JAMSCOPE_")
+                .filter(|key| !is_reserved_env(key.as_str()))
+                .map(|key| env_key(key.as_str()).into()),
+        );
+        let config: Config = figment
+            .extract()
+            .map_err(|e: figment::Error| ConfigError::Parse(e.to_string()))?;
         config.validate()?;
         Ok(config)
     }
@@ -290,13 +304,19 @@ impl Config {
             return invalid("clickhouse.ttl_days", "must be at least 1");
         }
         if self.writer.batch_rows == 0 || self.writer.batch_bytes == 0 {
-            return invalid("writer.batch_rows", "and writer.batch_bytes must be above 0");
+            return invalid(
+                "writer.batch_rows",
+                "and writer.batch_bytes must be above 0",
+            );
         }
         if self.writer.insert_concurrency == 0 {
             return invalid("writer.insert_concurrency", "must be at least 1");
         }
         if self.writer.queue_capacity < self.writer.batch_rows {
-            return invalid("writer.queue_capacity", "must be at least writer.batch_rows");
+            return invalid(
+                "writer.queue_capacity",
+                "must be at least writer.batch_rows",
+            );
         }
         if self.writer.flush_interval_ms == 0 {
             return invalid("writer.flush_interval_ms", "must be above 0");
@@ -347,6 +367,12 @@ impl Config {
     }
 }
 
+/// `JAMSCOPE_LOG` (the log filter) and `JAMSCOPE_TEST_*` (the test
+/// harness) share the prefix but are not configuration keys.
+fn is_reserved_env(key: &str) -> bool {
+    key.eq_ignore_ascii_case("LOG") || key.to_ascii_uppercase().starts_with("TEST_")
+}
+
 /// `CLICKHOUSE_URL` → `clickhouse.url`; `HTTP_ADDR` → `http_addr`.
 fn env_key(key: &str) -> String {
     let key = key.to_ascii_lowercase();
@@ -359,7 +385,7 @@ fn env_key(key: &str) -> String {
 }
 
 #[cfg(test)]
-// figment's `Jail::expect_with` closures must return its large error type.
+// figment's Jail closures return its (large) error type by design.
 #[allow(clippy::result_large_err)]
 mod tests {
     use super::*;
@@ -382,6 +408,8 @@ mod tests {
             )?;
             jail.set_env("JAMSCOPE_CLICKHOUSE_DATABASE", "from_env");
             jail.set_env("JAMSCOPE_HTTP_ADDR", "127.0.0.1:14318");
+            jail.set_env("JAMSCOPE_LOG", "debug");
+            jail.set_env("JAMSCOPE_TEST_BIN", "/bin/true");
             let config = Config::load(None).expect("valid");
             assert_eq!(config.clickhouse.database, "from_env");
             assert_eq!(config.http_addr.port(), 14318);
@@ -397,7 +425,7 @@ mod tests {
         Jail::expect_with(|jail| {
             jail.set_env("JAMSCOPE_CLICKHOUSE_URLL", "http://x");
             let error = Config::load(None).unwrap_err().to_string();
-            assert!(error.contains("urll"), "{error}");
+            assert!(error.to_lowercase().contains("urll"), "{error}");
             Ok(())
         });
     }
@@ -407,7 +435,7 @@ mod tests {
         Jail::expect_with(|jail| {
             jail.set_env("JAMSCOPE_HTTP_ADDR", "not-an-address");
             let error = Config::load(None).unwrap_err().to_string();
-            assert!(error.contains("http_addr"), "{error}");
+            assert!(error.to_lowercase().contains("http_addr"), "{error}");
             Ok(())
         });
         Jail::expect_with(|jail| {

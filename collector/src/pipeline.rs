@@ -6,6 +6,7 @@
 //! (HTTP 429 / gRPC RESOURCE_EXHAUSTED) instead of buffering without bound.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore, TryAcquireError};
 
@@ -44,7 +45,9 @@ impl Room {
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum SubmitError {
-    #[error("the write queue is full ({queued} of {capacity} records waiting for storage); retry later")]
+    #[error(
+        "the write queue is full ({queued} of {capacity} records waiting for storage); retry later"
+    )]
     Full { queued: usize, capacity: usize },
     #[error("the collector is shutting down")]
     Closed,
@@ -87,26 +90,69 @@ impl<T> Queue<T> {
         if records.is_empty() {
             return Ok(());
         }
-        let wanted = u32::try_from(records.len())
-            .ok()
-            .filter(|&n| n as usize <= self.capacity)
-            .ok_or(SubmitError::TooLarge {
-                records: records.len(),
-                capacity: self.capacity,
-            })?;
+        let wanted = self.permits_for(records.len())?;
         let room = match Arc::clone(&self.room).try_acquire_many_owned(wanted) {
             Ok(room) => room,
-            Err(TryAcquireError::NoPermits) => {
-                return Err(SubmitError::Full {
-                    queued: self.queued(),
-                    capacity: self.capacity,
-                })
-            }
+            Err(TryAcquireError::NoPermits) => return Err(self.full()),
             Err(TryAcquireError::Closed) => return Err(SubmitError::Closed),
         };
         self.sender
             .send(Batch { records, room })
             .map_err(|_| SubmitError::Closed)
+    }
+
+    /// Waits until at least a twentieth of the queue is free, or fails
+    /// with [`SubmitError::Full`] after `timeout`. Receivers call this
+    /// before reading a body: a slow database then slows clients down
+    /// (their requests wait) instead of having them decode, be refused and
+    /// retry, which costs the CPU the writer needs.
+    pub async fn wait_for_room(&self, timeout: Duration) -> Result<(), SubmitError> {
+        let probe = (self.capacity / 20).max(1) as u32;
+        match tokio::time::timeout(timeout, self.room.acquire_many(probe)).await {
+            Ok(Ok(_released_at_once)) => Ok(()),
+            Ok(Err(_)) => Err(SubmitError::Closed),
+            Err(_) => Err(self.full()),
+        }
+    }
+
+    /// Like [`Queue::try_submit`], but waits up to `timeout` for room.
+    pub async fn submit_within(
+        &self,
+        records: Vec<T>,
+        timeout: Duration,
+    ) -> Result<(), SubmitError> {
+        if records.is_empty() {
+            return Ok(());
+        }
+        let wanted = self.permits_for(records.len())?;
+        let room =
+            match tokio::time::timeout(timeout, Arc::clone(&self.room).acquire_many_owned(wanted))
+                .await
+            {
+                Ok(Ok(room)) => room,
+                Ok(Err(_)) => return Err(SubmitError::Closed),
+                Err(_) => return Err(self.full()),
+            };
+        self.sender
+            .send(Batch { records, room })
+            .map_err(|_| SubmitError::Closed)
+    }
+
+    fn permits_for(&self, records: usize) -> Result<u32, SubmitError> {
+        u32::try_from(records)
+            .ok()
+            .filter(|&n| n as usize <= self.capacity)
+            .ok_or(SubmitError::TooLarge {
+                records,
+                capacity: self.capacity,
+            })
+    }
+
+    fn full(&self) -> SubmitError {
+        SubmitError::Full {
+            queued: self.queued(),
+            capacity: self.capacity,
+        }
     }
 
     /// Records accepted and not yet written.
@@ -129,7 +175,10 @@ mod tests {
         queue.try_submit(vec![1, 2]).unwrap();
         assert_eq!(
             queue.try_submit(vec![3, 4]),
-            Err(SubmitError::Full { queued: 2, capacity: 3 })
+            Err(SubmitError::Full {
+                queued: 2,
+                capacity: 3
+            })
         );
         let batch = receiver.try_recv().unwrap();
         let (records, room) = batch.into_parts();
@@ -139,12 +188,38 @@ mod tests {
         queue.try_submit(vec![3, 4]).unwrap();
     }
 
+    #[tokio::test]
+    async fn waiting_submit_gets_room_when_it_frees_up() {
+        let (queue, mut receiver) = queue::<u32>(2);
+        queue.try_submit(vec![1, 2]).unwrap();
+        let wait = Duration::from_millis(20);
+        assert!(matches!(
+            queue.wait_for_room(wait).await,
+            Err(SubmitError::Full { .. })
+        ));
+        assert!(matches!(
+            queue.submit_within(vec![3], wait).await,
+            Err(SubmitError::Full { .. })
+        ));
+        let held = receiver.try_recv().unwrap();
+        let waiter = {
+            let queue = queue.clone();
+            tokio::spawn(async move { queue.submit_within(vec![3], Duration::from_secs(5)).await })
+        };
+        drop(held);
+        waiter.await.unwrap().unwrap();
+        queue.wait_for_room(wait).await.unwrap();
+    }
+
     #[test]
     fn a_request_larger_than_the_queue_is_refused_for_good() {
         let (queue, _receiver) = queue::<u32>(2);
         assert_eq!(
             queue.try_submit(vec![1, 2, 3]),
-            Err(SubmitError::TooLarge { records: 3, capacity: 2 })
+            Err(SubmitError::TooLarge {
+                records: 3,
+                capacity: 2
+            })
         );
     }
 

@@ -68,7 +68,11 @@ async fn connect(config: &Config) -> Result<(Option<EmbeddedClickHouse>, Connect
                 start_timeout: timeout,
             })
             .await?;
-            tracing::info!(url = embedded.url(), engine = embedded.engine(), "embedded ClickHouse is up");
+            tracing::info!(
+                url = embedded.url(),
+                engine = embedded.engine(),
+                "embedded ClickHouse is up"
+            );
             let url = embedded.url().to_owned();
             (Some(embedded), url)
         }
@@ -158,20 +162,38 @@ async fn serve_with(
         let _ = handle.await;
     }
     tracing::info!(
-        rows_written = metrics.rows_written.load(std::sync::atomic::Ordering::Relaxed),
+        rows_written = metrics
+            .rows_written
+            .load(std::sync::atomic::Ordering::Relaxed),
         rows_lost = metrics.rows_lost.load(std::sync::atomic::Ordering::Relaxed),
         "stopped"
     );
 
     match http_result {
         Ok(Ok(())) => {}
-        Ok(Err(e)) => return Err(ServeError::Server { what: "HTTP", message: e.to_string() }),
-        Err(e) => return Err(ServeError::Server { what: "HTTP", message: e.to_string() }),
+        Ok(Err(e)) => {
+            return Err(ServeError::Server {
+                what: "HTTP",
+                message: e.to_string(),
+            })
+        }
+        Err(e) => {
+            return Err(ServeError::Server {
+                what: "HTTP",
+                message: e.to_string(),
+            })
+        }
     }
     match grpc_result {
         Ok(Ok(())) => Ok(()),
-        Ok(Err(e)) => Err(ServeError::Server { what: "gRPC", message: e.to_string() }),
-        Err(e) => Err(ServeError::Server { what: "gRPC", message: e.to_string() }),
+        Ok(Err(e)) => Err(ServeError::Server {
+            what: "gRPC",
+            message: e.to_string(),
+        }),
+        Err(e) => Err(ServeError::Server {
+            what: "gRPC",
+            message: e.to_string(),
+        }),
     }
 }
 
@@ -200,7 +222,10 @@ impl Writers<'_> {
 
 fn http_router(state: IngestState, rum: RumState) -> Router {
     Router::new()
-        .route(ingest::otlp_http::TRACES_PATH, post(ingest::otlp_http::export_traces))
+        .route(
+            ingest::otlp_http::TRACES_PATH,
+            post(ingest::otlp_http::export_traces),
+        )
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
@@ -217,7 +242,9 @@ async fn readyz(State(state): State<IngestState>) -> (StatusCode, &'static str) 
 }
 
 async fn metrics(State(state): State<IngestState>) -> String {
-    state.metrics.render(state.spans.queued(), state.spans.capacity())
+    state
+        .metrics
+        .render(state.spans.queued(), state.spans.capacity())
 }
 
 async fn bind(what: &'static str, addr: SocketAddr) -> Result<TcpListener, ServeError> {

@@ -49,7 +49,11 @@ impl Metrics {
         ];
         let mut out = String::new();
         for (name, help, counter) in counters {
-            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}", counter.load(Ordering::Relaxed));
+            let _ = writeln!(
+                out,
+                "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}",
+                counter.load(Ordering::Relaxed)
+            );
         }
         let _ = writeln!(out, "# HELP jamscope_queue_spans Spans accepted and not yet written.\n# TYPE jamscope_queue_spans gauge\njamscope_queue_spans {queued_spans}");
         let _ = writeln!(out, "# HELP jamscope_queue_capacity_spans Capacity of the write queue.\n# TYPE jamscope_queue_capacity_spans gauge\njamscope_queue_capacity_spans {queue_capacity}");

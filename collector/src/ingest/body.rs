@@ -29,9 +29,12 @@ pub async fn read_body(
                 IngestError::BadRequest(format!("could not read the request body: {error}"))
             }
         })?;
-    let encoding = headers
-        .get(header::CONTENT_ENCODING)
-        .map(|v| v.to_str().unwrap_or("<not text>").trim().to_ascii_lowercase());
+    let encoding = headers.get(header::CONTENT_ENCODING).map(|v| {
+        v.to_str()
+            .unwrap_or("<not text>")
+            .trim()
+            .to_ascii_lowercase()
+    });
     let decoded = match encoding.as_deref() {
         None | Some("") | Some("identity") => raw,
         Some("gzip") | Some("x-gzip") => inflate(MultiGzDecoder::new(&raw[..]), "gzip", limits)?,
@@ -84,6 +87,7 @@ mod tests {
         IngestConfig {
             max_body_bytes: max_body,
             max_decompressed_bytes: max_decompressed,
+            ..IngestConfig::default()
         }
     }
 
@@ -102,20 +106,29 @@ mod tests {
     #[tokio::test]
     async fn gzip_bodies_are_inflated() {
         let body = Body::from(gzip(b"hello"));
-        let out = read_body(&gzip_headers(), body, &limits(100, 100)).await.unwrap();
+        let out = read_body(&gzip_headers(), body, &limits(100, 100))
+            .await
+            .unwrap();
         assert_eq!(&out[..], b"hello");
     }
 
     #[tokio::test]
     async fn a_gzip_bomb_stops_at_the_limit() {
         let body = Body::from(gzip(&vec![0u8; 1 << 20]));
-        let error = read_body(&gzip_headers(), body, &limits(1 << 20, 4096)).await.unwrap_err();
+        let error = read_body(&gzip_headers(), body, &limits(1 << 20, 4096))
+            .await
+            .unwrap_err();
         assert!(matches!(error, IngestError::PayloadTooLarge(_)), "{error}");
     }
 
     #[tokio::test]
     async fn oversized_and_broken_bodies_are_refused() {
-        let too_big = read_body(&HeaderMap::new(), Body::from(vec![1u8; 11]), &limits(10, 10)).await;
+        let too_big = read_body(
+            &HeaderMap::new(),
+            Body::from(vec![1u8; 11]),
+            &limits(10, 10),
+        )
+        .await;
         assert!(matches!(too_big, Err(IngestError::PayloadTooLarge(_))));
         let broken = read_body(&gzip_headers(), Body::from("not gzip"), &limits(100, 100)).await;
         assert!(matches!(broken, Err(IngestError::BadRequest(m)) if m.contains("invalid gzip")));

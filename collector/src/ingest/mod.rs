@@ -20,6 +20,7 @@ mod rum_origin;
 mod rum_script;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 pub use error::IngestError;
 
@@ -45,16 +46,26 @@ pub struct Accepted {
     pub rejection_reason: Option<String>,
 }
 
+impl IngestState {
+    /// How long a request may wait for queue room before it is refused.
+    pub fn queue_wait(&self) -> Duration {
+        Duration::from_millis(self.limits.queue_wait_ms)
+    }
+}
+
 /// Converts an export request and queues its valid spans. Invalid spans are
-/// counted (OTLP partial success); a full queue refuses the whole request so
-/// the client retries it whole, and nothing is half-accepted.
-pub fn accept_traces(
+/// counted (OTLP partial success); a queue that stays full refuses the whole
+/// request so the client retries it whole, and nothing is half-accepted.
+pub async fn accept_traces(
     state: &IngestState,
     request: ExportTraceServiceRequest,
 ) -> Result<Accepted, IngestError> {
     let converted = otlp_convert::convert_request(request, &state.layers);
     let accepted = converted.spans.len() as u64;
-    state.spans.try_submit(converted.spans)?;
+    state
+        .spans
+        .submit_within(converted.spans, state.queue_wait())
+        .await?;
     Metrics::add(&state.metrics.spans_accepted, accepted);
     Metrics::add(&state.metrics.spans_rejected, converted.rejected);
     Ok(Accepted {

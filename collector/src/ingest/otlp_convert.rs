@@ -44,7 +44,10 @@ pub fn convert_request(request: ExportTraceServiceRequest, layers: &LayerRules) 
     };
     for resource_spans in request.resource_spans {
         let resource = Arc::new(convert_resource(
-            resource_spans.resource.map(|r| r.attributes).unwrap_or_default(),
+            resource_spans
+                .resource
+                .map(|r| r.attributes)
+                .unwrap_or_default(),
             layers,
         ));
         for scope_spans in resource_spans.scope_spans {
@@ -277,7 +280,10 @@ mod tests {
         ];
         let converted = convert_request(request(vec![], vec![span]), &LayerRules::default());
         let attributes = &converted.spans[0].attributes;
-        assert_eq!(attributes[0], ("s".into(), AttributeValue::String("x".into())));
+        assert_eq!(
+            attributes[0],
+            ("s".into(), AttributeValue::String("x".into()))
+        );
         assert_eq!(attributes[1].1, AttributeValue::Bool(true));
         assert_eq!(attributes[2].1, AttributeValue::Int(-3));
         assert_eq!(attributes[3].1, AttributeValue::Double(0.5));
@@ -305,7 +311,10 @@ mod tests {
         }]);
         let converted = convert_request(
             request(
-                vec![kv("service.name", any_value::Value::StringValue("strapi-eu".into()))],
+                vec![kv(
+                    "service.name",
+                    any_value::Value::StringValue("strapi-eu".into()),
+                )],
                 vec![valid_span("a")],
             ),
             &rules,

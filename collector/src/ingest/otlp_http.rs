@@ -51,11 +51,12 @@ impl Encoding {
     fn decode(self, bytes: &[u8]) -> Result<ExportTraceServiceRequest, IngestError> {
         match self {
             Encoding::Protobuf => ExportTraceServiceRequest::decode(bytes).map_err(|e| {
-                IngestError::BadRequest(format!("body is not a valid OTLP protobuf ExportTraceServiceRequest: {e}"))
+                IngestError::BadRequest(format!(
+                    "body is not a valid OTLP protobuf ExportTraceServiceRequest: {e}"
+                ))
             }),
-            Encoding::Json => serde_json::from_slice(bytes).map_err(|e| {
-                IngestError::BadRequest(format!("body is not valid OTLP JSON: {e}"))
-            }),
+            Encoding::Json => serde_json::from_slice(bytes)
+                .map_err(|e| IngestError::BadRequest(format!("body is not valid OTLP JSON: {e}"))),
         }
     }
 }
@@ -71,9 +72,10 @@ pub async fn export_traces(
         Err(error) => return error_response(&state, None, error),
     };
     let result = async {
+        state.spans.wait_for_room(state.queue_wait()).await?;
         let bytes = read_body(&headers, body, &state.limits).await?;
         let request = encoding.decode(&bytes)?;
-        accept_traces(&state, request)
+        accept_traces(&state, request).await
     }
     .await;
     match result {
@@ -135,7 +137,11 @@ fn error_response(state: &IngestState, encoding: Option<Encoding>, error: Ingest
     let (content_type, body) = match encoding {
         Some(Encoding::Protobuf) => (
             "application/x-protobuf",
-            RpcStatus { code: grpc_code, message }.encode_to_vec(),
+            RpcStatus {
+                code: grpc_code,
+                message,
+            }
+            .encode_to_vec(),
         ),
         Some(Encoding::Json) => (
             "application/json",

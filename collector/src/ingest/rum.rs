@@ -78,6 +78,7 @@ impl RumState {
             body_limits: IngestConfig {
                 max_body_bytes: config.max_body_bytes,
                 max_decompressed_bytes: config.max_body_bytes,
+                ..IngestConfig::default()
             },
         };
         Self {

@@ -124,15 +124,27 @@ mod tests {
 
     fn rules() -> LayerRules {
         LayerRules::new(vec![
-            LayerRule { service: "cms-*".into(), layer: Layer::Cms },
-            LayerRule { service: "*-edge".into(), layer: Layer::Cdn },
-            LayerRule { service: "*gateway*".into(), layer: Layer::Gateway },
+            LayerRule {
+                service: "cms-*".into(),
+                layer: Layer::Cms,
+            },
+            LayerRule {
+                service: "*-edge".into(),
+                layer: Layer::Cdn,
+            },
+            LayerRule {
+                service: "*gateway*".into(),
+                layer: Layer::Gateway,
+            },
         ])
     }
 
     #[test]
     fn explicit_attribute_wins() {
-        assert_eq!(rules().resolve(Some("browser"), "cms-strapi"), Layer::Browser);
+        assert_eq!(
+            rules().resolve(Some("browser"), "cms-strapi"),
+            Layer::Browser
+        );
     }
 
     #[test]

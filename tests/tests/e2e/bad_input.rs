@@ -24,7 +24,7 @@ struct Case {
 fn cases() -> Vec<Case> {
     let valid = protobuf_spans("bad-input", 3);
     let mut gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-    gzip.write_all(&vec![b'x'; 64]).expect("gzip");
+    gzip.write_all(&[b'x'; 64]).expect("gzip");
     let mut cut_gzip = gzip.finish().expect("gzip");
     cut_gzip.truncate(cut_gzip.len() / 2);
     vec![
@@ -118,7 +118,9 @@ fn error_message(headers: &reqwest::header::HeaderMap, body: &[u8]) -> String {
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
     if content_type.starts_with("application/x-protobuf") {
-        RpcStatus::decode(body).expect("google.rpc.Status body").message
+        RpcStatus::decode(body)
+            .expect("google.rpc.Status body")
+            .message
     } else if content_type.starts_with("application/json") {
         let value: serde_json::Value = serde_json::from_slice(body).expect("JSON body");
         value["message"].as_str().unwrap_or_default().to_owned()
@@ -166,7 +168,11 @@ fn invalid_spans_are_rejected_one_by_one_with_partial_success() {
     let response = ExportTraceServiceResponse::decode(&body[..]).expect("response");
     let partial = response.partial_success.expect("partial success");
     assert_eq!(partial.rejected_spans, 1);
-    assert!(partial.error_message.contains("'bad-id'"), "{}", partial.error_message);
+    assert!(
+        partial.error_message.contains("'bad-id'"),
+        "{}",
+        partial.error_message
+    );
     assert_eq!(collector.wait_for_rows("otel_traces", 2), 2);
 
     // The same through OTLP JSON, where ids are hex.

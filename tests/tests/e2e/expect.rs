@@ -99,8 +99,14 @@ fn assert_span_row(span: &Value, row: &Value, layer: &str) {
     check("ParentSpanId", span["parent_span_id"].clone());
     check("TraceState", span["trace_state"].clone());
     check("SpanName", span["name"].clone());
-    check("SpanKind", otlp_kind(span["kind"].as_str().unwrap_or("")).into());
-    check("StatusCode", otlp_status(span["status_code"].as_str().unwrap_or("")).into());
+    check(
+        "SpanKind",
+        otlp_kind(span["kind"].as_str().unwrap_or("")).into(),
+    );
+    check(
+        "StatusCode",
+        otlp_status(span["status_code"].as_str().unwrap_or("")).into(),
+    );
     check("StatusMessage", span["status_message"].clone());
     check("ScopeName", span["scope_name"].clone());
     check("ScopeVersion", span["scope_version"].clone());
@@ -112,7 +118,10 @@ fn assert_span_row(span: &Value, row: &Value, layer: &str) {
     check("Duration", (end - start).into());
     check(
         "SpanAttributes",
-        Value::Object(expected_map(&span["attributes"], span.get("attribute_types"))),
+        Value::Object(expected_map(
+            &span["attributes"],
+            span.get("attribute_types"),
+        )),
     );
     check(
         "ResourceAttributes",
@@ -120,8 +129,14 @@ fn assert_span_row(span: &Value, row: &Value, layer: &str) {
     );
 
     let events = span["events"].as_array().cloned().unwrap_or_default();
-    check("event_ns", events.iter().map(|e| e["time_ns"].clone()).collect());
-    check("event_names", events.iter().map(|e| e["name"].clone()).collect());
+    check(
+        "event_ns",
+        events.iter().map(|e| e["time_ns"].clone()).collect(),
+    );
+    check(
+        "event_names",
+        events.iter().map(|e| e["name"].clone()).collect(),
+    );
     check(
         "event_attributes",
         events
@@ -130,9 +145,18 @@ fn assert_span_row(span: &Value, row: &Value, layer: &str) {
             .collect(),
     );
     let links = span["links"].as_array().cloned().unwrap_or_default();
-    check("link_trace_ids", links.iter().map(|l| l["trace_id"].clone()).collect());
-    check("link_span_ids", links.iter().map(|l| l["span_id"].clone()).collect());
-    check("link_trace_states", links.iter().map(|l| l["trace_state"].clone()).collect());
+    check(
+        "link_trace_ids",
+        links.iter().map(|l| l["trace_id"].clone()).collect(),
+    );
+    check(
+        "link_span_ids",
+        links.iter().map(|l| l["span_id"].clone()).collect(),
+    );
+    check(
+        "link_trace_states",
+        links.iter().map(|l| l["trace_state"].clone()).collect(),
+    );
     check(
         "link_attributes",
         links

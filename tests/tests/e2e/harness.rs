@@ -154,7 +154,9 @@ impl Collector {
         for (key, value) in &options.env {
             command.env(key, value);
         }
-        let mut child = command.spawn().expect("start jamscope (run `cargo build` first)");
+        let mut child = command
+            .spawn()
+            .expect("start jamscope (run `cargo build` first)");
         let output = std::sync::Arc::new(Mutex::new(String::new()));
         let (ready_tx, ready_rx) = mpsc::channel();
         for stream in [
@@ -166,21 +168,28 @@ impl Collector {
             std::thread::spawn(move || {
                 for line in BufReader::new(stream).lines().map_while(Result::ok) {
                     if let Some(url) = line.trim().strip_prefix("ClickHouse") {
-                        let url = url.trim().split_whitespace().next().unwrap_or("").to_owned();
+                        let url = url.split_whitespace().next().unwrap_or("").to_owned();
                         let _ = ready_tx.send(url);
                     }
                     output.lock().unwrap().push_str(&(line + "\n"));
                 }
             });
         }
-        let clickhouse_url = match ready_rx.recv_timeout(Duration::from_secs(120)) {
-            Ok(url) => url,
-            Err(_) => {
-                let _ = child.kill();
-                panic!(
-                    "jamscope did not become ready; output:\n{}",
-                    output.lock().unwrap()
-                );
+        // Wait for the banner, failing fast if the process exits instead.
+        let deadline = Instant::now() + Duration::from_secs(120);
+        let clickhouse_url = loop {
+            match ready_rx.recv_timeout(Duration::from_millis(200)) {
+                Ok(url) => break url,
+                Err(_) if Instant::now() > deadline => {
+                    let _ = child.kill();
+                    panic!("jamscope did not become ready:\n{}", output.lock().unwrap());
+                }
+                Err(_) => {
+                    if let Ok(Some(status)) = child.try_wait() {
+                        std::thread::sleep(Duration::from_millis(200));
+                        panic!("jamscope exited ({status}):\n{}", output.lock().unwrap());
+                    }
+                }
             }
         };
         Collector {
@@ -240,7 +249,12 @@ impl Collector {
             let rows = self.query(&format!("SELECT count() AS n FROM {table}"));
             let n = rows
                 .first()
-                .and_then(|r| r["n"].as_str().and_then(|s| s.parse().ok()).or(r["n"].as_u64()))
+                .and_then(|r| {
+                    r["n"]
+                        .as_str()
+                        .and_then(|s| s.parse().ok())
+                        .or(r["n"].as_u64())
+                })
                 .unwrap_or(0);
             if n >= expected || Instant::now() > deadline {
                 return n;
@@ -267,14 +281,19 @@ pub fn query_json(url: &str, database: &str, sql: &str) -> Vec<Value> {
         .expect("runtime");
     runtime.block_on(async {
         let response = reqwest::Client::new()
-            .post(format!("{url}/?database={database}&output_format_json_quote_64bit_integers=0"))
+            .post(format!(
+                "{url}/?database={database}&output_format_json_quote_64bit_integers=0"
+            ))
             .body(format!("{sql} FORMAT JSONEachRow"))
             .send()
             .await
             .expect("ClickHouse answers");
         let status = response.status();
         let text = response.text().await.expect("body");
-        assert!(status.is_success(), "query failed ({status}): {sql}\n{text}");
+        assert!(
+            status.is_success(),
+            "query failed ({status}): {sql}\n{text}"
+        );
         text.lines()
             .map(|line| serde_json::from_str(line).expect("JSON row"))
             .collect()
@@ -296,7 +315,10 @@ pub fn execute(url: &str, sql: &str) {
             .expect("ClickHouse answers");
         let status = response.status();
         let text = response.text().await.unwrap_or_default();
-        assert!(status.is_success(), "statement failed ({status}): {sql}\n{text}");
+        assert!(
+            status.is_success(),
+            "statement failed ({status}): {sql}\n{text}"
+        );
     });
 }
 

@@ -29,7 +29,11 @@ fn embedded_clickhouse_stores_a_python_sdk_span_exactly() {
         .args(["--endpoint", &collector.http_url()])
         .output()
         .expect("python client");
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let sent: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
     assert_spans_stored(&collector, &sent, "gateway");
 
@@ -46,30 +50,62 @@ fn embedded_clickhouse_stores_a_python_sdk_span_exactly() {
     assert_eq!(rows[0]["errors"], 1);
     assert_eq!(rows[0]["services"], serde_json::json!(["py-checkout"]));
     assert_eq!(rows[0]["layers"], serde_json::json!(["gateway"]));
-    let starts: Vec<u64> = sent["spans"].as_array().unwrap().iter().map(|s| s["start_ns"].as_u64().unwrap()).collect();
-    let ends: Vec<u64> = sent["spans"].as_array().unwrap().iter().map(|s| s["end_ns"].as_u64().unwrap()).collect();
+    let starts: Vec<u64> = sent["spans"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["start_ns"].as_u64().unwrap())
+        .collect();
+    let ends: Vec<u64> = sent["spans"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["end_ns"].as_u64().unwrap())
+        .collect();
     assert_eq!(rows[0]["start_ns"], *starts.iter().min().unwrap());
     assert_eq!(rows[0]["end_ns"], *ends.iter().max().unwrap());
 }
 
 #[test]
 fn config_errors_name_the_key() {
-    let unknown = run_jamscope(&["config", "check"], &[("JAMSCOPE_CLICKHOUSE_URLL", "http://x")]);
+    let unknown = run_jamscope(
+        &["config", "check"],
+        &[("JAMSCOPE_CLICKHOUSE_URLL", "http://x")],
+    );
     assert!(!unknown.status.success());
-    let stderr = String::from_utf8_lossy(&unknown.stderr);
-    assert!(stderr.contains("urll"), "{stderr}");
+    let stderr = String::from_utf8_lossy(&unknown.stderr).to_lowercase();
+    assert!(
+        stderr.contains("unknown field") && stderr.contains("urll"),
+        "{stderr}"
+    );
 
-    let bad_value = run_jamscope(&["config", "check"], &[("JAMSCOPE_HTTP_ADDR", "everywhere")]);
+    let bad_value = run_jamscope(
+        &["config", "check"],
+        &[("JAMSCOPE_HTTP_ADDR", "everywhere")],
+    );
     assert!(!bad_value.status.success());
-    let stderr = String::from_utf8_lossy(&bad_value.stderr);
-    assert!(stderr.contains("http_addr"), "{stderr}");
+    let stderr = String::from_utf8_lossy(&bad_value.stderr).to_lowercase();
+    assert!(
+        stderr.contains("http_addr") && stderr.contains("socket address"),
+        "{stderr}"
+    );
 
-    let missing_file = run_jamscope(&["--config", "/nonexistent/jamscope.toml", "config", "check"], &[]);
+    let missing_file = run_jamscope(
+        &["--config", "/nonexistent/jamscope.toml", "config", "check"],
+        &[],
+    );
     assert!(!missing_file.status.success());
     assert!(String::from_utf8_lossy(&missing_file.stderr).contains("does not exist"));
 
-    let good = run_jamscope(&["config", "check"], &[("JAMSCOPE_CLICKHOUSE_DATABASE", "checked")]);
-    assert!(good.status.success(), "{}", String::from_utf8_lossy(&good.stderr));
+    let good = run_jamscope(
+        &["config", "check"],
+        &[("JAMSCOPE_CLICKHOUSE_DATABASE", "checked")],
+    );
+    assert!(
+        good.status.success(),
+        "{}",
+        String::from_utf8_lossy(&good.stderr)
+    );
     assert!(String::from_utf8_lossy(&good.stdout).contains("checked"));
 }
 
@@ -81,8 +117,13 @@ fn migrate_applies_once_and_then_has_nothing_to_do() {
         ("JAMSCOPE_CLICKHOUSE_DATABASE", database.as_str()),
     ];
     let first = run_jamscope(&["migrate"], &env);
-    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
-    assert!(String::from_utf8_lossy(&first.stdout).contains("applied: otel_traces, trace_index"));
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    assert!(String::from_utf8_lossy(&first.stdout)
+        .contains("applied: otel_traces, trace_index, rum_tables"));
     let second = run_jamscope(&["migrate"], &env);
     assert!(second.status.success());
     assert!(String::from_utf8_lossy(&second.stdout).contains("schema is up to date"));
@@ -92,7 +133,18 @@ fn migrate_applies_once_and_then_has_nothing_to_do() {
         "SELECT name FROM system.tables WHERE database = currentDatabase() ORDER BY name",
     );
     let names: Vec<&str> = tables.iter().filter_map(|t| t["name"].as_str()).collect();
-    assert_eq!(names, ["otel_traces", "schema_migrations", "trace_index", "trace_index_mv"]);
+    assert_eq!(
+        names,
+        [
+            "otel_traces",
+            "rum_errors",
+            "rum_page_views",
+            "rum_vitals",
+            "schema_migrations",
+            "trace_index",
+            "trace_index_mv"
+        ]
+    );
 }
 
 #[test]
@@ -101,11 +153,15 @@ fn a_full_queue_answers_429_and_nothing_acknowledged_is_lost() {
         CollectorOptions::default()
             .env("JAMSCOPE_WRITER_QUEUE_CAPACITY", "1000")
             .env("JAMSCOPE_WRITER_BATCH_ROWS", "100")
-            .env("JAMSCOPE_WRITER_RETRY_MAX_MS", "300"),
+            .env("JAMSCOPE_WRITER_RETRY_MAX_MS", "300")
+            .env("JAMSCOPE_INGEST_QUEUE_WAIT_MS", "3000"),
     );
     let table = format!("`{}`.otel_traces", collector.database);
     // ClickHouse "loses" the table: every insert fails until it is back.
-    execute(&collector.clickhouse_url, &format!("RENAME TABLE {table} TO {table}_parked"));
+    execute(
+        &collector.clickhouse_url,
+        &format!("RENAME TABLE {table} TO {table}_parked"),
+    );
     let url = format!("{}/v1/traces", collector.http_url());
     let mut accepted = 0u64;
     let mut refused = None;
@@ -121,17 +177,29 @@ fn a_full_queue_answers_429_and_nothing_acknowledged_is_lost() {
         }
     }
     let headers = refused.expect("the queue filled up and the collector said 429");
-    assert_eq!(headers.get("retry-after").and_then(|v| v.to_str().ok()), Some("1"));
+    assert_eq!(
+        headers.get("retry-after").and_then(|v| v.to_str().ok()),
+        Some("1")
+    );
     assert_eq!(accepted, 1000, "exactly the queue's capacity was accepted");
 
-    execute(&collector.clickhouse_url, &format!("RENAME TABLE {table}_parked TO {table}"));
+    execute(
+        &collector.clickhouse_url,
+        &format!("RENAME TABLE {table}_parked TO {table}"),
+    );
     assert_eq!(collector.wait_for_rows("otel_traces", accepted), accepted);
     // Room is back once the rows are written.
     let (status, _, _) = post(&url, PROTOBUF, None, protobuf_spans("backpressure", 100));
     assert_eq!(status, 200);
     let metrics = metrics_text(&collector);
-    assert!(metrics.contains("jamscope_requests_refused_overload_total 1"), "{metrics}");
-    assert!(!metrics.contains("jamscope_insert_attempts_failed_total 0\n"), "{metrics}");
+    assert!(
+        metrics.contains("jamscope_requests_refused_overload_total 1"),
+        "{metrics}"
+    );
+    assert!(
+        !metrics.contains("jamscope_insert_attempts_failed_total 0\n"),
+        "{metrics}"
+    );
 }
 
 #[test]
@@ -161,9 +229,14 @@ fn sigterm_writes_everything_accepted_before_exiting() {
 fn health_and_metrics_endpoints_answer() {
     let collector = Collector::start();
     let get = |path: &str| {
-        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
         runtime.block_on(async {
-            let response = reqwest::get(format!("{}{path}", collector.http_url())).await.unwrap();
+            let response = reqwest::get(format!("{}{path}", collector.http_url()))
+                .await
+                .unwrap();
             (response.status().as_u16(), response.text().await.unwrap())
         })
     };
@@ -177,13 +250,31 @@ fn health_and_metrics_endpoints_answer() {
     );
     assert_eq!(status, 200);
     assert_eq!(collector.wait_for_rows("otel_traces", 7), 7);
-    let metrics = metrics_text(&collector);
-    assert!(metrics.contains("jamscope_spans_accepted_total 7"), "{metrics}");
-    assert!(metrics.contains("jamscope_rows_written_total 7"), "{metrics}");
+    // The counter moves just after ClickHouse confirms the insert.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let metrics = loop {
+        let metrics = metrics_text(&collector);
+        if metrics.contains("jamscope_rows_written_total 7") || std::time::Instant::now() > deadline
+        {
+            break metrics;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    assert!(
+        metrics.contains("jamscope_spans_accepted_total 7"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("jamscope_rows_written_total 7"),
+        "{metrics}"
+    );
 }
 
 fn metrics_text(collector: &Collector) -> String {
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     runtime.block_on(async {
         reqwest::get(format!("{}/metrics", collector.http_url()))
             .await

@@ -31,7 +31,14 @@ fn python_client(endpoint: &str, protocol: &str, compression: &str) -> Value {
     let mut command = Command::new(python());
     command
         .arg(repo_root().join("tests/clients/python/send_spans.py"))
-        .args(["--endpoint", endpoint, "--protocol", protocol, "--compression", compression]);
+        .args([
+            "--endpoint",
+            endpoint,
+            "--protocol",
+            protocol,
+            "--compression",
+            compression,
+        ]);
     run_client(command)
 }
 
@@ -111,7 +118,10 @@ fn rust_sdk_round_trip(transport: Transport) {
                 })
                 .with_endpoint(format!("{}/v1/traces", collector.http_url()))
                 .build(),
-            Transport::Grpc => builder.with_tonic().with_endpoint(collector.grpc_url()).build(),
+            Transport::Grpc => builder
+                .with_tonic()
+                .with_endpoint(collector.grpc_url())
+                .build(),
         }
         .expect("exporter");
         exporter.set_resource(&resource);
@@ -125,7 +135,11 @@ fn rust_sdk_round_trip(transport: Transport) {
 /// a link with trace state, and nanosecond timestamps; plus the same trace
 /// in the client scripts' JSON shape, to compare with the rows.
 fn rust_trace() -> (Vec<SpanData>, Value) {
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).expect("clock").as_secs() - 30;
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("clock")
+        .as_secs()
+        - 30;
     let start = now * 1_000_000_000 + 123_456_789;
     let at = |ns: u64| UNIX_EPOCH + Duration::from_nanos(ns);
     let trace_id = TraceId::from_bytes(fastrand_bytes());
@@ -138,21 +152,36 @@ fn rust_trace() -> (Vec<SpanData>, Value) {
         true,
         TraceState::from_key_value([("vendor", "opaque")]).expect("trace state"),
     );
-    let scope = InstrumentationScope::builder("jamscope-e2e-rust").with_version("0.9.1").build();
+    let scope = InstrumentationScope::builder("jamscope-e2e-rust")
+        .with_version("0.9.1")
+        .build();
     let state = TraceState::from_key_value([("rojo", "00f067aa0ba902b7")]).expect("trace state");
 
     let mut events = SpanEvents::default();
     events.events.push(Event::new(
         "cache.miss",
         at(start + 1_001),
-        vec![KeyValue::new("cache.key", "page:/"), KeyValue::new("cache.ttl_ms", 1500i64)],
+        vec![
+            KeyValue::new("cache.key", "page:/"),
+            KeyValue::new("cache.ttl_ms", 1500i64),
+        ],
         0,
     ));
     let mut links = SpanLinks::default();
-    links.links.push(Link::new(linked.clone(), vec![KeyValue::new("link.reason", "purge")], 0));
+    links.links.push(Link::new(
+        linked.clone(),
+        vec![KeyValue::new("link.reason", "purge")],
+        0,
+    ));
 
     let root = SpanData {
-        span_context: SpanContext::new(trace_id, root_id, TraceFlags::SAMPLED, false, state.clone()),
+        span_context: SpanContext::new(
+            trace_id,
+            root_id,
+            TraceFlags::SAMPLED,
+            false,
+            state.clone(),
+        ),
         parent_span_id: SpanId::INVALID,
         parent_span_is_remote: false,
         span_kind: SpanKind::Server,
@@ -164,10 +193,19 @@ fn rust_trace() -> (Vec<SpanData>, Value) {
             KeyValue::new("http.response.status_code", 200i64),
             KeyValue::new("cache.hit", true),
             KeyValue::new("cache.age_ratio", 0.375),
-            KeyValue::new("edge.pops", OtelValue::Array(Array::String(vec!["fra".into(), "ams".into()]))),
+            KeyValue::new(
+                "edge.pops",
+                OtelValue::Array(Array::String(vec!["fra".into(), "ams".into()])),
+            ),
             KeyValue::new("edge.tiers", OtelValue::Array(Array::I64(vec![1, 2]))),
-            KeyValue::new("edge.flags", OtelValue::Array(Array::Bool(vec![true, false]))),
-            KeyValue::new("edge.weights", OtelValue::Array(Array::F64(vec![0.5, 1.25]))),
+            KeyValue::new(
+                "edge.flags",
+                OtelValue::Array(Array::Bool(vec![true, false])),
+            ),
+            KeyValue::new(
+                "edge.weights",
+                OtelValue::Array(Array::F64(vec![0.5, 1.25])),
+            ),
         ],
         dropped_attributes_count: 0,
         events,
@@ -176,7 +214,13 @@ fn rust_trace() -> (Vec<SpanData>, Value) {
         instrumentation_scope: scope.clone(),
     };
     let child = SpanData {
-        span_context: SpanContext::new(trace_id, child_id, TraceFlags::SAMPLED, false, TraceState::NONE),
+        span_context: SpanContext::new(
+            trace_id,
+            child_id,
+            TraceFlags::SAMPLED,
+            false,
+            TraceState::NONE,
+        ),
         parent_span_id: root_id,
         parent_span_is_remote: false,
         span_kind: SpanKind::Client,
@@ -190,7 +234,8 @@ fn rust_trace() -> (Vec<SpanData>, Value) {
         status: Status::error("origin timeout"),
         instrumentation_scope: scope,
     };
-    let resource = json!({"service.name": "rust-edge", "jamstack.layer": "cdn", "cloud.region": "eu-west-1"});
+    let resource =
+        json!({"service.name": "rust-edge", "jamstack.layer": "cdn", "cloud.region": "eu-west-1"});
     let expected = json!({"spans": [
         {
             "trace_id": trace_id.to_string(), "span_id": root_id.to_string(), "parent_span_id": "",

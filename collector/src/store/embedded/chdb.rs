@@ -90,5 +90,10 @@ pub(super) async fn start(settings: &EmbeddedSettings) -> Result<EmbeddedClickHo
 fn read_http_port(ports_file: &std::path::Path) -> Option<u16> {
     let text = std::fs::read_to_string(ports_file).ok()?;
     let line = text.lines().next()?;
-    line.split('\t').next()?.trim().parse().ok().filter(|&p| p != 0)
+    line.split('\t')
+        .next()?
+        .trim()
+        .parse()
+        .ok()
+        .filter(|&p| p != 0)
 }

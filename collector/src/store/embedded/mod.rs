@@ -65,7 +65,11 @@ impl EmbeddedClickHouse {
         drop(self.stdin.take());
         if let Some(pid) = self.child.id() {
             // SIGTERM: clickhouse-server and the chdb launcher both stop cleanly on it.
-            let _ = Command::new("kill").arg("-TERM").arg(pid.to_string()).status().await;
+            let _ = Command::new("kill")
+                .arg("-TERM")
+                .arg(pid.to_string())
+                .status()
+                .await;
         }
         match tokio::time::timeout(timeout, self.child.wait()).await {
             Ok(Ok(_)) => Ok(()),

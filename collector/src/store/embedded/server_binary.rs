@@ -39,7 +39,9 @@ pub(super) async fn start(
     connection
         .wait_until_ready(settings.start_timeout)
         .await
-        .map_err(|e| StoreError::Embedded(format!("{e}\nlog {}:\n{}", log.display(), log_tail(&log))))?;
+        .map_err(|e| {
+            StoreError::Embedded(format!("{e}\nlog {}:\n{}", log.display(), log_tail(&log)))
+        })?;
     Ok(EmbeddedClickHouse {
         child,
         stdin: None,
@@ -94,7 +96,11 @@ mod tests {
 
     #[test]
     fn config_listens_on_loopback_with_chosen_ports() {
-        let config = server_config(Path::new("/var/lib/jamscope/clickhouse-server"), 18123, 19000);
+        let config = server_config(
+            Path::new("/var/lib/jamscope/clickhouse-server"),
+            18123,
+            19000,
+        );
         assert!(config.contains("<listen_host>127.0.0.1</listen_host>"));
         assert!(config.contains("<http_port>18123</http_port>"));
         assert!(config.contains("<tcp_port>19000</tcp_port>"));

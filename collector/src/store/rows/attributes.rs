@@ -38,7 +38,9 @@ pub fn render(value: &AttributeValue, out: &mut String) {
         AttributeValue::Double(d) => {
             let _ = write!(out, "{d}");
         }
-        AttributeValue::Bytes(bytes) => base64::engine::general_purpose::STANDARD.encode_string(bytes, out),
+        AttributeValue::Bytes(bytes) => {
+            base64::engine::general_purpose::STANDARD.encode_string(bytes, out)
+        }
         AttributeValue::Array(_) | AttributeValue::Map(_) => {
             out.push_str(&to_json(value).to_string());
         }
@@ -83,7 +85,10 @@ mod tests {
     fn scalars_render_in_shortest_exact_form() {
         assert_eq!(text(AttributeValue::Bool(false)), "false");
         assert_eq!(text(AttributeValue::Int(-17)), "-17");
-        assert_eq!(text(AttributeValue::Int(9007199254740993)), "9007199254740993");
+        assert_eq!(
+            text(AttributeValue::Int(9007199254740993)),
+            "9007199254740993"
+        );
         assert_eq!(text(AttributeValue::Double(19.99)), "19.99");
         assert_eq!(text(AttributeValue::Double(2.0)), "2");
         assert_eq!(text(AttributeValue::Bytes(vec![0, 1, 0xfe])), "AAH+");

@@ -22,6 +22,15 @@ pub trait Table: Send + Sync + 'static {
     /// Appends one RowBinary row for `record` to `buf`.
     fn encode(record: &Self::Record, buf: &mut Vec<u8>);
 
+    /// Appends rows for records that arrived together. Tables whose rows
+    /// repeat a shared part (every span of a request carries its resource)
+    /// override this to encode that part once.
+    fn encode_all(records: &[Self::Record], buf: &mut Vec<u8>) {
+        for record in records {
+            Self::encode(record, buf);
+        }
+    }
+
     /// The `INSERT` statement the encoded rows belong to.
     fn insert_sql() -> String {
         format!(

@@ -97,7 +97,11 @@ pub async fn migrate(
             ),
         )
         .await?;
-        tracing::info!(version = migration.version, name = migration.name, "migration applied");
+        tracing::info!(
+            version = migration.version,
+            name = migration.name,
+            "migration applied"
+        );
         newly_applied.push(migration.name);
     }
     Ok(newly_applied)

@@ -141,9 +141,7 @@ mod tests {
             "`jamscope`.`otel_traces` ON CLUSTER `prod` AS `jamscope`.`otel_traces_local` ENGINE = Distributed('prod', 'jamscope', 'otel_traces_local', cityHash64(TraceId))"
         ));
         assert!(sql.contains("ReplicatedAggregatingMergeTree("));
-        assert!(sql.contains(
-            "TO `jamscope`.`trace_index_local` AS SELECT TraceId"
-        ));
+        assert!(sql.contains("TO `jamscope`.`trace_index_local` AS SELECT TraceId"));
         assert!(sql.contains("FROM `jamscope`.`otel_traces_local` GROUP BY TraceId"));
     }
 }

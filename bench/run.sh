@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# `make bench`: the decode micro-benchmark, then Jamscope and Rotel side by
+# side on the same payloads, load tool, duration and connections, each into
+# a fresh embedded ClickHouse. Results: bench/results/*.json and a summary.
+# Loopback only; every load run is bounded (DURATION seconds).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${BENCH_PYTHON:-$PWD/.venv/bin/python}
+OUT=bench/results
+DURATION=${DURATION:-15}
+CONNECTIONS=${CONNECTIONS:-8}
+mkdir -p "$OUT"
+
+echo "== decode → rows vs pure prost decode (criterion)"
+cargo bench -p jamscope --bench decode -- --warm-up-time 2 --measurement-time 5 2>/dev/null \
+  | grep -E "^request_|time:" | tee "$OUT/decode.txt"
+
+JAMSCOPE=(--jamscope-cmd "$PWD/target/release/jamscope serve"
+  --jamscope-env 'JAMSCOPE_HTTP_ADDR={otlp_http_addr}'
+  --jamscope-env 'JAMSCOPE_GRPC_ADDR=127.0.0.1:0'
+  --jamscope-env 'JAMSCOPE_CLICKHOUSE_URL={ch_http_url}'
+  --jamscope-env 'JAMSCOPE_CLICKHOUSE_DATABASE=otel'
+  --jamscope-env 'JAMSCOPE_DATA_DIR={workdir}/jamscope-data')
+
+run() {
+  local name=$1; shift
+  echo "== $name"
+  "$PY" bench/sidebyside.py --python "$PY" --sides rotel,jamscope \
+    --duration "$DURATION" --connections "$CONNECTIONS" --wait-idle 30 \
+    "${JAMSCOPE[@]}" --json-out "$OUT/$name.json" "$@" | tail -n 32
+}
+
+run otlp-protobuf-500 --spans 500
+run otlp-protobuf-1000 --spans 1000
+run otlp-protobuf-gzip-100 --spans 100 --gzip
+run otlp-json-100 --spans 100 --json
+
+# RUM: Jamscope only (Rotel has no RUM ingest). Every beacon carries a new
+# metric id; rows are counted in rum_vitals.
+run_rum() {
+  local name=$1 mode=$2 per_request=$3
+  echo "== $name"
+  RUM_MODE=$mode "$PY" bench/sidebyside.py --python "$PY" --sides jamscope \
+    --duration "$DURATION" --connections "$CONNECTIONS" --wait-idle 30 "${JAMSCOPE[@]}" \
+    --path /v1/rum --wrk-script bench/rum_beacon.lua --payload bench/rum_beacon.lua \
+    --spans "$per_request" --jamscope-count-sql 'SELECT count() FROM otel.rum_vitals' \
+    --json-out "$OUT/$name.json" | tail -n 32
+}
+
+run_rum rum-one-metric one 1
+run_rum rum-batch-20 batch 20
+
+echo "== summary"
+"$PY" bench/summarize.py "$OUT"/otlp-*.json "$OUT"/rum-*.json | tee "$OUT/summary.md"

@@ -1,13 +1,17 @@
 // Builds dist/rum.js (minified IIFE, window.JamscopeRum) and dist/rum.esm.js (ESM), then checks
 // the gzipped size of dist/rum.js against the budget. The output is deterministic: no timestamps.
+// `node build.mjs --outdir DIR` writes elsewhere (the tests compare a fresh build with dist/).
 import { build } from 'esbuild';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 
 const BUDGET = 6144; // gzipped bytes of dist/rum.js, web-vitals included
 
 const root = fileURLToPath(new URL('.', import.meta.url));
+const outFlag = process.argv.indexOf('--outdir');
+const outdir = outFlag >= 0 ? process.argv[outFlag + 1] : join(root, 'dist');
 const common = {
   absWorkingDir: root,
   entryPoints: ['src/index.ts'],
@@ -21,20 +25,20 @@ const common = {
 
 await build({
   ...common,
-  outfile: 'dist/rum.js',
+  outfile: join(outdir, 'rum.js'),
   format: 'iife',
   minify: true,
   define: { __IIFE__: 'true' },
 });
 await build({
   ...common,
-  outfile: 'dist/rum.esm.js',
+  outfile: join(outdir, 'rum.esm.js'),
   format: 'esm',
   minifySyntax: true, // drops the script-tag-only code; whitespace and names stay readable
   define: { __IIFE__: 'false' },
 });
 
-const raw = readFileSync(new URL('dist/rum.js', import.meta.url));
+const raw = readFileSync(join(outdir, 'rum.js'));
 const gz = gzipSync(raw, { level: 9 }).length;
 console.log(`dist/rum.js: ${raw.length} bytes, ${gz} bytes gzipped (budget ${BUDGET})`);
 if (gz > BUDGET) {

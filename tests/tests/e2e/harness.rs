@@ -273,43 +273,22 @@ impl Drop for Collector {
     }
 }
 
-/// A blocking query over ClickHouse's HTTP interface, rows as JSON objects.
-pub fn query_json(url: &str, database: &str, sql: &str) -> Vec<Value> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
+/// Runs a future to completion on a throwaway runtime: the tests are plain
+/// threads, and each blocking helper brings its own.
+pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .expect("runtime");
-    runtime.block_on(async {
-        let response = reqwest::Client::new()
-            .post(format!(
-                "{url}/?database={database}&output_format_json_quote_64bit_integers=0"
-            ))
-            .body(format!("{sql} FORMAT JSONEachRow"))
-            .send()
-            .await
-            .expect("ClickHouse answers");
-        let status = response.status();
-        let text = response.text().await.expect("body");
-        assert!(
-            status.is_success(),
-            "query failed ({status}): {sql}\n{text}"
-        );
-        text.lines()
-            .map(|line| serde_json::from_str(line).expect("JSON row"))
-            .collect()
-    })
+        .expect("runtime")
+        .block_on(future)
 }
 
-/// Runs a statement that returns nothing (DDL, RENAME, ...).
-pub fn execute(url: &str, sql: &str) {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    runtime.block_on(async {
+/// POSTs SQL to ClickHouse's HTTP interface; panics with its message on error.
+fn clickhouse_post(url: &str, sql: String) -> String {
+    block_on(async {
         let response = reqwest::Client::new()
-            .post(format!("{url}/"))
-            .body(sql.to_owned())
+            .post(url)
+            .body(sql.clone())
             .send()
             .await
             .expect("ClickHouse answers");
@@ -317,9 +296,24 @@ pub fn execute(url: &str, sql: &str) {
         let text = response.text().await.unwrap_or_default();
         assert!(
             status.is_success(),
-            "statement failed ({status}): {sql}\n{text}"
+            "ClickHouse refused ({status}): {sql}\n{text}"
         );
-    });
+        text
+    })
+}
+
+/// A query against `database`, rows as JSON objects.
+pub fn query_json(url: &str, database: &str, sql: &str) -> Vec<Value> {
+    let url = format!("{url}/?database={database}&output_format_json_quote_64bit_integers=0");
+    clickhouse_post(&url, format!("{sql} FORMAT JSONEachRow"))
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("JSON row"))
+        .collect()
+}
+
+/// Runs a statement that returns nothing (DDL, RENAME, ...).
+pub fn execute(url: &str, sql: &str) {
+    clickhouse_post(&format!("{url}/"), sql.to_owned());
 }
 
 /// Runs `jamscope <args>` to completion with extra environment.

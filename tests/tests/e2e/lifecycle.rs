@@ -229,11 +229,7 @@ fn sigterm_writes_everything_accepted_before_exiting() {
 fn health_and_metrics_endpoints_answer() {
     let collector = Collector::start();
     let get = |path: &str| {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        runtime.block_on(async {
+        crate::harness::block_on(async {
             let response = reqwest::get(format!("{}{path}", collector.http_url()))
                 .await
                 .unwrap();
@@ -271,11 +267,7 @@ fn health_and_metrics_endpoints_answer() {
 }
 
 fn metrics_text(collector: &Collector) -> String {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    runtime.block_on(async {
+    crate::harness::block_on(async {
         reqwest::get(format!("{}/metrics", collector.http_url()))
             .await
             .unwrap()

@@ -71,11 +71,7 @@ pub fn post(
     content_encoding: Option<&str>,
     body: Vec<u8>,
 ) -> (u16, reqwest::header::HeaderMap, Vec<u8>) {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    runtime.block_on(async {
+    crate::harness::block_on(async {
         let mut request = reqwest::Client::new().post(url).body(body);
         if let Some(content_type) = content_type {
             request = request.header("content-type", content_type);

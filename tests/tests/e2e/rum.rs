@@ -32,11 +32,7 @@ fn request(
     headers: &[(&str, &str)],
     body: impl Into<reqwest::Body>,
 ) -> Reply {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    runtime.block_on(async {
+    crate::harness::block_on(async {
         let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
         let mut request = reqwest::Client::new().request(method, url).body(body);
         for (name, value) in headers {

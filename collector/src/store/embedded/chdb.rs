@@ -5,8 +5,9 @@ use std::time::Duration;
 
 use tokio::process::Command;
 
-use super::{log_tail, spawn_logged, write_file, EmbeddedClickHouse, EmbeddedSettings};
-use crate::store::client::Connection;
+use super::{
+    log_tail, spawn_logged, wait_until_answering, write_file, EmbeddedClickHouse, EmbeddedSettings,
+};
 use crate::store::StoreError;
 
 const LAUNCHER: &str = include_str!("launch_chdb.py");
@@ -70,14 +71,7 @@ pub(super) async fn start(settings: &EmbeddedSettings) -> Result<EmbeddedClickHo
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
-    let url = format!("http://127.0.0.1:{http_port}");
-    let connection = Connection {
-        url: url.clone(),
-        database: "default".into(),
-        user: None,
-        password: None,
-    };
-    connection.wait_until_ready(settings.start_timeout).await?;
+    let url = wait_until_answering(http_port, settings, &log).await?;
     Ok(EmbeddedClickHouse {
         child,
         stdin,

@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use tokio::process::{Child, ChildStdin, Command};
 
+use super::client::Connection;
 use super::StoreError;
 
 #[derive(Debug, Clone)]
@@ -83,6 +84,29 @@ impl EmbeddedClickHouse {
             }
         }
     }
+}
+
+/// Waits until the local server on `http_port` answers; the error quotes
+/// the server's log, which says why when it does not.
+async fn wait_until_answering(
+    http_port: u16,
+    settings: &EmbeddedSettings,
+    log: &Path,
+) -> Result<String, StoreError> {
+    let url = format!("http://127.0.0.1:{http_port}");
+    let connection = Connection {
+        url: url.clone(),
+        database: "default".into(),
+        user: None,
+        password: None,
+    };
+    connection
+        .wait_until_ready(settings.start_timeout)
+        .await
+        .map_err(|e| {
+            StoreError::Embedded(format!("{e}\nlog {}:\n{}", log.display(), log_tail(log)))
+        })?;
+    Ok(url)
 }
 
 /// Spawns `command` with its output appended to `log`, stdin piped, and the

@@ -6,8 +6,7 @@ use std::path::Path;
 
 use tokio::process::Command;
 
-use super::{log_tail, spawn_logged, write_file, EmbeddedClickHouse, EmbeddedSettings};
-use crate::store::client::Connection;
+use super::{spawn_logged, wait_until_answering, write_file, EmbeddedClickHouse, EmbeddedSettings};
 use crate::store::StoreError;
 
 pub(super) async fn start(
@@ -29,19 +28,7 @@ pub(super) async fn start(
         .arg("server")
         .arg(format!("--config-file={}", config_path.display()));
     let child = spawn_logged(command, &log)?;
-    let url = format!("http://127.0.0.1:{http_port}");
-    let connection = Connection {
-        url: url.clone(),
-        database: "default".into(),
-        user: None,
-        password: None,
-    };
-    connection
-        .wait_until_ready(settings.start_timeout)
-        .await
-        .map_err(|e| {
-            StoreError::Embedded(format!("{e}\nlog {}:\n{}", log.display(), log_tail(&log)))
-        })?;
+    let url = wait_until_answering(http_port, settings, &log).await?;
     Ok(EmbeddedClickHouse {
         child,
         stdin: None,

@@ -34,6 +34,17 @@ impl SchemaOptions {
         format!("{}.{}", self.quoted_database(), quote_identifier(&name))
     }
 
+    /// The table settings every Jamscope table shares: one partition per
+    /// day of `time_column`, expiring whole after `ttl_days`.
+    pub fn daily_partitions(&self, time_column: &str, order_by: &str) -> String {
+        format!(
+            "PARTITION BY toDate({time_column}) ORDER BY {order_by} \
+             TTL toDateTime({time_column}) + toIntervalDay({}) \
+             SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1",
+            self.ttl_days
+        )
+    }
+
     pub fn qualified(&self, table: &str) -> String {
         format!("{}.{}", self.quoted_database(), quote_identifier(table))
     }

@@ -62,7 +62,7 @@ fn rum_vitals(options: &SchemaOptions) -> Vec<String> {
         "rum_vitals",
         &columns,
         "ReplacingMergeTree(Timestamp)",
-        &settings(options, "(App, Name, MetricId)"),
+        &options.daily_partitions("Timestamp", "(App, Name, MetricId)"),
         Some("cityHash64(MetricId)"),
     )
 }
@@ -86,7 +86,7 @@ fn rum_errors(options: &SchemaOptions) -> Vec<String> {
         "rum_errors",
         &columns,
         "MergeTree",
-        &settings(options, "(App, Fingerprint, toDateTime(Timestamp))"),
+        &options.daily_partitions("Timestamp", "(App, Fingerprint, toDateTime(Timestamp))"),
         Some("cityHash64(Fingerprint)"),
     )
 }
@@ -96,7 +96,7 @@ fn rum_page_views(options: &SchemaOptions) -> Vec<String> {
         "rum_page_views",
         &table_columns(""),
         "MergeTree",
-        &settings(options, "(App, Path, toDateTime(Timestamp))"),
+        &options.daily_partitions("Timestamp", "(App, Path, toDateTime(Timestamp))"),
         Some("cityHash64(SessionId)"),
     )
 }
@@ -108,17 +108,6 @@ fn table_columns(own: &str) -> String {
         format!(",\n        {own}")
     };
     format!("{CONTEXT_COLUMNS}{own},{CONTEXT_INDEXES}")
-}
-
-/// Daily partitions expire whole, like the trace tables.
-fn settings(options: &SchemaOptions, order_by: &str) -> String {
-    format!(
-        "PARTITION BY toDate(Timestamp) \
-         ORDER BY {order_by} \
-         TTL toDateTime(Timestamp) + toIntervalDay({}) \
-         SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1",
-        options.ttl_days
-    )
 }
 
 #[cfg(test)]

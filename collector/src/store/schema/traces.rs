@@ -39,12 +39,9 @@ const OTEL_TRACES_COLUMNS: &str = "
     INDEX idx_duration Duration TYPE minmax GRANULARITY 1";
 
 pub fn otel_traces(options: &SchemaOptions) -> Vec<String> {
-    let settings = format!(
-        "PARTITION BY toDate(Timestamp) \
-         ORDER BY (ServiceName, SpanName, toDateTime(Timestamp)) \
-         TTL toDateTime(Timestamp) + toIntervalDay({}) \
-         SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1",
-        options.ttl_days
+    let settings = options.daily_partitions(
+        "Timestamp",
+        "(ServiceName, SpanName, toDateTime(Timestamp))",
     );
     options.table(
         "otel_traces",
@@ -67,12 +64,7 @@ pub fn trace_index(options: &SchemaOptions) -> Vec<String> {
         ErrorCount SimpleAggregateFunction(sum, UInt64) CODEC(ZSTD(1)),
         Services SimpleAggregateFunction(groupUniqArrayArray, Array(String)) CODEC(ZSTD(1)),
         Layers SimpleAggregateFunction(groupUniqArrayArray, Array(String)) CODEC(ZSTD(1))";
-    let settings = format!(
-        "PARTITION BY toDate(Start) ORDER BY TraceId \
-         TTL toDateTime(Start) + toIntervalDay({}) \
-         SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1",
-        options.ttl_days
-    );
+    let settings = options.daily_partitions("Start", "TraceId");
     let mut statements = options.table(
         "trace_index",
         columns,

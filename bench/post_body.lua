@@ -20,10 +20,12 @@ local function slurp(path)
   return data
 end
 
-local thread_no = 0
+-- setup() runs in the main Lua state; thread:set() gives each thread's own
+-- state a global `thread_id` (a `local` would shadow it there).
+local next_thread_id = 0
 function setup(thread)
-  thread:set("thread_no", thread_no)
-  thread_no = thread_no + 1
+  thread:set("thread_id", next_thread_id)
+  next_thread_id = next_thread_id + 1
 end
 
 function init(args)
@@ -43,7 +45,7 @@ function init(args)
     -- wrk.format builds the whole HTTP/1.1 request (adds Content-Length).
     requests[#requests + 1] = wrk.format("POST", nil, headers, slurp(path))
   end
-  idx = ((thread_no or 0) % #requests) + 1
+  idx = ((thread_id or 0) % #requests) + 1
 end
 
 function request()

@@ -9,19 +9,23 @@
 -- Prints the same WRK_RESULT line as post_body.lua.
 
 local mode = os.getenv("RUM_MODE") or "one"
-local thread_no = 0
 local counter = 0
+
+-- setup() runs in the main Lua state once per thread; thread:set() gives
+-- each thread's own state a global `thread_id`, so ids never repeat
+-- across threads (a `local` here would shadow it and stay 0 everywhere).
+local next_thread_id = 0
 local names = { "LCP", "INP", "CLS", "FCP", "TTFB" }
 
 function setup(thread)
-  thread:set("thread_no", thread_no)
-  thread_no = thread_no + 1
+  thread:set("thread_id", next_thread_id)
+  next_thread_id = next_thread_id + 1
 end
 
 local function vital(i)
   local name = names[(i % #names) + 1]
   local value = (name == "CLS") and 0.05 or (100 + i % 3000)
-  return name, value, string.format("v5-%d-%d-%d", thread_no or 0, counter, i)
+  return name, value, string.format("v5-%d-%d-%d", thread_id or 0, counter, i)
 end
 
 local function one()
@@ -45,7 +49,7 @@ local function batch()
     '{"app":"shop","release":"1.4.2","environment":"production","sessionId":"s-%d","pageViewId":"p-%d-%d",'
     .. '"traceId":"4bf92f3577b34da6a3ce929d0e0e4736","page":{"url":"https://shop.example/products/7","path":"/products/7",'
     .. '"route":"/products/:id","referrer":""},"connection":"4g","device":"desktop","events":[%s]}',
-    thread_no or 0, thread_no or 0, counter, table.concat(events, ","))
+    thread_id or 0, thread_id or 0, counter, table.concat(events, ","))
 end
 
 function request()

@@ -5,6 +5,7 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -162,39 +163,26 @@ async fn serve_with(
         let _ = handle.await;
     }
     tracing::info!(
-        rows_written = metrics
-            .rows_written
-            .load(std::sync::atomic::Ordering::Relaxed),
-        rows_lost = metrics.rows_lost.load(std::sync::atomic::Ordering::Relaxed),
+        rows_written = metrics.rows_written.load(Ordering::Relaxed),
+        rows_lost = metrics.rows_lost.load(Ordering::Relaxed),
         "stopped"
     );
 
-    match http_result {
-        Ok(Ok(())) => {}
-        Ok(Err(e)) => {
-            return Err(ServeError::Server {
-                what: "HTTP",
-                message: e.to_string(),
-            })
-        }
-        Err(e) => {
-            return Err(ServeError::Server {
-                what: "HTTP",
-                message: e.to_string(),
-            })
-        }
-    }
-    match grpc_result {
-        Ok(Ok(())) => Ok(()),
-        Ok(Err(e)) => Err(ServeError::Server {
-            what: "gRPC",
-            message: e.to_string(),
-        }),
-        Err(e) => Err(ServeError::Server {
-            what: "gRPC",
-            message: e.to_string(),
-        }),
-    }
+    server_outcome("HTTP", http_result)?;
+    server_outcome("gRPC", grpc_result)
+}
+
+/// A server task's end: its own error or a panic both become `ServeError`.
+fn server_outcome<E: std::fmt::Display>(
+    what: &'static str,
+    joined: Result<Result<(), E>, tokio::task::JoinError>,
+) -> Result<(), ServeError> {
+    let message = match joined {
+        Ok(Ok(())) => return Ok(()),
+        Ok(Err(e)) => e.to_string(),
+        Err(e) => e.to_string(),
+    };
+    Err(ServeError::Server { what, message })
 }
 
 /// Starts one store writer per table, each draining its own queue.

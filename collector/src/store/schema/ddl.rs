@@ -13,6 +13,16 @@ pub struct SchemaOptions {
 }
 
 impl SchemaOptions {
+    /// Options for DDL tests: database `jamscope`, 7-day TTL.
+    #[cfg(test)]
+    pub(crate) fn for_tests(cluster: Option<&str>) -> Self {
+        Self {
+            database: "jamscope".into(),
+            cluster: cluster.map(Into::into),
+            ttl_days: 7,
+        }
+    }
+
     pub fn quoted_database(&self) -> String {
         quote_identifier(&self.database)
     }

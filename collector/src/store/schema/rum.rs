@@ -116,11 +116,7 @@ mod tests {
     use crate::store::rows::{RumErrorTable, RumPageViewTable, RumVitalTable, Table};
 
     fn options(cluster: Option<&str>) -> SchemaOptions {
-        SchemaOptions {
-            database: "jamscope".into(),
-            cluster: cluster.map(Into::into),
-            ttl_days: 7,
-        }
+        SchemaOptions::for_tests(cluster)
     }
 
     #[test]

@@ -98,11 +98,7 @@ mod tests {
     use super::*;
 
     fn options(cluster: Option<&str>) -> SchemaOptions {
-        SchemaOptions {
-            database: "jamscope".into(),
-            cluster: cluster.map(Into::into),
-            ttl_days: 7,
-        }
+        SchemaOptions::for_tests(cluster)
     }
 
     #[test]

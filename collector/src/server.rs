@@ -111,7 +111,8 @@ async fn serve_with(
         errors: writers.spawn::<RumErrorTable>(),
         page_views: writers.spawn::<RumPageViewTable>(),
     };
-    let rum_state = RumState::new(&config.rum, rum_queues, Arc::clone(&metrics));
+    let queue_wait = Duration::from_millis(config.ingest.queue_wait_ms);
+    let rum_state = RumState::new(&config.rum, queue_wait, rum_queues, Arc::clone(&metrics));
 
     let state = IngestState {
         spans,

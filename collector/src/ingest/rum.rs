@@ -10,7 +10,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::body::Body;
 use axum::extract::{ConnectInfo, Query, Request, State};
@@ -60,10 +60,17 @@ struct Settings {
     /// The shared body reader's limits at the beacon's size; a compressed
     /// body may not inflate past it either.
     body_limits: IngestConfig,
+    /// How long events wait for room in a full queue (`ingest.queue_wait_ms`).
+    queue_wait: Duration,
 }
 
 impl RumState {
-    pub fn new(config: &RumConfig, queues: RumQueues, metrics: Arc<Metrics>) -> Self {
+    pub fn new(
+        config: &RumConfig,
+        queue_wait: Duration,
+        queues: RumQueues,
+        metrics: Arc<Metrics>,
+    ) -> Self {
         // Config validation refuses bad origins before this; should one get
         // here anyway, no browser origin is allowed (fail closed).
         let origins = AllowedOrigins::parse(&config.allowed_origins).unwrap_or_else(|problem| {
@@ -80,6 +87,7 @@ impl RumState {
                 max_decompressed_bytes: config.max_body_bytes,
                 ..IngestConfig::default()
             },
+            queue_wait,
         };
         Self {
             queues,
@@ -179,7 +187,10 @@ async fn accept(
         settings,
         received_at,
     ));
-    let (accepted, refused) = state.queues.submit(&mut decoded, &context);
+    let (accepted, refused) = state
+        .queues
+        .submit(&mut decoded, &context, state.settings.queue_wait)
+        .await;
     Metrics::add(&state.metrics.rum_events_accepted, accepted);
     Metrics::add(&state.metrics.rum_events_rejected, decoded.rejected);
     match refused {
@@ -270,22 +281,37 @@ fn fallback_app(query: &RumQuery, headers: &HeaderMap) -> String {
 }
 
 impl RumQueues {
-    /// Queues each table's events. A full queue refuses only its own
-    /// table's events: beacons are not retried, so whatever fits is kept.
-    /// Returns how many were queued and the first refusal.
-    fn submit(
+    /// Queues each table's events, waiting up to `wait` for room in a full
+    /// queue: browsers never retry a beacon, so holding one briefly loses
+    /// less than refusing it. A queue that stays full refuses only its own
+    /// table's events; whatever fits is kept. Returns how many were queued
+    /// and the first refusal.
+    async fn submit(
         &self,
         decoded: &mut Decoded,
         context: &Arc<PageContext>,
+        wait: Duration,
     ) -> (u64, Option<SubmitError>) {
         let results = [
             (
                 "vitals",
-                enqueue(&self.vitals, context, std::mem::take(&mut decoded.vitals)),
+                enqueue(
+                    &self.vitals,
+                    context,
+                    std::mem::take(&mut decoded.vitals),
+                    wait,
+                )
+                .await,
             ),
             (
                 "errors",
-                enqueue(&self.errors, context, std::mem::take(&mut decoded.errors)),
+                enqueue(
+                    &self.errors,
+                    context,
+                    std::mem::take(&mut decoded.errors),
+                    wait,
+                )
+                .await,
             ),
             (
                 "page views",
@@ -293,7 +319,9 @@ impl RumQueues {
                     &self.page_views,
                     context,
                     std::mem::take(&mut decoded.page_views),
-                ),
+                    wait,
+                )
+                .await,
             ),
         ];
         let mut accepted = 0;
@@ -311,10 +339,11 @@ impl RumQueues {
     }
 }
 
-fn enqueue<T>(
+async fn enqueue<T>(
     queue: &Queue<RumRecord<T>>,
     context: &Arc<PageContext>,
     events: Vec<T>,
+    wait: Duration,
 ) -> Result<u64, (u64, SubmitError)> {
     let count = events.len() as u64;
     let records = events
@@ -325,7 +354,8 @@ fn enqueue<T>(
         })
         .collect();
     queue
-        .try_submit(records)
+        .submit_within(records, wait)
+        .await
         .map(|()| count)
         .map_err(|error| (count, error))
 }
@@ -391,7 +421,13 @@ mod tests {
             page_views,
         };
         Harness {
-            router: router(RumState::new(&config, queues, Arc::clone(&metrics))),
+            // A short wait keeps the full-queue test fast.
+            router: router(RumState::new(
+                &config,
+                Duration::from_millis(50),
+                queues,
+                Arc::clone(&metrics),
+            )),
             vitals: vitals_rx,
             metrics,
             _errors: errors_rx,

@@ -149,11 +149,11 @@ impl Default for ClickHouseConfig {
 impl Default for WriterConfig {
     fn default() -> Self {
         Self {
-            batch_rows: 50_000,
-            batch_bytes: 8 << 20,
+            batch_rows: 25_000,
+            batch_bytes: 4 << 20,
             flush_interval_ms: 1_000,
             insert_concurrency: 2,
-            queue_capacity: 100_000,
+            queue_capacity: 50_000,
             retry_initial_ms: 100,
             retry_max_ms: 10_000,
             shutdown_timeout_secs: 30,
@@ -415,7 +415,7 @@ mod tests {
             assert_eq!(config.http_addr.port(), 14318);
             assert_eq!(config.grpc_addr.port(), 14317);
             assert_eq!(config.layers.len(), 1);
-            assert_eq!(config.writer.batch_rows, 50_000);
+            assert_eq!(config.writer.batch_rows, 25_000);
             Ok(())
         });
     }

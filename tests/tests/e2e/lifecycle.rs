@@ -208,7 +208,7 @@ fn sigterm_writes_everything_accepted_before_exiting() {
         CollectorOptions::default()
             // Nothing would be flushed by time or size before the signal.
             .env("JAMSCOPE_WRITER_FLUSH_INTERVAL_MS", "600000")
-            .env("JAMSCOPE_WRITER_BATCH_ROWS", "100000"),
+            .env("JAMSCOPE_WRITER_BATCH_ROWS", "50000"),
     );
     let url = format!("{}/v1/traces", collector.http_url());
     for _ in 0..5 {

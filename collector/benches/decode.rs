@@ -7,7 +7,7 @@ use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use jamscope::ingest::otlp_convert::convert_request;
-use jamscope::model::LayerRules;
+use jamscope::model::{LayerRules, TimeWindow};
 use jamscope::store::rows::{SpanTable, Table};
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{any_value, AnyValue, KeyValue};
@@ -119,12 +119,14 @@ fn decode_to_rows(c: &mut Criterion) {
             b.iter(|| black_box(ExportTraceServiceRequest::decode(black_box(&bytes[..])).unwrap()))
         });
         let mut rows = Vec::with_capacity(bytes.len() * 4);
+        let mut row_ends = Vec::with_capacity(spans);
         group.bench_function("decode_convert_encode_rows", |b| {
             b.iter(|| {
                 let request = ExportTraceServiceRequest::decode(black_box(&bytes[..])).unwrap();
-                let converted = convert_request(request, &layers);
+                let converted = convert_request(request, &layers, &TimeWindow::UNBOUNDED);
                 rows.clear();
-                SpanTable::encode_all(&converted.spans, &mut rows);
+                row_ends.clear();
+                SpanTable::encode_all(&converted.spans, &mut rows, &mut row_ends);
                 black_box(rows.len())
             })
         });

@@ -16,9 +16,10 @@ use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
 
 use crate::model::{LayerRule, LayerRules};
+use crate::store::spool::SpoolConfig;
 
 /// Sections whose keys can be set as `JAMSCOPE_<SECTION>_<KEY>`.
-const SECTIONS: &[&str] = &["clickhouse", "writer", "ingest", "rum"];
+const SECTIONS: &[&str] = &["clickhouse", "writer", "ingest", "rum", "spool"];
 
 /// The file read when `--config` is not given, if it exists.
 pub const DEFAULT_CONFIG_FILE: &str = "jamscope.toml";
@@ -36,6 +37,7 @@ pub struct Config {
     pub writer: WriterConfig,
     pub ingest: IngestConfig,
     pub rum: RumConfig,
+    pub spool: SpoolConfig,
     /// Service-name rules deciding a span's layer when its resource has no
     /// `jamstack.layer` attribute; first match wins.
     pub layers: Vec<LayerRule>,
@@ -75,7 +77,13 @@ pub struct WriterConfig {
     pub queue_capacity: usize,
     pub retry_initial_ms: u64,
     pub retry_max_ms: u64,
-    /// How long shutdown waits for ClickHouse to take what was accepted.
+    /// How long one chunk retries before it goes to the disk spool.
+    pub retry_budget_secs: u64,
+    /// Longest an INSERT may take to send its data, and to get its answer.
+    pub send_timeout_ms: u64,
+    pub response_timeout_ms: u64,
+    /// One deadline for everything pending at shutdown; what ClickHouse has
+    /// not confirmed by then goes to the spool.
     pub shutdown_timeout_secs: u64,
 }
 
@@ -89,6 +97,12 @@ pub struct IngestConfig {
     /// How long a request waits for room in a full write queue before it
     /// is answered 429 / RESOURCE_EXHAUSTED.
     pub queue_wait_ms: u64,
+    /// Spans that started longer ago are refused (partial success). Unset:
+    /// the retention, `clickhouse.ttl_days`.
+    pub max_span_age_hours: Option<u64>,
+    /// Spans that start or end further ahead of the collector's clock are
+    /// refused.
+    pub max_span_ahead_secs: u64,
 }
 
 /// Browser beacons on `POST /v1/rum`. List values can be TOML arrays or one
@@ -124,6 +138,7 @@ impl Default for Config {
             writer: WriterConfig::default(),
             ingest: IngestConfig::default(),
             rum: RumConfig::default(),
+            spool: SpoolConfig::default(),
             layers: Vec::new(),
         }
     }
@@ -156,6 +171,9 @@ impl Default for WriterConfig {
             queue_capacity: 50_000,
             retry_initial_ms: 100,
             retry_max_ms: 10_000,
+            retry_budget_secs: 15,
+            send_timeout_ms: 30_000,
+            response_timeout_ms: 60_000,
             shutdown_timeout_secs: 30,
         }
     }
@@ -167,6 +185,8 @@ impl Default for IngestConfig {
             max_body_bytes: 1 << 20,
             max_decompressed_bytes: 16 << 20,
             queue_wait_ms: 2_000,
+            max_span_age_hours: None,
+            max_span_ahead_secs: 3_600,
         }
     }
 }
@@ -329,6 +349,18 @@ impl Config {
                 "must be at least ingest.max_body_bytes, which must be above 0",
             );
         }
+        if self.writer.retry_budget_secs == 0
+            || self.writer.send_timeout_ms == 0
+            || self.writer.response_timeout_ms == 0
+        {
+            return invalid(
+                "writer.retry_budget_secs",
+                "writer.send_timeout_ms and writer.response_timeout_ms must be above 0",
+            );
+        }
+        if let Err((key, problem)) = self.spool.validate() {
+            return invalid(key, problem);
+        }
         if self.rum.max_events_per_batch == 0 {
             return invalid("rum.max_events_per_batch", "must be at least 1");
         }
@@ -339,6 +371,15 @@ impl Config {
             return invalid("rum.allowed_origins", &problem);
         }
         Ok(())
+    }
+
+    /// How old an accepted span may be.
+    pub fn max_span_age(&self) -> Duration {
+        let hours = self
+            .ingest
+            .max_span_age_hours
+            .unwrap_or(u64::from(self.clickhouse.ttl_days) * 24);
+        Duration::from_secs(hours.saturating_mul(3_600))
     }
 
     pub fn layer_rules(&self) -> LayerRules {
@@ -354,7 +395,7 @@ impl Config {
             insert_concurrency: w.insert_concurrency,
             retry_initial: Duration::from_millis(w.retry_initial_ms),
             retry_max: Duration::from_millis(w.retry_max_ms),
-            shutdown_timeout: Duration::from_secs(w.shutdown_timeout_secs),
+            retry_budget: Duration::from_secs(w.retry_budget_secs),
         }
     }
 

@@ -8,20 +8,26 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore, TryAcquireError};
+use tokio::sync::{mpsc, oneshot, OwnedSemaphorePermit, Semaphore};
+
+/// Told to a durable-mode receiver once its records are on disk (or why
+/// they could not be).
+pub type Ack = oneshot::Sender<Result<(), SubmitError>>;
 
 /// Records handed over together, holding their room in the queue until the
 /// batch is dropped (after the store has written it).
 pub struct Batch<T> {
     pub records: Vec<T>,
     room: OwnedSemaphorePermit,
+    ack: Option<Ack>,
 }
 
 impl<T> Batch<T> {
-    /// Splits the batch into its records and the room they hold, so a
-    /// consumer can release the records early and the room when durable.
-    pub fn into_parts(self) -> (Vec<T>, Room) {
-        (self.records, Room(Some(self.room)))
+    /// Splits the batch into its records, the room they hold (so a consumer
+    /// can release the records early and the room when durable), and, in
+    /// durable mode, whom to tell once they are on disk.
+    pub fn into_parts(self) -> (Vec<T>, Room, Option<Ack>) {
+        (self.records, Room(Some(self.room)), self.ack)
     }
 }
 
@@ -43,7 +49,7 @@ impl Room {
     }
 }
 
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 pub enum SubmitError {
     #[error(
         "the write queue is full ({queued} of {capacity} records waiting for storage); retry later"
@@ -53,12 +59,20 @@ pub enum SubmitError {
     Closed,
     #[error("{records} records in one request exceed the whole write queue ({capacity}); send smaller requests")]
     TooLarge { records: usize, capacity: usize },
+    /// ClickHouse is not keeping up and the disk spool has no room either.
+    #[error("{0}; retry later")]
+    SpoolFull(String),
+    /// Durable mode could not write the records to disk.
+    #[error("the records could not be written to the disk spool: {0}")]
+    SpoolFailed(String),
 }
 
 pub struct Queue<T> {
     sender: mpsc::UnboundedSender<Batch<T>>,
     room: Arc<Semaphore>,
     capacity: usize,
+    /// Acknowledge only once the consumer has the records on disk.
+    durable: bool,
 }
 
 impl<T> Clone for Queue<T> {
@@ -67,26 +81,56 @@ impl<T> Clone for Queue<T> {
             sender: self.sender.clone(),
             room: Arc::clone(&self.room),
             capacity: self.capacity,
+            durable: self.durable,
         }
+    }
+}
+
+/// How full a queue is, readable without a handle that could submit.
+#[derive(Clone)]
+pub struct Depth {
+    room: Arc<Semaphore>,
+    capacity: usize,
+}
+
+impl Depth {
+    pub fn queued(&self) -> usize {
+        self.capacity - self.room.available_permits()
+    }
+
+    pub fn capacity(&self) -> usize {
+        self.capacity
     }
 }
 
 /// Creates a queue holding at most `capacity` records. The channel itself is
 /// unbounded because the semaphore already bounds what it can hold.
 pub fn queue<T>(capacity: usize) -> (Queue<T>, mpsc::UnboundedReceiver<Batch<T>>) {
+    queue_with(capacity, false)
+}
+
+/// Like [`queue`]; with `durable`, a submit returns only once the consumer
+/// acknowledged the records as written to disk.
+pub fn queue_with<T>(
+    capacity: usize,
+    durable: bool,
+) -> (Queue<T>, mpsc::UnboundedReceiver<Batch<T>>) {
     let (sender, receiver) = mpsc::unbounded_channel();
     let queue = Queue {
         sender,
         room: Arc::new(Semaphore::new(capacity)),
         capacity,
+        durable,
     };
     (queue, receiver)
 }
 
 impl<T> Queue<T> {
     /// Hands records to the consumer, or refuses at once when there is no
-    /// room: never waits, so a slow database turns into fast 429s.
+    /// room (tests of the queue itself).
+    #[cfg(test)]
     pub fn try_submit(&self, records: Vec<T>) -> Result<(), SubmitError> {
+        use tokio::sync::TryAcquireError;
         if records.is_empty() {
             return Ok(());
         }
@@ -97,7 +141,11 @@ impl<T> Queue<T> {
             Err(TryAcquireError::Closed) => return Err(SubmitError::Closed),
         };
         self.sender
-            .send(Batch { records, room })
+            .send(Batch {
+                records,
+                room,
+                ack: None,
+            })
             .map_err(|_| SubmitError::Closed)
     }
 
@@ -115,7 +163,7 @@ impl<T> Queue<T> {
         }
     }
 
-    /// Like [`Queue::try_submit`], but waits up to `timeout` for room.
+    /// Hands records to the consumer, waiting up to `timeout` for room.
     pub async fn submit_within(
         &self,
         records: Vec<T>,
@@ -133,9 +181,32 @@ impl<T> Queue<T> {
                 Ok(Err(_)) => return Err(SubmitError::Closed),
                 Err(_) => return Err(self.full()),
             };
+        self.send(records, room).await
+    }
+
+    /// Hands records with their room to the consumer; in durable mode,
+    /// waits for its word that they are on disk.
+    async fn send(&self, records: Vec<T>, room: OwnedSemaphorePermit) -> Result<(), SubmitError> {
+        let (ack, acked) = if self.durable {
+            let (tx, rx) = oneshot::channel();
+            (Some(tx), Some(rx))
+        } else {
+            (None, None)
+        };
         self.sender
-            .send(Batch { records, room })
-            .map_err(|_| SubmitError::Closed)
+            .send(Batch { records, room, ack })
+            .map_err(|_| SubmitError::Closed)?;
+        match acked {
+            Some(acked) => acked.await.unwrap_or(Err(SubmitError::Closed)),
+            None => Ok(()),
+        }
+    }
+
+    pub fn depth(&self) -> Depth {
+        Depth {
+            room: Arc::clone(&self.room),
+            capacity: self.capacity,
+        }
     }
 
     fn permits_for(&self, records: usize) -> Result<u32, SubmitError> {
@@ -181,7 +252,7 @@ mod tests {
             })
         );
         let batch = receiver.try_recv().unwrap();
-        let (records, room) = batch.into_parts();
+        let (records, room, _) = batch.into_parts();
         assert_eq!(records, vec![1, 2]);
         assert_eq!(queue.queued(), 2, "room is held until the write is done");
         drop(room);

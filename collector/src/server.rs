@@ -5,7 +5,6 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -24,8 +23,13 @@ use crate::pipeline::Queue;
 use crate::store::client::Connection;
 use crate::store::embedded::{EmbeddedClickHouse, EmbeddedSettings};
 use crate::store::rows::{RumErrorTable, RumPageViewTable, RumVitalTable, SpanTable, Table};
-use crate::store::{schema, writer, StoreError};
+use crate::store::spool::Spool;
+use crate::store::writer::{self, InsertTarget, Writer};
+use crate::store::{schema, StoreError};
 use crate::telemetry::Metrics;
+
+/// Tables with a writer (and a spool) of their own.
+const TABLES: usize = 4;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
@@ -97,19 +101,19 @@ async fn serve_with(
     schema::migrate(&connection.server_client(), &config.schema_options()).await?;
 
     let metrics = Arc::new(Metrics::default());
-    let (stopping_tx, stopping_rx) = watch::channel(false);
+    let (deadline_tx, deadline_rx) = watch::channel(None);
     let mut writers = Writers {
         connection,
         config,
-        stopping: stopping_rx,
+        deadline: deadline_rx,
         metrics: Arc::clone(&metrics),
         handles: Vec::new(),
     };
-    let spans = writers.spawn::<SpanTable>();
+    let spans = writers.spawn::<SpanTable>()?;
     let rum_queues = RumQueues {
-        vitals: writers.spawn::<RumVitalTable>(),
-        errors: writers.spawn::<RumErrorTable>(),
-        page_views: writers.spawn::<RumPageViewTable>(),
+        vitals: writers.spawn::<RumVitalTable>()?,
+        errors: writers.spawn::<RumErrorTable>()?,
+        page_views: writers.spawn::<RumPageViewTable>()?,
     };
     let queue_wait = Duration::from_millis(config.ingest.queue_wait_ms);
     let rum_state = RumState::new(&config.rum, queue_wait, rum_queues, Arc::clone(&metrics));
@@ -118,6 +122,7 @@ async fn serve_with(
         spans,
         layers: Arc::new(config.layer_rules()),
         limits: config.ingest.clone(),
+        max_span_age: config.max_span_age(),
         metrics: Arc::clone(&metrics),
     };
     let http_listener = bind("OTLP/HTTP", config.http_addr).await?;
@@ -150,7 +155,13 @@ async fn serve_with(
     print_banner(http_addr, grpc_addr, connection, embedded);
 
     shutdown.await;
-    tracing::info!("shutting down: no new requests; writing what was accepted");
+    let grace = Duration::from_secs(config.writer.shutdown_timeout_secs);
+    tracing::info!(
+        deadline_secs = grace.as_secs(),
+        "shutting down: no new requests; writing what was accepted, spooling what ClickHouse has not taken by the deadline"
+    );
+    // One deadline for everything pending, set before anything waits.
+    let _ = deadline_tx.send(Some(tokio::time::Instant::now() + grace));
     metrics.set_ready(false);
     let _ = stop_tx.send(true);
     let http_result = http.await;
@@ -159,13 +170,14 @@ async fn serve_with(
     // the servers gone, dropping these lets the writers see the end.
     drop(state);
     drop(rum_state);
-    let _ = stopping_tx.send(true);
     for handle in writers.handles {
         let _ = handle.await;
     }
+    drop(deadline_tx);
+    let tables = metrics.each_table();
     tracing::info!(
-        rows_written = metrics.rows_written.load(Ordering::Relaxed),
-        rows_lost = metrics.rows_lost.load(Ordering::Relaxed),
+        rows_written = tables.iter().map(|t| t.rows_written()).sum::<u64>(),
+        rows_lost = tables.iter().map(|t| t.rows_lost()).sum::<u64>(),
         "stopped"
     );
 
@@ -186,26 +198,60 @@ fn server_outcome<E: std::fmt::Display>(
     Err(ServeError::Server { what, message })
 }
 
-/// Starts one store writer per table, each draining its own queue.
+/// Starts one store writer per table, each draining its own queue into
+/// ClickHouse, with its own spool.
 struct Writers<'a> {
     connection: &'a Connection,
     config: &'a Config,
-    stopping: watch::Receiver<bool>,
+    deadline: writer::Deadline,
     metrics: Arc<Metrics>,
     handles: Vec<JoinHandle<()>>,
 }
 
 impl Writers<'_> {
-    fn spawn<T: Table>(&mut self) -> Queue<T::Record> {
-        let (queue, receiver) = crate::pipeline::queue(self.config.writer.queue_capacity);
+    fn spawn<T: Table>(&mut self) -> Result<Queue<T::Record>, ServeError> {
+        let config = self.config;
+        let spool_config = &config.spool;
+        let (queue, receiver) = crate::pipeline::queue_with(
+            config.writer.queue_capacity,
+            spool_config.enabled && spool_config.durable,
+        );
+        let stats = self.metrics.table(T::NAME, queue.depth());
+        let spool = if spool_config.enabled {
+            let settings = spool_config.for_table(&config.data_dir, T::NAME, TABLES);
+            let (spool, recovery) = Spool::open(settings).map_err(StoreError::from)?;
+            if recovery.chunks > 0 || recovery.damaged_segments > 0 {
+                tracing::info!(
+                    table = T::NAME,
+                    chunks = recovery.chunks,
+                    rows = recovery.rows,
+                    damaged_segments = recovery.damaged_segments,
+                    "spool holds rows from an earlier run; replaying them"
+                );
+            }
+            stats.spool_damaged(recovery.damaged_segments);
+            Some(spool)
+        } else {
+            None
+        };
+        let writer = Writer {
+            target: InsertTarget {
+                client: self.connection.client(),
+                send_timeout: Duration::from_millis(config.writer.send_timeout_ms),
+                response_timeout: Duration::from_millis(config.writer.response_timeout_ms),
+            },
+            settings: config.writer_settings(),
+            spool,
+            durable: spool_config.durable,
+            dead_letter_dir: config.data_dir.join("rejected"),
+            stats,
+        };
         self.handles.push(tokio::spawn(writer::run::<T>(
-            self.connection.client(),
-            self.config.writer_settings(),
+            writer,
             receiver,
-            self.stopping.clone(),
-            Arc::clone(&self.metrics),
+            self.deadline.clone(),
         )));
-        queue
+        Ok(queue)
     }
 }
 
@@ -231,9 +277,7 @@ async fn readyz(State(state): State<IngestState>) -> (StatusCode, &'static str) 
 }
 
 async fn metrics(State(state): State<IngestState>) -> String {
-    state
-        .metrics
-        .render(state.spans.queued(), state.spans.capacity())
+    state.metrics.render()
 }
 
 async fn bind(what: &'static str, addr: SocketAddr) -> Result<TcpListener, ServeError> {

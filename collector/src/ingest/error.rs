@@ -31,7 +31,10 @@ impl IngestError {
             IngestError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             IngestError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             IngestError::Forbidden(_) => StatusCode::FORBIDDEN,
-            IngestError::Queue(SubmitError::Full { .. }) => StatusCode::TOO_MANY_REQUESTS,
+            IngestError::Queue(SubmitError::Full { .. } | SubmitError::SpoolFull(_)) => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
+            IngestError::Queue(SubmitError::SpoolFailed(_)) => StatusCode::SERVICE_UNAVAILABLE,
             IngestError::Queue(SubmitError::Closed) => StatusCode::SERVICE_UNAVAILABLE,
             IngestError::Queue(SubmitError::TooLarge { .. }) => StatusCode::PAYLOAD_TOO_LARGE,
         }
@@ -41,7 +44,8 @@ impl IngestError {
     pub fn retry_after_secs(&self) -> Option<u64> {
         match self {
             IngestError::Queue(SubmitError::Full { .. }) => Some(1),
-            IngestError::Queue(SubmitError::Closed) => Some(5),
+            IngestError::Queue(SubmitError::SpoolFull(_)) => Some(5),
+            IngestError::Queue(SubmitError::Closed | SubmitError::SpoolFailed(_)) => Some(5),
             _ => None,
         }
     }
@@ -55,10 +59,12 @@ impl IngestError {
             IngestError::PayloadTooLarge(_) | IngestError::Queue(SubmitError::TooLarge { .. }) => {
                 tonic::Status::out_of_range(message)
             }
-            IngestError::Queue(SubmitError::Full { .. }) => {
+            IngestError::Queue(SubmitError::Full { .. } | SubmitError::SpoolFull(_)) => {
                 tonic::Status::resource_exhausted(message)
             }
-            IngestError::Queue(SubmitError::Closed) => tonic::Status::unavailable(message),
+            IngestError::Queue(SubmitError::Closed | SubmitError::SpoolFailed(_)) => {
+                tonic::Status::unavailable(message)
+            }
             IngestError::Unauthorized(_) => tonic::Status::unauthenticated(message),
             IngestError::Forbidden(_) => tonic::Status::permission_denied(message),
         }

@@ -25,7 +25,7 @@ use std::time::Duration;
 pub use error::IngestError;
 
 use crate::config::IngestConfig;
-use crate::model::{LayerRules, Span};
+use crate::model::{LayerRules, Span, TimeWindow};
 use crate::pipeline::Queue;
 use crate::telemetry::Metrics;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
@@ -36,6 +36,8 @@ pub struct IngestState {
     pub spans: Queue<Span>,
     pub layers: Arc<LayerRules>,
     pub limits: IngestConfig,
+    /// How old a span may be: the storage retention unless configured.
+    pub max_span_age: Duration,
     pub metrics: Arc<Metrics>,
 }
 
@@ -51,6 +53,19 @@ impl IngestState {
     pub fn queue_wait(&self) -> Duration {
         Duration::from_millis(self.limits.queue_wait_ms)
     }
+
+    /// The span times storable now.
+    pub fn span_window(&self) -> TimeWindow {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX));
+        let nanos = |d: Duration| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
+        TimeWindow::around(
+            now,
+            nanos(self.max_span_age),
+            nanos(Duration::from_secs(self.limits.max_span_ahead_secs)),
+        )
+    }
 }
 
 /// Converts an export request and queues its valid spans. Invalid spans are
@@ -60,7 +75,7 @@ pub async fn accept_traces(
     state: &IngestState,
     request: ExportTraceServiceRequest,
 ) -> Result<Accepted, IngestError> {
-    let converted = otlp_convert::convert_request(request, &state.layers);
+    let converted = otlp_convert::convert_request(request, &state.layers, &state.span_window());
     let accepted = converted.spans.len() as u64;
     state
         .spans

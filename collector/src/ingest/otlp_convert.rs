@@ -9,7 +9,7 @@ use opentelemetry_proto::tonic::trace::v1 as otlp;
 
 use crate::model::{
     AttributeValue, Attributes, Event, LayerRules, Link, Resource, Scope, Span, SpanId, SpanKind,
-    Status, StatusCode, TraceId,
+    Status, StatusCode, TimeWindow, TraceId,
 };
 
 /// The spans that were valid, and an account of those that were not, for
@@ -31,7 +31,13 @@ impl ConvertedTraces {
     }
 }
 
-pub fn convert_request(request: ExportTraceServiceRequest, layers: &LayerRules) -> ConvertedTraces {
+/// Converts every span; those whose ids are malformed or whose times
+/// `window` refuses are counted as rejected instead.
+pub fn convert_request(
+    request: ExportTraceServiceRequest,
+    layers: &LayerRules,
+    window: &TimeWindow,
+) -> ConvertedTraces {
     let span_count = request
         .resource_spans
         .iter()
@@ -56,7 +62,7 @@ pub fn convert_request(request: ExportTraceServiceRequest, layers: &LayerRules) 
                 version: s.version,
             }));
             for span in scope_spans.spans {
-                convert_span(span, &resource, &scope, &mut out);
+                convert_span(span, &resource, &scope, window, &mut out);
             }
         }
     }
@@ -90,6 +96,7 @@ fn convert_span(
     span: otlp::Span,
     resource: &Arc<Resource>,
     scope: &Arc<Scope>,
+    window: &TimeWindow,
     out: &mut ConvertedTraces,
 ) {
     let Some(trace_id) = TraceId::from_bytes(&span.trace_id) else {
@@ -148,7 +155,7 @@ fn convert_span(
         }
     }
     let status = span.status.unwrap_or_default();
-    out.spans.push(Span {
+    let span = Span {
         trace_id,
         span_id,
         parent_span_id,
@@ -174,7 +181,11 @@ fn convert_span(
         },
         resource: Arc::clone(resource),
         scope: Arc::clone(scope),
-    });
+    };
+    match window.check(&span) {
+        Some(reason) => out.reject(|| reason),
+        None => out.spans.push(span),
+    }
 }
 
 fn convert_kind(kind: i32) -> SpanKind {
@@ -278,7 +289,7 @@ mod tests {
             kv("d", any_value::Value::DoubleValue(0.5)),
             kv("y", any_value::Value::BytesValue(vec![1, 2])),
         ];
-        let converted = convert_request(request(vec![], vec![span]), &LayerRules::default());
+        let converted = convert_request(request(vec![], vec![span]), &LayerRules::default(), &TimeWindow::UNBOUNDED);
         let attributes = &converted.spans[0].attributes;
         assert_eq!(
             attributes[0],
@@ -297,6 +308,7 @@ mod tests {
         let converted = convert_request(
             request(vec![], vec![valid_span("good"), bad]),
             &LayerRules::default(),
+            &TimeWindow::UNBOUNDED,
         );
         assert_eq!(converted.spans.len(), 1);
         assert_eq!(converted.rejected, 1);
@@ -318,12 +330,17 @@ mod tests {
                 vec![valid_span("a")],
             ),
             &rules,
+            &TimeWindow::UNBOUNDED,
         );
         let resource = &converted.spans[0].resource;
         assert_eq!(resource.service_name, "strapi-eu");
         assert_eq!(resource.layer, Layer::Cms);
 
-        let unnamed = convert_request(request(vec![], vec![valid_span("a")]), &rules);
+        let unnamed = convert_request(
+            request(vec![], vec![valid_span("a")]),
+            &rules,
+            &TimeWindow::UNBOUNDED,
+        );
         assert_eq!(unnamed.spans[0].resource.service_name, "unknown_service");
         assert_eq!(unnamed.spans[0].resource.layer, Layer::Other);
     }

@@ -4,9 +4,11 @@
 mod layer;
 pub mod rum;
 mod span;
+mod time_window;
 
 pub use layer::{Layer, LayerRule, LayerRules};
 pub use span::{
     AttributeValue, Attributes, Event, Link, Resource, Scope, Span, SpanId, SpanKind, Status,
     StatusCode, TraceId,
 };
+pub use time_window::{TimeWindow, LATEST_STORABLE_NANOS};

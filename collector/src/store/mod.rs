@@ -8,6 +8,7 @@ pub mod embedded;
 pub mod rowbinary;
 pub mod rows;
 pub mod schema;
+pub mod spool;
 pub mod writer;
 
 #[derive(Debug, thiserror::Error)]
@@ -26,4 +27,6 @@ pub enum StoreError {
     },
     #[error("embedded ClickHouse: {0}")]
     Embedded(String),
+    #[error(transparent)]
+    Spool(#[from] spool::SpoolError),
 }

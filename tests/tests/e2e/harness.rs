@@ -95,6 +95,7 @@ pub struct Collector {
     pub grpc_port: u16,
     pub database: String,
     pub clickhouse_url: String,
+    pub data_dir: PathBuf,
     output: std::sync::Arc<Mutex<String>>,
 }
 
@@ -102,6 +103,11 @@ pub struct CollectorOptions {
     pub env: Vec<(String, String)>,
     /// Use the shared ClickHouse (true) or let the collector start its own.
     pub shared_clickhouse: bool,
+    /// The collector's data directory (spool, rejected rows); a fresh one
+    /// when `None`. A restart passes the previous run's.
+    pub data_dir: Option<PathBuf>,
+    /// Write to this database instead of a fresh one (a restart).
+    pub database: Option<String>,
 }
 
 impl Default for CollectorOptions {
@@ -109,6 +115,8 @@ impl Default for CollectorOptions {
         Self {
             env: Vec::new(),
             shared_clickhouse: true,
+            data_dir: None,
+            database: None,
         }
     }
 }
@@ -128,7 +136,14 @@ impl Collector {
     pub fn start_with(options: CollectorOptions) -> Self {
         let http_port = free_port();
         let grpc_port = free_port();
-        let database = unique_database("e2e");
+        let database = options
+            .database
+            .clone()
+            .unwrap_or_else(|| unique_database("e2e"));
+        let data_dir = options
+            .data_dir
+            .clone()
+            .unwrap_or_else(|| tempfile::tempdir().expect("temp dir").keep());
         let mut command = Command::new(jamscope_bin());
         command
             .arg("serve")
@@ -136,6 +151,7 @@ impl Collector {
             .env("JAMSCOPE_HTTP_ADDR", format!("127.0.0.1:{http_port}"))
             .env("JAMSCOPE_GRPC_ADDR", format!("127.0.0.1:{grpc_port}"))
             .env("JAMSCOPE_CLICKHOUSE_DATABASE", &database)
+            .env("JAMSCOPE_DATA_DIR", &data_dir)
             .env("JAMSCOPE_WRITER_FLUSH_INTERVAL_MS", "200")
             .env("JAMSCOPE_LOG", "info")
             .stdin(Stdio::null())
@@ -144,9 +160,7 @@ impl Collector {
         if options.shared_clickhouse {
             command.env("JAMSCOPE_CLICKHOUSE_URL", clickhouse_url());
         } else {
-            let data_dir = tempfile::tempdir().expect("temp dir").keep();
             command
-                .env("JAMSCOPE_DATA_DIR", data_dir)
                 .env("JAMSCOPE_CLICKHOUSE_EMBEDDED_PYTHON", python())
                 .env("JAMSCOPE_CLICKHOUSE_EMBEDDED_HTTP_PORT", "0")
                 .env("JAMSCOPE_CLICKHOUSE_EMBEDDED_TCP_PORT", "0");
@@ -198,6 +212,7 @@ impl Collector {
             grpc_port,
             database,
             clickhouse_url,
+            data_dir,
             output,
         }
     }

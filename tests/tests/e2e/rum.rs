@@ -99,11 +99,11 @@ fn wait_for_written(collector: &Collector, rows: u64) {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let metrics = request("GET", &format!("{}/metrics", collector.http_url()), &[], "").body;
-        let written = metrics
+        let written: u64 = metrics
             .lines()
-            .find_map(|line| line.strip_prefix("jamscope_rows_written_total "))
-            .and_then(|n| n.trim().parse::<u64>().ok())
-            .unwrap_or(0);
+            .filter(|line| line.starts_with("jamscope_rows_written_total{"))
+            .filter_map(|line| line.rsplit(' ').next()?.parse::<u64>().ok())
+            .sum();
         if written >= rows {
             return;
         }

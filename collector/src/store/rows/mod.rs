@@ -22,12 +22,15 @@ pub trait Table: Send + Sync + 'static {
     /// Appends one RowBinary row for `record` to `buf`.
     fn encode(record: &Self::Record, buf: &mut Vec<u8>);
 
-    /// Appends rows for records that arrived together. Tables whose rows
-    /// repeat a shared part (every span of a request carries its resource)
-    /// override this to encode that part once.
-    fn encode_all(records: &[Self::Record], buf: &mut Vec<u8>) {
+    /// Appends rows for records that arrived together, pushing the offset
+    /// in `buf` where each row ends onto `row_ends` (a failed insert is
+    /// split at row boundaries). Tables whose rows repeat a shared part
+    /// (every span of a request carries its resource) override this to
+    /// encode that part once.
+    fn encode_all(records: &[Self::Record], buf: &mut Vec<u8>, row_ends: &mut Vec<u32>) {
         for record in records {
             Self::encode(record, buf);
+            row_ends.push(row_end(buf));
         }
     }
 
@@ -39,4 +42,10 @@ pub trait Table: Send + Sync + 'static {
             Self::COLUMNS.join(", ")
         )
     }
+}
+
+/// Where the row just written ends. A chunk is sealed at a few MiB, far
+/// below 4 GiB, so the offset always fits.
+pub fn row_end(buf: &[u8]) -> u32 {
+    u32::try_from(buf.len()).unwrap_or(u32::MAX)
 }

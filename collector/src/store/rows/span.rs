@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use super::attributes::put_attributes;
-use super::Table;
+use super::{row_end, Table};
 use crate::model::{Resource, Span};
 use crate::store::rowbinary::{put_datetime64_nanos, put_str, put_u64, put_varint};
 
@@ -50,7 +50,7 @@ impl Table for SpanTable {
 
     /// Spans of one OTLP `ResourceSpans` share their resource (one `Arc`), so
     /// its attribute map is encoded once per run of such spans and copied.
-    fn encode_all(spans: &[Span], buf: &mut Vec<u8>) {
+    fn encode_all(spans: &[Span], buf: &mut Vec<u8>, row_ends: &mut Vec<u32>) {
         let mut scratch = String::new();
         let mut resource_map = Vec::new();
         let mut encoded_for: Option<&Arc<Resource>> = None;
@@ -61,6 +61,7 @@ impl Table for SpanTable {
                 encoded_for = Some(&span.resource);
             }
             encode_span(span, &resource_map, buf, &mut scratch);
+            row_ends.push(row_end(buf));
         }
     }
 }

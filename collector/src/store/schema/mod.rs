@@ -4,10 +4,12 @@
 //! Nothing here ever drops or rewrites data.
 
 mod ddl;
+mod dedup;
 mod rum;
 mod traces;
 
 pub use ddl::SchemaOptions;
+pub use dedup::{window as deduplication_window, DEDUPLICATION_WINDOW};
 
 use super::StoreError;
 
@@ -33,6 +35,11 @@ const MIGRATIONS: &[Migration] = &[
         version: 3,
         name: "rum_tables",
         statements: rum::rum_tables,
+    },
+    Migration {
+        version: 4,
+        name: "deduplication",
+        statements: dedup::deduplication,
     },
 ];
 

@@ -54,6 +54,14 @@ pub struct ClickHouseConfig {
     /// Create tables `ON CLUSTER` with Replicated and Distributed engines.
     pub cluster: Option<String>,
     pub ttl_days: u32,
+    /// PEM file of CA certificates trusted for an https:// URL besides the
+    /// public roots: a private CA.
+    pub ca_file: Option<PathBuf>,
+    /// Trust any certificate of an https:// server: self-signed test setups
+    /// only (a warning is logged at start).
+    pub tls_accept_invalid_certs: bool,
+    /// Longest wait for a TCP connection to ClickHouse.
+    pub connect_timeout_ms: u64,
     /// Python with `chdb-core`, used when no `clickhouse` binary is on PATH.
     pub embedded_python: PathBuf,
     /// Ports of the embedded ClickHouse; 0 picks a free one.
@@ -153,6 +161,9 @@ impl Default for ClickHouseConfig {
             password: None,
             cluster: None,
             ttl_days: 30,
+            ca_file: None,
+            tls_accept_invalid_certs: false,
+            connect_timeout_ms: crate::store::client::DEFAULT_CONNECT_TIMEOUT.as_millis() as u64,
             embedded_python: PathBuf::from(".venv/bin/python"),
             embedded_http_port: 8123,
             embedded_tcp_port: 9000,
@@ -323,6 +334,14 @@ impl Config {
         if self.clickhouse.ttl_days == 0 {
             return invalid("clickhouse.ttl_days", "must be at least 1");
         }
+        if let Some(path) = &self.clickhouse.ca_file {
+            if let Err(problem) = crate::store::tls::check_ca_file(path) {
+                return invalid("clickhouse.ca_file", &problem.to_string());
+            }
+        }
+        if self.clickhouse.connect_timeout_ms == 0 {
+            return invalid("clickhouse.connect_timeout_ms", "must be above 0");
+        }
         if self.writer.batch_rows == 0 || self.writer.batch_bytes == 0 {
             return invalid(
                 "writer.batch_rows",
@@ -396,6 +415,21 @@ impl Config {
             retry_initial: Duration::from_millis(w.retry_initial_ms),
             retry_max: Duration::from_millis(w.retry_max_ms),
             retry_budget: Duration::from_secs(w.retry_budget_secs),
+        }
+    }
+
+    /// How to reach the ClickHouse at `url` (the configured one, or the
+    /// embedded one once started).
+    pub fn connection_settings(&self, url: String) -> crate::store::client::ConnectionSettings {
+        let ch = &self.clickhouse;
+        crate::store::client::ConnectionSettings {
+            url,
+            database: ch.database.clone(),
+            user: ch.user.clone(),
+            password: ch.password.clone(),
+            ca_file: ch.ca_file.clone(),
+            accept_invalid_certs: ch.tls_accept_invalid_certs,
+            connect_timeout: Duration::from_millis(ch.connect_timeout_ms),
         }
     }
 
@@ -530,6 +564,49 @@ mod tests {
             jail.set_env("JAMSCOPE_RUM_ALLOWED_ORIGINS", "shop.example");
             let error = Config::load(None).unwrap_err().to_string();
             assert!(error.contains("rum.allowed_origins"), "{error}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn tls_keys_read_from_env_and_are_checked() {
+        Jail::expect_with(|jail| {
+            let config = Config::load(None).expect("valid");
+            assert_eq!(config.clickhouse.ca_file, None);
+            assert!(!config.clickhouse.tls_accept_invalid_certs);
+            assert_eq!(config.clickhouse.connect_timeout_ms, 5_000);
+
+            jail.set_env("JAMSCOPE_CLICKHOUSE_TLS_ACCEPT_INVALID_CERTS", "true");
+            jail.set_env("JAMSCOPE_CLICKHOUSE_CONNECT_TIMEOUT_MS", "750");
+            let config = Config::load(None).expect("valid");
+            assert!(config.clickhouse.tls_accept_invalid_certs);
+            let settings = config.connection_settings("https://ch.example:8443".into());
+            assert_eq!(settings.connect_timeout, Duration::from_millis(750));
+            assert!(settings.accept_invalid_certs);
+
+            jail.set_env("JAMSCOPE_CLICKHOUSE_CONNECT_TIMEOUT_MS", "0");
+            let error = Config::load(None).unwrap_err().to_string();
+            assert!(error.contains("clickhouse.connect_timeout_ms"), "{error}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn a_ca_file_must_hold_a_certificate() {
+        Jail::expect_with(|jail| {
+            jail.set_env("JAMSCOPE_CLICKHOUSE_CA_FILE", "missing.pem");
+            let error = Config::load(None).unwrap_err().to_string();
+            assert!(
+                error.contains("clickhouse.ca_file") && error.contains("missing.pem"),
+                "{error}"
+            );
+            jail.create_file("empty.pem", "no certificate here\n")?;
+            jail.set_env("JAMSCOPE_CLICKHOUSE_CA_FILE", "empty.pem");
+            let error = Config::load(None).unwrap_err().to_string();
+            assert!(
+                error.contains("clickhouse.ca_file") && error.contains("no PEM certificate"),
+                "{error}"
+            );
             Ok(())
         });
     }

@@ -109,12 +109,7 @@ async fn migrate(config: Config) -> anyhow::Result<()> {
         .url
         .clone()
         .context("`migrate` needs a ClickHouse URL (JAMSCOPE_CLICKHOUSE_URL); `serve` migrates the embedded one itself")?;
-    let connection = Connection {
-        url,
-        database: config.clickhouse.database.clone(),
-        user: config.clickhouse.user.clone(),
-        password: config.clickhouse.password.clone(),
-    };
+    let connection = Connection::open(config.connection_settings(url))?;
     connection
         .wait_until_ready(std::time::Duration::from_secs(
             config.clickhouse.start_timeout_secs,

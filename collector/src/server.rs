@@ -82,12 +82,7 @@ async fn connect(config: &Config) -> Result<(Option<EmbeddedClickHouse>, Connect
             (Some(embedded), url)
         }
     };
-    let connection = Connection {
-        url,
-        database: ch.database.clone(),
-        user: ch.user.clone(),
-        password: ch.password.clone(),
-    };
+    let connection = Connection::open(config.connection_settings(url))?;
     connection.wait_until_ready(timeout).await?;
     Ok((embedded, connection))
 }
@@ -304,6 +299,7 @@ fn print_banner(
     };
     println!(
         "Jamscope is ready.\n  OTLP/HTTP traces  http://{http}/v1/traces\n  OTLP/gRPC         http://{grpc}\n  RUM beacons       http://{http}/v1/rum (script http://{http}/rum.js)\n  Metrics           http://{http}/metrics\n  ClickHouse        {} (database {}, {clickhouse_kind})",
-        connection.url, connection.database
+        connection.url(),
+        connection.database()
     );
 }

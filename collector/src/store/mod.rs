@@ -1,7 +1,7 @@
-//! Everything that talks to ClickHouse: connecting (`client`), the local
-//! server started when none is configured (`embedded`), the schema
-//! (`schema`), row encoding (`rows`, `rowbinary`) and batched writes
-//! (`writer`). SQL lives in this module and nowhere else.
+//! Everything that talks to ClickHouse: connecting (`client`, with `tls`
+//! for https:// URLs), the local server started when none is configured
+//! (`embedded`), the schema (`schema`), row encoding (`rows`, `rowbinary`)
+//! and batched writes (`writer`). SQL lives in this module and nowhere else.
 
 pub mod client;
 pub mod embedded;
@@ -9,6 +9,7 @@ pub mod rowbinary;
 pub mod rows;
 pub mod schema;
 pub mod spool;
+pub mod tls;
 pub mod writer;
 
 #[derive(Debug, thiserror::Error)]
@@ -25,6 +26,13 @@ pub enum StoreError {
         seconds: u64,
         last_error: String,
     },
+    #[error(
+        "TLS with ClickHouse at {url} failed: {cause} (a private CA goes in clickhouse.ca_file; \
+         clickhouse.tls_accept_invalid_certs skips the check, for test setups only)"
+    )]
+    Tls { url: String, cause: String },
+    #[error(transparent)]
+    TlsSetup(#[from] tls::TlsSetupError),
     #[error("embedded ClickHouse: {0}")]
     Embedded(String),
     #[error(transparent)]

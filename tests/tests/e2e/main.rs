@@ -9,3 +9,4 @@ mod lifecycle;
 mod payload;
 mod rum;
 mod sdk_clients;
+mod tls;

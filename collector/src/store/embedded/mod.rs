@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use tokio::process::{Child, ChildStdin, Command};
 
-use super::client::Connection;
+use super::client::{Connection, ConnectionSettings};
 use super::StoreError;
 
 #[derive(Debug, Clone)]
@@ -94,12 +94,7 @@ async fn wait_until_answering(
     log: &Path,
 ) -> Result<String, StoreError> {
     let url = format!("http://127.0.0.1:{http_port}");
-    let connection = Connection {
-        url: url.clone(),
-        database: "default".into(),
-        user: None,
-        password: None,
-    };
+    let connection = Connection::open(ConnectionSettings::new(url.clone(), "default"))?;
     connection
         .wait_until_ready(settings.start_timeout)
         .await

@@ -169,12 +169,36 @@ impl Metrics {
     /// Renders the Prometheus text exposition format.
     pub fn render(&self) -> String {
         let counters: [(&str, &str, &AtomicU64); 6] = [
-            ("jamscope_spans_accepted_total", "Spans acknowledged to clients.", &self.spans_accepted),
-            ("jamscope_spans_rejected_total", "Spans refused as invalid (partial success).", &self.spans_rejected),
-            ("jamscope_requests_refused_overload_total", "Requests answered 429/503 because the write queue or the spool was full.", &self.requests_refused_overload),
-            ("jamscope_requests_invalid_total", "Requests answered 4xx for bad input.", &self.requests_invalid),
-            ("jamscope_rum_events_accepted_total", "RUM events (vitals, errors, page views) queued for storage.", &self.rum_events_accepted),
-            ("jamscope_rum_events_rejected_total", "RUM events dropped as invalid, past the batch limit, or for a full queue.", &self.rum_events_rejected),
+            (
+                "jamscope_spans_accepted_total",
+                "Spans acknowledged to clients.",
+                &self.spans_accepted,
+            ),
+            (
+                "jamscope_spans_rejected_total",
+                "Spans refused as invalid (partial success).",
+                &self.spans_rejected,
+            ),
+            (
+                "jamscope_requests_refused_overload_total",
+                "Requests answered 429/503 because the write queue or the spool was full.",
+                &self.requests_refused_overload,
+            ),
+            (
+                "jamscope_requests_invalid_total",
+                "Requests answered 4xx for bad input.",
+                &self.requests_invalid,
+            ),
+            (
+                "jamscope_rum_events_accepted_total",
+                "RUM events (vitals, errors, page views) queued for storage.",
+                &self.rum_events_accepted,
+            ),
+            (
+                "jamscope_rum_events_rejected_total",
+                "RUM events dropped as invalid, past the batch limit, or for a full queue.",
+                &self.rum_events_rejected,
+            ),
         ];
         let mut out = String::new();
         for (name, help, counter) in counters {
@@ -190,7 +214,11 @@ impl Metrics {
 
     fn render_tables(&self, out: &mut String) {
         let tables = self.each_table();
-        let family = |out: &mut String, name: &str, kind: &str, help: &str, value: &dyn Fn(&TableStats) -> String| {
+        let family = |out: &mut String,
+                      name: &str,
+                      kind: &str,
+                      help: &str,
+                      value: &dyn Fn(&TableStats) -> String| {
             let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
             for t in &tables {
                 let _ = writeln!(out, "{name}{{table=\"{}\"}} {}", t.table, value(t));
@@ -198,29 +226,112 @@ impl Metrics {
         };
         let load = |c: &AtomicU64| c.load(Ordering::Relaxed).to_string();
         let spool = |t: &TableStats| t.spool.lock().map(|s| *s).unwrap_or_default();
-        family(out, "jamscope_queue_records", "gauge", "Records acknowledged and held in memory until ClickHouse confirms them.", &|t| t.queue.queued().to_string());
-        family(out, "jamscope_queue_capacity_records", "gauge", "Capacity of the write queue.", &|t| t.queue.capacity().to_string());
-        family(out, "jamscope_rows_written_total", "counter", "Rows ClickHouse confirmed.", &|t| load(&t.rows_written));
-        family(out, "jamscope_rows_replayed_total", "counter", "Rows written from the disk spool.", &|t| load(&t.rows_replayed));
-        family(out, "jamscope_rows_spilled_total", "counter", "Rows moved from memory to the disk spool (ClickHouse down or slow, or shutdown).", &|t| load(&t.rows_spilled));
-        family(out, "jamscope_rows_lost_total", "counter", "Acknowledged rows given up on: neither ClickHouse nor the spool took them.", &|t| load(&t.rows_lost));
+        family(
+            out,
+            "jamscope_queue_records",
+            "gauge",
+            "Records acknowledged and held in memory until ClickHouse confirms them.",
+            &|t| t.queue.queued().to_string(),
+        );
+        family(
+            out,
+            "jamscope_queue_capacity_records",
+            "gauge",
+            "Capacity of the write queue.",
+            &|t| t.queue.capacity().to_string(),
+        );
+        family(
+            out,
+            "jamscope_rows_written_total",
+            "counter",
+            "Rows ClickHouse confirmed.",
+            &|t| load(&t.rows_written),
+        );
+        family(
+            out,
+            "jamscope_rows_replayed_total",
+            "counter",
+            "Rows written from the disk spool.",
+            &|t| load(&t.rows_replayed),
+        );
+        family(
+            out,
+            "jamscope_rows_spilled_total",
+            "counter",
+            "Rows moved from memory to the disk spool (ClickHouse down or slow, or shutdown).",
+            &|t| load(&t.rows_spilled),
+        );
+        family(
+            out,
+            "jamscope_rows_lost_total",
+            "counter",
+            "Acknowledged rows given up on: neither ClickHouse nor the spool took them.",
+            &|t| load(&t.rows_lost),
+        );
         let _ = writeln!(out, "# HELP jamscope_rows_dead_lettered_total Rows ClickHouse refused for good, by where they were kept.\n# TYPE jamscope_rows_dead_lettered_total counter");
         for t in &tables {
-            for (place, counter) in [("rejected_rows", &t.dead_lettered_table), ("file", &t.dead_lettered_file), ("nowhere", &t.dead_lettered_nowhere)] {
-                let _ = writeln!(out, "jamscope_rows_dead_lettered_total{{table=\"{}\",kept_in=\"{place}\"}} {}", t.table, load(counter));
+            for (place, counter) in [
+                ("rejected_rows", &t.dead_lettered_table),
+                ("file", &t.dead_lettered_file),
+                ("nowhere", &t.dead_lettered_nowhere),
+            ] {
+                let _ = writeln!(
+                    out,
+                    "jamscope_rows_dead_lettered_total{{table=\"{}\",kept_in=\"{place}\"}} {}",
+                    t.table,
+                    load(counter)
+                );
             }
         }
         let _ = writeln!(out, "# HELP jamscope_insert_failures_total Failed insert attempts by class: transient ones are retried, permanent ones split the chunk.\n# TYPE jamscope_insert_failures_total counter");
         for t in &tables {
-            for (class, counter) in [("transient", &t.failures_transient), ("permanent", &t.failures_permanent)] {
-                let _ = writeln!(out, "jamscope_insert_failures_total{{table=\"{}\",class=\"{class}\"}} {}", t.table, load(counter));
+            for (class, counter) in [
+                ("transient", &t.failures_transient),
+                ("permanent", &t.failures_permanent),
+            ] {
+                let _ = writeln!(
+                    out,
+                    "jamscope_insert_failures_total{{table=\"{}\",class=\"{class}\"}} {}",
+                    t.table,
+                    load(counter)
+                );
             }
         }
-        family(out, "jamscope_insert_failing", "gauge", "1 while the last insert attempt failed (then /readyz answers 503).", &|t| u8::from(t.is_failing()).to_string());
-        family(out, "jamscope_spool_bytes", "gauge", "Bytes in the disk spool's segment files.", &|t| spool(t).bytes.to_string());
-        family(out, "jamscope_spool_segments", "gauge", "Segment files in the disk spool.", &|t| spool(t).segments.to_string());
-        family(out, "jamscope_spool_rows", "gauge", "Rows in the disk spool not yet confirmed by ClickHouse.", &|t| spool(t).rows.to_string());
-        family(out, "jamscope_spool_damaged_segments_total", "counter", "Spool segments found with a torn or corrupt tail at start (the tail is skipped).", &|t| load(&t.spool_damaged_segments));
+        family(
+            out,
+            "jamscope_insert_failing",
+            "gauge",
+            "1 while the last insert attempt failed (then /readyz answers 503).",
+            &|t| u8::from(t.is_failing()).to_string(),
+        );
+        family(
+            out,
+            "jamscope_spool_bytes",
+            "gauge",
+            "Bytes in the disk spool's segment files.",
+            &|t| spool(t).bytes.to_string(),
+        );
+        family(
+            out,
+            "jamscope_spool_segments",
+            "gauge",
+            "Segment files in the disk spool.",
+            &|t| spool(t).segments.to_string(),
+        );
+        family(
+            out,
+            "jamscope_spool_rows",
+            "gauge",
+            "Rows in the disk spool not yet confirmed by ClickHouse.",
+            &|t| spool(t).rows.to_string(),
+        );
+        family(
+            out,
+            "jamscope_spool_damaged_segments_total",
+            "counter",
+            "Spool segments found with a torn or corrupt tail at start (the tail is skipped).",
+            &|t| load(&t.spool_damaged_segments),
+        );
         let _ = writeln!(out, "# HELP jamscope_insert_duration_seconds Time ClickHouse took to confirm an INSERT.\n# TYPE jamscope_insert_duration_seconds histogram");
         for t in &tables {
             let mut cumulative = 0;
@@ -229,9 +340,22 @@ impl Metrics {
                 let _ = writeln!(out, "jamscope_insert_duration_seconds_bucket{{table=\"{}\",le=\"{le}\"}} {cumulative}", t.table);
             }
             let count = t.latency_count.load(Ordering::Relaxed);
-            let _ = writeln!(out, "jamscope_insert_duration_seconds_bucket{{table=\"{}\",le=\"+Inf\"}} {count}", t.table);
-            let _ = writeln!(out, "jamscope_insert_duration_seconds_sum{{table=\"{}\"}} {}", t.table, t.latency_sum_micros.load(Ordering::Relaxed) as f64 / 1e6);
-            let _ = writeln!(out, "jamscope_insert_duration_seconds_count{{table=\"{}\"}} {count}", t.table);
+            let _ = writeln!(
+                out,
+                "jamscope_insert_duration_seconds_bucket{{table=\"{}\",le=\"+Inf\"}} {count}",
+                t.table
+            );
+            let _ = writeln!(
+                out,
+                "jamscope_insert_duration_seconds_sum{{table=\"{}\"}} {}",
+                t.table,
+                t.latency_sum_micros.load(Ordering::Relaxed) as f64 / 1e6
+            );
+            let _ = writeln!(
+                out,
+                "jamscope_insert_duration_seconds_count{{table=\"{}\"}} {count}",
+                t.table
+            );
         }
     }
 }

@@ -289,7 +289,11 @@ mod tests {
             kv("d", any_value::Value::DoubleValue(0.5)),
             kv("y", any_value::Value::BytesValue(vec![1, 2])),
         ];
-        let converted = convert_request(request(vec![], vec![span]), &LayerRules::default(), &TimeWindow::UNBOUNDED);
+        let converted = convert_request(
+            request(vec![], vec![span]),
+            &LayerRules::default(),
+            &TimeWindow::UNBOUNDED,
+        );
         let attributes = &converted.spans[0].attributes;
         assert_eq!(
             attributes[0],

@@ -99,8 +99,8 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
-    use crate::model::{Event, Layer, Resource, Scope, SpanId, SpanKind, Status, StatusCode};
     use crate::model::TraceId;
+    use crate::model::{Event, Layer, Resource, Scope, SpanId, SpanKind, Status, StatusCode};
 
     const NOW: u64 = 1_763_900_000_000_000_000;
     const HOUR: u64 = 3_600_000_000_000;
@@ -147,8 +147,10 @@ mod tests {
         let reason = |s: Span| window().check(&s).expect("refused");
         assert!(reason(span(NOW, u64::MAX)).contains("end_time_unix_nano 18446744073709551615"));
         // Year 2300.
-        assert!(reason(span(10_413_792_000_000_000_000, 10_413_792_000_000_000_001))
-            .contains("start_time_unix_nano 10413792000000000000 is too far in the future"));
+        assert!(
+            reason(span(10_413_792_000_000_000_000, 10_413_792_000_000_000_001))
+                .contains("start_time_unix_nano 10413792000000000000 is too far in the future")
+        );
         assert!(reason(span(NOW - 31 * 24 * HOUR, NOW)).contains("older than the retention"));
         assert!(reason(span(NOW, NOW - 1)).contains("is before start_time_unix_nano"));
         assert!(reason(span(0, 0)).contains("start_time_unix_nano 0"));

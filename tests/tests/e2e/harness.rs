@@ -248,6 +248,12 @@ impl Collector {
         }
     }
 
+    /// SIGKILL: no chance to write or spool anything.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
     pub fn is_running(&mut self) -> bool {
         matches!(self.child.try_wait(), Ok(None))
     }

@@ -135,7 +135,11 @@ fn migrate_applies_once_and_then_has_nothing_to_do() {
          AND engine LIKE '%MergeTree' \
          AND position(create_table_query, 'non_replicated_deduplication_window = 1000') = 0",
     );
-    assert_eq!(windows, Vec::<serde_json::Value>::new(), "tables without a token window");
+    assert_eq!(
+        windows,
+        Vec::<serde_json::Value>::new(),
+        "tables without a token window"
+    );
     let tables = query_json(
         clickhouse_url(),
         &database,
@@ -264,7 +268,8 @@ fn health_and_metrics_endpoints_answer() {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     let metrics = loop {
         let metrics = metrics_text(&collector);
-        if metrics.contains("jamscope_rows_written_total{table=\"otel_traces\"} 7") || std::time::Instant::now() > deadline
+        if metrics.contains("jamscope_rows_written_total{table=\"otel_traces\"} 7")
+            || std::time::Instant::now() > deadline
         {
             break metrics;
         }

@@ -3,7 +3,9 @@
 //! all tests share one ClickHouse; each collector writes its own database.
 
 mod bad_input;
+mod durability;
 mod expect;
+mod fault_proxy;
 mod harness;
 mod lifecycle;
 mod payload;

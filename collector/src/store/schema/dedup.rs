@@ -69,6 +69,8 @@ mod tests {
         }
         assert!(sql.contains("CREATE TABLE IF NOT EXISTS `jamscope`.`rejected_rows`"));
         let cluster = deduplication(&SchemaOptions::for_tests(Some("prod"))).join("\n");
-        assert!(cluster.contains("ALTER TABLE `jamscope`.`otel_traces_local` ON CLUSTER `prod` MODIFY SETTING"));
+        assert!(cluster.contains(
+            "ALTER TABLE `jamscope`.`otel_traces_local` ON CLUSTER `prod` MODIFY SETTING"
+        ));
     }
 }

@@ -191,7 +191,13 @@ impl Spool {
             }
             recovery.chunks += 1;
             recovery.rows += chunk.rows as u64;
-            self.add_pending(chunk.segment, chunk.token, chunk.rows, chunk.data, State::Waiting);
+            self.add_pending(
+                chunk.segment,
+                chunk.token,
+                chunk.rows,
+                chunk.data,
+                State::Waiting,
+            );
         }
         for orphan in found.unsealed {
             let (row_ends, data) = read_data(&self.settings.dir, orphan.segment, &orphan.data)?;
@@ -466,7 +472,9 @@ impl Found {
                         rows,
                         data: std::mem::take(&mut data),
                     }),
-                    None => tracing::warn!(path = %path.display(), "unreadable seal record skipped"),
+                    None => {
+                        tracing::warn!(path = %path.display(), "unreadable seal record skipped")
+                    }
                 },
                 _ => {
                     self.done

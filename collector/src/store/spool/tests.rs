@@ -19,7 +19,10 @@ fn open(dir: &Path) -> (Spool, Recovery) {
 }
 
 fn rows(n: u32, byte: u8) -> (Vec<u32>, Vec<u8>) {
-    ((1..=n).map(|i| i * 10).collect(), vec![byte; n as usize * 10])
+    (
+        (1..=n).map(|i| i * 10).collect(),
+        vec![byte; n as usize * 10],
+    )
 }
 
 fn segment_files(dir: &Path) -> Vec<PathBuf> {

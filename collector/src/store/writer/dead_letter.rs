@@ -99,4 +99,3 @@ fn to_hex(bytes: &[u8], out: &mut String) {
         let _ = write!(out, "{byte:02x}");
     }
 }
-

@@ -110,7 +110,8 @@ mod tests {
         assert_eq!(partitions.class, FailureClass::Permanent);
         let parts = bad("Code: 252. DB::Exception: Too many parts (3001 with average size of 1.00 KiB) in table. Merges are processing significantly slower than inserts. (TOO_MANY_PARTS)");
         assert_eq!(parts.class, FailureClass::Transient);
-        let memory = bad("Code: 241. DB::Exception: Memory limit (total) exceeded. (MEMORY_LIMIT_EXCEEDED)");
+        let memory =
+            bad("Code: 241. DB::Exception: Memory limit (total) exceeded. (MEMORY_LIMIT_EXCEEDED)");
         assert_eq!(memory.class, FailureClass::Transient);
         assert_eq!(
             bad("Code: 469. DB::Exception: Constraint `c` is violated").class,

@@ -90,7 +90,9 @@ pub async fn write_chunk(
     mut shutdown: watch::Receiver<Option<Instant>>,
 ) -> Outcome {
     let budget_end = Instant::now() + ctx.settings.retry_budget;
-    let mut ranges = vec![0..chunk.rows()];
+    // Row ranges still to write; a permanent failure pushes its halves.
+    let mut ranges: Vec<Range<usize>> = Vec::with_capacity(2 * MAX_SPLITS);
+    ranges.push(0..chunk.rows());
     let mut dead = Vec::new();
     let mut written = 0;
     let mut splits = 0;

@@ -39,8 +39,8 @@ use crate::telemetry::TableStats;
 use chunk::{Chunk, OpenChunk};
 pub use dead_letter::TABLE as DEAD_LETTER_TABLE;
 pub use failure::FailureClass;
-use insert::{write_chunk, InsertContext, Outcome};
 pub use insert::InsertTarget;
+use insert::{write_chunk, InsertContext, Outcome};
 
 #[derive(Debug, Clone)]
 pub struct WriterSettings {
@@ -369,7 +369,10 @@ impl<T: Table> State<T> {
 
     /// At the deadline (or once all is written): whatever memory still
     /// holds goes to the spool; what cannot is counted as lost.
-    async fn finish_at_deadline(&mut self, mut receiver: mpsc::UnboundedReceiver<Batch<T::Record>>) {
+    async fn finish_at_deadline(
+        &mut self,
+        mut receiver: mpsc::UnboundedReceiver<Batch<T::Record>>,
+    ) {
         // Batches still in the channel were acknowledged too.
         while let Ok(batch) = receiver.try_recv() {
             self.take(batch);

@@ -387,17 +387,17 @@ fn a_lost_answer_and_a_stalled_connection_store_each_span_once() {
     assert_eq!(stored(&collector.database).len(), 80);
 }
 
-/// Posts 20-span requests from `clients` threads until `stop`, collecting
-/// the span ids of every acknowledged request; the rest are counted.
-fn load(
-    url: String,
-    clients: usize,
-    stop: Arc<AtomicBool>,
-) -> (
+/// What the load clients saw: acknowledged span ids, refused statuses
+/// (0: no answer), and the client threads.
+type Load = (
     Arc<Mutex<Vec<String>>>,
     Arc<Mutex<Vec<u16>>>,
     Vec<std::thread::JoinHandle<()>>,
-) {
+);
+
+/// Posts 20-span requests from `clients` threads until `stop`, collecting
+/// the span ids of every acknowledged request; the rest are counted.
+fn load(url: String, clients: usize, stop: Arc<AtomicBool>) -> Load {
     let acknowledged = Arc::new(Mutex::new(Vec::new()));
     let refused = Arc::new(Mutex::new(Vec::new()));
     let handles = (0..clients)

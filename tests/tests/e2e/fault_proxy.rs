@@ -66,10 +66,6 @@ impl FaultProxy {
         self.shared.mode.store(mode as u8, Ordering::SeqCst);
     }
 
-    pub fn mode(&self) -> Mode {
-        mode_of(&self.shared)
-    }
-
     pub fn dropped_responses(&self) -> u64 {
         self.shared.dropped_responses.load(Ordering::SeqCst)
     }

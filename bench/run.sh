@@ -35,6 +35,12 @@ run otlp-protobuf-1000 --spans 1000
 run otlp-protobuf-gzip-100 --spans 100 --gzip
 run otlp-json-100 --spans 100 --json
 
+# Durability: default (acknowledged once queued in memory) against durable
+# mode (acknowledged once fsync'd to the spool), same run; then a load while
+# ClickHouse is down, so every span goes through the spool and is replayed.
+run durable-protobuf-500 --sides jamscope,jamscope-durable --spans 500
+run replay-protobuf-500 --sides jamscope --spans 500 --outage
+
 # RUM: Jamscope only (Rotel has no RUM ingest). Every beacon carries a new
 # metric id; rows are counted in rum_vitals.
 run_rum() {
@@ -51,4 +57,4 @@ run_rum rum-one-metric one 1
 run_rum rum-batch-20 batch 20
 
 echo "== summary"
-"$PY" bench/summarize.py "$OUT"/otlp-*.json "$OUT"/rum-*.json | tee "$OUT/summary.md"
+"$PY" bench/summarize.py "$OUT"/otlp-*.json "$OUT"/durable-*.json "$OUT"/replay-*.json "$OUT"/rum-*.json | tee "$OUT/summary.md"

@@ -116,7 +116,9 @@ class ClickHouse:
         self.proc = None
         self.http_port = self.tcp_port = None
 
-    def start(self, timeout=60):
+    def start(self, timeout=60, ports=(0, 0)):
+        """ports: (http, tcp); 0 picks free ones. A restart passes the
+        ports it had, so a collector pointed at it reconnects."""
         os.makedirs(self.workdir, exist_ok=True)
         ports = os.path.join(self.workdir, "ports.tsv")
         if os.path.exists(ports):  # stale from an earlier run on this dir
@@ -127,7 +129,7 @@ class ClickHouse:
         # ports.tsv and stops on a line in stop.fifo (or stdin closing).
         with open(os.path.join(self.workdir, "clickhouse-local.xml"), "w") as f:
             f.write("<clickhouse><listen_host>127.0.0.1</listen_host>"
-                    "<http_port>0</http_port><tcp_port>0</tcp_port></clickhouse>\n")
+                    f"<http_port>{ports[0]}</http_port><tcp_port>{ports[1]}</tcp_port></clickhouse>\n")
         self.proc = subprocess.Popen([self.python, CHDB_LAUNCHER, os.path.join(self.workdir, "data")],
                                      stdin=subprocess.PIPE, stdout=self.log, stderr=subprocess.STDOUT,
                                      cwd=self.workdir)
@@ -248,7 +250,14 @@ def side_jamscope(args, ch, workdir):
                 tables=args.jamscope_table or ["otel.otel_traces"])
 
 
-SIDES = {"rotel": side_rotel, "jamscope": side_jamscope}
+def side_jamscope_durable(args, ch, workdir):
+    """Jamscope acknowledging only once a request's rows are fsync'd to its spool."""
+    spec = side_jamscope(args, ch, workdir)
+    spec["env"]["JAMSCOPE_SPOOL_DURABLE"] = "true"
+    return spec
+
+
+SIDES = {"rotel": side_rotel, "jamscope": side_jamscope, "jamscope-durable": side_jamscope_durable}
 
 
 # ---------------------------------------------------------------- run
@@ -339,11 +348,20 @@ def run_side(name, args, payload_files, spans_per_req):
 
         base = int(ch.query(spec["count_sql"]).strip())
         cpu0, ch_cpu0, sys0 = proc_cpu_seconds(proc.pid), proc_cpu_seconds(ch.proc.pid), system_cpu()
+        ch_cpu_before_outage = 0.0
+        if args.outage:
+            # ClickHouse goes away for the whole load: the collector spools
+            # what it accepts, then replays it once ClickHouse is back.
+            ch_cpu_before_outage = proc_cpu_seconds(ch.proc.pid) - ch_cpu0
+            ch.stop()
         t0 = time.monotonic()
         ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
         wrk = subprocess.run(wrk_cmd, capture_output=True, text=True)
         ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
         t_load = time.monotonic() - t0
+        if args.outage:
+            ch.start(ports=(ch.http_port, ch.tcp_port))
+            ch_cpu0 = proc_cpu_seconds(ch.proc.pid) - ch_cpu_before_outage
         cpu1, ch_cpu1, sys1 = proc_cpu_seconds(proc.pid), proc_cpu_seconds(ch.proc.pid), system_cpu()
         with open(os.path.join(workdir, "wrk.out"), "w") as f:
             f.write(wrk.stdout + wrk.stderr)
@@ -494,6 +512,9 @@ def main():
     ap.add_argument("--sink", default="mergetree", choices=["mergetree", "null"],
                     help="null: tables become ENGINE = Null (rows counted by a MV), "
                          "to take ClickHouse storage cost out of the picture")
+    ap.add_argument("--outage", action="store_true",
+                    help="stop ClickHouse for the whole load and start it again after: "
+                         "measures spooling and replay (Jamscope sides only)")
     ap.add_argument("--rotel-async-insert", default="true", choices=["true", "false"])
     ap.add_argument("--rotel-extra", default="", help="extra rotel-agent start flags")
     ap.add_argument("--jamscope-cmd")

@@ -28,11 +28,14 @@ def main(paths):
                   f"| {r['latency_ms']['p50']} / {r['latency_ms']['p99']} |")
         j, o = side(data["results"], "jamscope"), side(data["results"], "rotel")
         if j and o and spans_per_cpu_s(o):
-            ratios.append((name, spans_per_cpu_s(j) / spans_per_cpu_s(o)))
+            ratios.append((name, "Jamscope / Rotel", spans_per_cpu_s(j) / spans_per_cpu_s(o)))
+        d = side(data["results"], "jamscope-durable")
+        if j and d and spans_per_cpu_s(j):
+            ratios.append((name, "durable / default", spans_per_cpu_s(d) / spans_per_cpu_s(j)))
     if ratios:
         print()
-        for name, ratio in ratios:
-            print(f"- {name}: Jamscope / Rotel spans per CPU-second = {ratio:.2f}x")
+        for name, what, ratio in ratios:
+            print(f"- {name}: {what} spans per CPU-second = {ratio:.2f}x")
 
 
 if __name__ == "__main__":

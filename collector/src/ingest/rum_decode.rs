@@ -16,8 +16,8 @@ use serde_json::{Map, Value};
 
 use super::IngestError;
 use crate::model::rum::{
-    event_time, DeviceClass, MetricName, NavigationType, PageInfo, PageView, Rating, RumError,
-    StackFrame, Vital,
+    event_time, page_started_at, DeviceClass, MetricName, NavigationType, PageInfo, PageView,
+    Rating, RumError, StackFrame, Vital,
 };
 use crate::model::{AttributeValue, Attributes, TraceId};
 
@@ -277,6 +277,7 @@ impl WireVital {
         if metric_id.is_empty() {
             return Err(format!("{name} has an empty `id`"));
         }
+        let timestamp_millis = event_time(millis(self.ts), received_millis);
         Ok(Vital {
             name,
             value: self.value,
@@ -287,13 +288,14 @@ impl WireVital {
                 .and_then(Rating::parse)
                 .unwrap_or_else(|| Rating::of(name, self.value)),
             delta,
-            metric_id,
             navigation_type: self
                 .navigation_type
                 .as_deref()
                 .and_then(NavigationType::parse),
             attribution: attribution(self.attribution),
-            timestamp_millis: event_time(millis(self.ts), received_millis),
+            page_started_at_millis: page_started_at(&metric_id, timestamp_millis, received_millis),
+            metric_id,
+            timestamp_millis,
         })
     }
 }
@@ -480,6 +482,10 @@ mod tests {
             (MetricName::Lcp, 1234.5, Rating::Good)
         );
         assert_eq!(lcp.metric_id, "v5-1732380000000-123");
+        assert_eq!(
+            lcp.page_started_at_millis, 1_732_380_000_000,
+            "the page start is read from a web-vitals id"
+        );
         assert_eq!(lcp.navigation_type, Some(NavigationType::Navigate));
         assert_eq!(lcp.timestamp_millis, NOW - 400);
         let mut attribution = lcp.attribution.clone();
@@ -519,6 +525,10 @@ mod tests {
             "rating computed"
         );
         assert_eq!(cls.timestamp_millis, NOW, "no ts: the receive time");
+        assert_eq!(
+            cls.page_started_at_millis, NOW,
+            "an id without a time: the report's time"
+        );
     }
 
     #[test]

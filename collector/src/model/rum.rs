@@ -268,6 +268,10 @@ pub struct Vital {
     /// Flat attribution fields (element selector, sub-part durations, ...).
     pub attribution: Attributes,
     pub timestamp_millis: i64,
+    /// When the page view the metric belongs to started: the same for
+    /// every report of one `metric_id`, so the store can keep all of them
+    /// together (see [`page_started_at`]).
+    pub page_started_at_millis: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -329,6 +333,43 @@ pub fn event_time(sent_millis: Option<i64>, received_millis: i64) -> i64 {
     )
 }
 
+/// When the page view behind a vital started, derived from what every
+/// report of one metric id shares: the id itself. web-vitals (v3 to v5, so
+/// also the Jamscope SDK) makes ids as `v5-${Date.now()}-${random}`, the
+/// moment the metric was set up, at page load or on a back-forward-cache
+/// restore. That time is taken when the id has this form and the time lies
+/// in the window [`event_time`] keeps (so a wrong clock cannot place a row
+/// years away); otherwise the report's own, already kept, time is the best
+/// there is, and re-reports of such an id are only kept together when
+/// they fall on the same day.
+pub fn page_started_at(metric_id: &str, report_millis: i64, received_millis: i64) -> i64 {
+    web_vitals_id_millis(metric_id)
+        .filter(|started| {
+            (received_millis - MAX_REPORT_AGE_MILLIS..=received_millis + MAX_CLOCK_AHEAD_MILLIS)
+                .contains(started)
+        })
+        .unwrap_or(report_millis)
+}
+
+/// The `Date.now()` inside a web-vitals id: `v<digits>-<13 digits>-<digits>`.
+/// The SQL in `store::schema::rum` (`PAGE_STARTED_AT_SQL`) mirrors this for
+/// rows stored before the column existed.
+fn web_vitals_id_millis(metric_id: &str) -> Option<i64> {
+    let all_digits = |part: &str| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit());
+    let mut parts = metric_id.split('-');
+    let (version, millis, random) = (parts.next()?, parts.next()?, parts.next()?);
+    let well_formed = parts.next().is_none()
+        && version.strip_prefix('v').is_some_and(all_digits)
+        && millis.len() == 13
+        && all_digits(millis)
+        && all_digits(random);
+    if well_formed {
+        millis.parse().ok()
+    } else {
+        None
+    }
+}
+
 /// Drops the host part of an address before it is stored: an IPv4 address
 /// keeps its /24, an IPv6 address its /48 (the last 80 bits become zero).
 /// Enough for a region or a network, not for a person.
@@ -387,6 +428,52 @@ mod tests {
             now + MAX_CLOCK_AHEAD_MILLIS
         );
         assert_eq!(event_time(Some(0), now), now - MAX_REPORT_AGE_MILLIS);
+    }
+
+    #[test]
+    fn the_page_start_comes_from_a_web_vitals_id() {
+        let now = 1_732_380_000_000;
+        let report = now - 1_000;
+        // The SDK's ids (web-vitals v5), and web-vitals v4's, carry the time
+        // the page view's metric was set up.
+        let sdk_id = format!("v5-{}-1234567890123", now - 600_000);
+        assert_eq!(page_started_at(&sdk_id, report, now), now - 600_000);
+        let v4_id = format!("v4-{}-8234567890123", now - 3_600_000);
+        assert_eq!(page_started_at(&v4_id, report, now), now - 3_600_000);
+        // Nearly a day ago, and a little ahead of our clock, are still kept.
+        let old = now - MAX_REPORT_AGE_MILLIS;
+        assert_eq!(page_started_at(&format!("v3-{old}-1"), report, now), old);
+        let ahead = now + MAX_CLOCK_AHEAD_MILLIS;
+        assert_eq!(
+            page_started_at(&format!("v5-{ahead}-1"), report, now),
+            ahead
+        );
+    }
+
+    #[test]
+    fn other_ids_and_absurd_times_fall_back_to_the_report_time() {
+        let now = 1_732_380_000_000;
+        let report = now - 1_000;
+        for id in [
+            "abc",
+            "v5-lcp-1",
+            "v5-1-2",
+            "5-1732379000000-1234567890123",
+            "v-1732379000000-1",
+            "v5-1732379000000-",
+            "v5-1732379000000-12-3",
+            "v5-+732379000000-1",
+            "v5-1732379000000-1234567890123 ",
+        ] {
+            assert_eq!(page_started_at(id, report, now), report, "{id:?}");
+        }
+        // Well formed, but a clock years off or a day and more ago.
+        let absurd = "v5-4102444800000-1234567890123";
+        assert_eq!(page_started_at(absurd, report, now), report);
+        let stale = format!("v5-{}-1", now - MAX_REPORT_AGE_MILLIS - 1);
+        assert_eq!(page_started_at(&stale, report, now), report);
+        let early = format!("v5-{}-1", now + MAX_CLOCK_AHEAD_MILLIS + 1);
+        assert_eq!(page_started_at(&early, report, now), report);
     }
 
     #[test]

@@ -4,6 +4,9 @@
 
 use std::process::Command;
 
+use jamscope::store::schema::{statements_through, SchemaOptions};
+use serde_json::{json, Value};
+
 use crate::expect::assert_spans_stored;
 use crate::harness::{
     clickhouse_url, execute, python, query_json, repo_root, run_jamscope, unique_database,
@@ -159,6 +162,216 @@ fn migrate_applies_once_and_then_has_nothing_to_do() {
             "trace_index_mv"
         ]
     );
+}
+
+/// A database as schema version 3 left it (migrations 1 to 3 run from
+/// their own statements, which never change once released, and recorded),
+/// with `rum_vitals` rows as the collector wrote them then: one CLS
+/// re-reported across midnight under a web-vitals id, which the old
+/// partitioning kept as two rows, an LCP with a custom id, and an FCP whose
+/// id holds an absurd time. Returns the database and that midnight (ms).
+fn version_3_database_with_vitals(prefix: &str) -> (String, i64) {
+    let url = clickhouse_url();
+    let database = unique_database(prefix);
+    let options = SchemaOptions {
+        database: database.clone(),
+        cluster: None,
+        ttl_days: 30,
+    };
+    for statement in statements_through(&options, 3) {
+        execute(url, &statement);
+    }
+    execute(
+        url,
+        &format!(
+            "INSERT INTO `{database}`.schema_migrations (version, name) \
+             VALUES (1, 'otel_traces'), (2, 'trace_index'), (3, 'rum_tables')"
+        ),
+    );
+    let midnight = query_json(
+        url,
+        &database,
+        "SELECT toInt64(toUnixTimestamp(toStartOfDay(now()))) * 1000 AS ms",
+    )[0]["ms"]
+        .as_i64()
+        .expect("midnight");
+    let row = |ms: i64, name: &str, value: f64, id: &str| {
+        format!(
+            "(fromUnixTimestamp64Milli(toInt64({ms})), fromUnixTimestamp64Milli(toInt64({ms})), \
+             'shop', '{name}', {value}, 'good', {value}, '{id}')"
+        )
+    };
+    let cls = format!("v5-{}-1234567890123", midnight - 20_000);
+    let rows = [
+        row(midnight - 10_000, "CLS", 0.08, &cls),
+        row(midnight + 10_000, "CLS", 0.27, &cls),
+        row(midnight - 3_600_000, "LCP", 1500.0, "abc"),
+        row(
+            midnight - 7_200_000,
+            "FCP",
+            900.0,
+            "v5-4102444800000-1234567890123",
+        ),
+    ];
+    execute(
+        url,
+        &format!(
+            "INSERT INTO `{database}`.rum_vitals \
+             (Timestamp, ReceivedAt, App, Name, Value, Rating, Delta, MetricId) VALUES {}",
+            rows.join(", ")
+        ),
+    );
+    let split = query_json(
+        url,
+        &database,
+        &format!(
+            "SELECT count() AS n FROM rum_vitals FINAL WHERE MetricId = '{cls}' \
+             SETTINGS do_not_merge_across_partitions_select_final = 1"
+        ),
+    );
+    assert_eq!(
+        split[0]["n"], 2,
+        "the old layout keeps the CLS in two partitions"
+    );
+    (database, midnight)
+}
+
+/// `rum_vitals` as a reader sees it: the latest report per id, replacing
+/// only within a partition, as merges do.
+fn vitals_final(database: &str) -> Vec<Value> {
+    query_json(
+        clickhouse_url(),
+        database,
+        "SELECT MetricId, Value, toUnixTimestamp64Milli(Timestamp) AS ts, \
+         toUnixTimestamp64Milli(PageStartedAt) AS started FROM rum_vitals FINAL ORDER BY MetricId \
+         SETTINGS do_not_merge_across_partitions_select_final = 1",
+    )
+}
+
+/// The rows `version_3_database_with_vitals` wrote, after the rebuild: the
+/// CLS once, its page start from the id; the others at their own time.
+fn expected_vitals(midnight: i64) -> Vec<Value> {
+    vec![
+        json!({"MetricId": "abc", "Value": 1500, "ts": midnight - 3_600_000, "started": midnight - 3_600_000}),
+        json!({"MetricId": format!("v5-{}-1234567890123", midnight - 20_000), "Value": 0.27,
+               "ts": midnight + 10_000, "started": midnight - 20_000}),
+        json!({"MetricId": "v5-4102444800000-1234567890123", "Value": 900,
+               "ts": midnight - 7_200_000, "started": midnight - 7_200_000}),
+    ]
+}
+
+fn migrate(database: &str) -> String {
+    let output = run_jamscope(
+        &["migrate"],
+        &[
+            ("JAMSCOPE_CLICKHOUSE_URL", clickhouse_url()),
+            ("JAMSCOPE_CLICKHOUSE_DATABASE", database),
+        ],
+    );
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn table_names(database: &str) -> Vec<String> {
+    query_json(
+        clickhouse_url(),
+        database,
+        "SELECT name FROM system.tables WHERE database = currentDatabase() ORDER BY name",
+    )
+    .iter()
+    .filter_map(|t| t["name"].as_str().map(str::to_owned))
+    .collect()
+}
+
+#[test]
+fn migrate_rebuilds_rum_vitals_by_page_start_keeping_every_row() {
+    let (database, midnight) = version_3_database_with_vitals("rum_rebuild");
+    let applied = migrate(&database);
+    assert!(
+        applied.contains("rum_vitals_by_page_start") && !applied.contains("rum_tables"),
+        "{applied}"
+    );
+    assert_eq!(vitals_final(&database), expected_vitals(midnight));
+    let layout = query_json(
+        clickhouse_url(),
+        &database,
+        "SELECT partition_key, sorting_key, engine FROM system.tables \
+         WHERE database = currentDatabase() AND name = 'rum_vitals'",
+    );
+    assert_eq!(
+        layout,
+        vec![json!({"partition_key": "toDate(PageStartedAt)",
+                    "sorting_key": "App, Name, MetricId", "engine": "ReplacingMergeTree"})]
+    );
+    assert!(
+        !table_names(&database)
+            .iter()
+            .any(|t| t.starts_with("rum_vitals_")),
+        "the old table is gone: {:?}",
+        table_names(&database)
+    );
+    let rows_before = query_json(
+        clickhouse_url(),
+        &database,
+        "SELECT count() AS n FROM rum_vitals",
+    );
+
+    let again = migrate(&database);
+    assert!(again.contains("schema is up to date"), "{again}");
+    assert_eq!(vitals_final(&database), expected_vitals(midnight));
+    let rows_after = query_json(
+        clickhouse_url(),
+        &database,
+        "SELECT count() AS n FROM rum_vitals",
+    );
+    assert_eq!(rows_after, rows_before, "nothing copied twice");
+}
+
+/// A rebuild stopped after the exchange and part of the copy (here: the
+/// LCP row copied, the rest not) is finished by the next `migrate` without
+/// losing or doubling a row.
+#[test]
+fn an_interrupted_rum_vitals_rebuild_is_finished_by_the_next_migrate() {
+    let (database, midnight) = version_3_database_with_vitals("rum_resume");
+    let url = clickhouse_url();
+    let options = SchemaOptions {
+        database: database.clone(),
+        cluster: None,
+        ttl_days: 30,
+    };
+    // The rebuild's own first statements: create the new table, exchange it in.
+    let mut rebuild = statements_through(&options, 5);
+    let rebuild = rebuild.split_off(statements_through(&options, 4).len());
+    assert!(rebuild[1].contains("EXCHANGE TABLES"), "{}", rebuild[1]);
+    execute(url, &rebuild[0]);
+    execute(url, &rebuild[1]);
+    // Parts stay as inserted, so a row copied twice would show.
+    execute(url, &format!("SYSTEM STOP MERGES `{database}`.rum_vitals"));
+    execute(
+        url,
+        &format!(
+            "INSERT INTO `{database}`.rum_vitals SELECT *, Timestamp FROM `{database}`.rum_vitals_v5 \
+             WHERE MetricId = 'abc'"
+        ),
+    );
+
+    let applied = migrate(&database);
+    assert!(applied.contains("rum_vitals_by_page_start"), "{applied}");
+    assert_eq!(vitals_final(&database), expected_vitals(midnight));
+    let lcp = query_json(
+        url,
+        &database,
+        "SELECT count() AS n FROM rum_vitals WHERE MetricId = 'abc'",
+    );
+    assert_eq!(
+        lcp[0]["n"], 1,
+        "the row copied before the stop is not copied again"
+    );
+    assert!(!table_names(&database).contains(&"rum_vitals_v5".to_owned()));
 }
 
 #[test]

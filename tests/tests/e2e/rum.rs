@@ -254,6 +254,75 @@ fn cls_reported_again_under_one_id_counts_once() {
     assert_eq!(latest[0]["value"], 0.31);
 }
 
+/// A CLS reported at 23:59:50 and re-reported under the same web-vitals id
+/// at 00:00:10 (event times set by `ts`, which the receiver keeps when they
+/// are within 24 h before or 5 min after the receive time). Before schema
+/// version 5, `rum_vitals` was partitioned by `toDate(Timestamp)`: the two
+/// reports landed in two partitions, and merges, which never cross a
+/// partition, kept both rows for good. A plain `FINAL` hid that (ClickHouse
+/// merges across partitions at read time unless
+/// `do_not_merge_across_partitions_select_final` is set), but every query
+/// without it counted the CLS twice. Run against that build, this test
+/// failed at the two assertions after the first (2 rows each). Partitioned
+/// by the page view's start, read from the id, the reports meet in one
+/// partition and merge into one row.
+#[test]
+fn cls_re_reported_across_midnight_counts_once() {
+    let collector = start(&[]);
+    // The day boundary of the server's partitions: the midnight that starts
+    // the day a minute from now, so near the end of a day it is the coming
+    // one, and every time below stays inside the window the receiver keeps.
+    let midnight = collector
+        .query("SELECT toInt64(toUnixTimestamp(toStartOfDay(now() + 60))) * 1000 AS ms")[0]["ms"]
+        .as_i64()
+        .expect("midnight");
+    let id = format!("v5-{}-1234567890123", midnight - 20_000);
+    for (ts, value) in [(midnight - 10_000, 0.08), (midnight + 10_000, 0.27)] {
+        let events = json!([{"type": "vital", "ts": ts, "name": "CLS", "value": value,
+                             "delta": 0.05, "id": id, "navigationType": "navigate"}]);
+        let reply = beacon(
+            &rum_url(&collector),
+            sdk_batch("p-0000000000000004", events),
+        );
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        assert_eq!(reply.json()["accepted"], 1);
+    }
+    wait_for_written(&collector, 2);
+
+    let rows = collector.query(&format!(
+        "SELECT count() AS n, any(Value) AS value FROM rum_vitals FINAL WHERE MetricId = '{id}'"
+    ));
+    assert_eq!(
+        rows,
+        vec![json!({"n": 1, "value": 0.27})],
+        "one row, the later report's"
+    );
+    let within_partitions = collector.query(&format!(
+        "SELECT count() AS n FROM rum_vitals FINAL WHERE MetricId = '{id}' \
+         SETTINGS do_not_merge_across_partitions_select_final = 1"
+    ));
+    assert_eq!(within_partitions[0]["n"], 1, "FINAL within each partition");
+    collector.query("OPTIMIZE TABLE rum_vitals FINAL");
+    let merged = collector.query(&format!(
+        "SELECT count() AS n, any(Value) AS value FROM rum_vitals WHERE MetricId = '{id}'"
+    ));
+    assert_eq!(
+        merged,
+        vec![json!({"n": 1, "value": 0.27})],
+        "merged into one row: no query double counts"
+    );
+    let stored = collector.query(&format!(
+        "SELECT uniqExact(_partition_id) AS partitions, \
+         groupUniqArray(toUnixTimestamp64Milli(PageStartedAt)) AS started \
+         FROM rum_vitals WHERE MetricId = '{id}'"
+    ));
+    assert_eq!(
+        stored,
+        vec![json!({"partitions": 1, "started": [midnight - 20_000]})],
+        "both reports in one partition, that of the page start in the id"
+    );
+}
+
 #[test]
 fn bad_input_gets_its_status_and_message_and_the_server_keeps_serving() {
     let collector = start(&[]);

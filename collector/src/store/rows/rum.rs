@@ -74,6 +74,7 @@ impl Table for RumVitalTable {
         "MetricId",
         "NavigationType",
         "Attribution",
+        "PageStartedAt",
     );
 
     fn encode(record: &RumRecord<Vital>, buf: &mut Vec<u8>) {
@@ -91,6 +92,7 @@ impl Table for RumVitalTable {
             vital.navigation_type.map_or("", |n| n.as_str()).as_bytes(),
         );
         put_attributes(buf, &vital.attribution, &mut scratch);
+        put_datetime64_millis(buf, vital.page_started_at_millis);
     }
 }
 
@@ -261,7 +263,7 @@ mod tests {
     }
 
     #[test]
-    fn vitals_end_with_their_attribution_map() {
+    fn vitals_end_with_their_attribution_map_and_page_start() {
         let vital = Vital {
             name: MetricName::Inp,
             value: 312.0,
@@ -274,6 +276,7 @@ mod tests {
                 crate::model::AttributeValue::Double(2.5),
             )],
             timestamp_millis: 900,
+            page_started_at_millis: 400,
         };
         let mut buf = Vec::new();
         RumVitalTable::encode(
@@ -294,6 +297,7 @@ mod tests {
         put_varint(&mut tail, 1);
         put_str(&mut tail, b"inputDelay");
         put_str(&mut tail, b"2.5");
+        put_datetime64_millis(&mut tail, 400);
         assert!(buf.ends_with(&tail));
     }
 }

@@ -37,11 +37,16 @@ impl SchemaOptions {
     /// The name DDL should use for the storage behind `table`: the table
     /// itself on one server, its `_local` shard table on a cluster.
     pub fn storage_name(&self, table: &str) -> String {
-        let name = match self.cluster {
+        self.qualified(&self.storage_table(table))
+    }
+
+    /// [`Self::storage_name`] unqualified and unquoted, as `system.tables`
+    /// names it.
+    pub fn storage_table(&self, table: &str) -> String {
+        match self.cluster {
             Some(_) => format!("{table}_local"),
             None => table.to_owned(),
-        };
-        format!("{}.{}", self.quoted_database(), quote_identifier(&name))
+        }
     }
 
     /// The table settings every Jamscope table shares: one partition per

@@ -1,7 +1,14 @@
-//! Versioned, idempotent migrations. Each migration is a list of statements
-//! that can run again safely (`IF NOT EXISTS`); `schema_migrations` records
-//! which versions ran, so `migrate` and `serve` only apply what is missing.
-//! Nothing here ever drops or rewrites data.
+//! Versioned migrations. `schema_migrations` records which versions ran,
+//! so `migrate` and `serve` only apply what is missing, in version order
+//! (a gap in the numbers is fine). A migration interrupted halfway is run
+//! again from its first statement, so every statement must be safe to run
+//! again: most are (`CREATE ... IF NOT EXISTS`); the few that are not (an
+//! `EXCHANGE TABLES`, a copy of rows) carry a guard, a query on the
+//! catalog that tells whether they still have to run.
+//!
+//! Migrations add tables and columns; the one exception is version 5,
+//! which rebuilds `rum_vitals` under a new partition key and keeps every
+//! row (see `rum::rum_vitals_by_page_start`).
 
 mod ddl;
 mod dedup;
@@ -16,25 +23,66 @@ use super::StoreError;
 struct Migration {
     version: u32,
     name: &'static str,
-    statements: fn(&SchemaOptions) -> Vec<String>,
+    steps: fn(&SchemaOptions) -> Vec<Step>,
+}
+
+/// One statement of a migration.
+struct Step {
+    sql: String,
+    /// A query answering 1 while `sql` still has to run, 0 once it has
+    /// (or must not); `None` for statements that may simply run again.
+    only_if: Option<String>,
+}
+
+impl Step {
+    fn always(sql: String) -> Step {
+        Step { sql, only_if: None }
+    }
+
+    fn all(statements: Vec<String>) -> Vec<Step> {
+        statements.into_iter().map(Step::always).collect()
+    }
+
+    fn only_if(condition: &str, sql: String) -> Step {
+        Step {
+            sql,
+            only_if: Some(condition.to_owned()),
+        }
+    }
+
+    /// The statement as `migrate --print` shows it: runnable as it is, its
+    /// guard (if any) in a comment above it.
+    fn render(self) -> String {
+        match self.only_if {
+            Some(condition) => format!("-- only when this answers 1: {condition}\n{}", self.sql),
+            None => self.sql,
+        }
+    }
 }
 
 /// Every migration, in order. Append only: a released version never changes.
+/// Versions need not be contiguous (4 was reserved for a change made in
+/// parallel): `migrate` runs every version not recorded yet, in this order.
 const MIGRATIONS: &[Migration] = &[
     Migration {
         version: 1,
         name: "otel_traces",
-        statements: traces::otel_traces,
+        steps: |options| Step::all(traces::otel_traces(options)),
     },
     Migration {
         version: 2,
         name: "trace_index",
-        statements: traces::trace_index,
+        steps: |options| Step::all(traces::trace_index(options)),
     },
     Migration {
         version: 3,
         name: "rum_tables",
-        statements: rum::rum_tables,
+        steps: |options| Step::all(rum::rum_tables(options)),
+    },
+    Migration {
+        version: 5,
+        name: "rum_vitals_by_page_start",
+        steps: rum::rum_vitals_by_page_start,
     },
     Migration {
         version: 4,
@@ -46,9 +94,16 @@ const MIGRATIONS: &[Migration] = &[
 /// All statements a fresh database needs, in order; what `migrate --print`
 /// shows and what the cluster DDL tests read.
 pub fn all_statements(options: &SchemaOptions) -> Vec<String> {
+    statements_through(options, u32::MAX)
+}
+
+/// The statements that bring a fresh database to schema `version`, as
+/// `all_statements` shows them: what upgrade tests build an older schema
+/// with (released migrations never change, so this is what it was).
+pub fn statements_through(options: &SchemaOptions, version: u32) -> Vec<String> {
     let mut statements = bootstrap(options);
-    for migration in MIGRATIONS {
-        statements.extend((migration.statements)(options));
+    for migration in MIGRATIONS.iter().filter(|m| m.version <= version) {
+        statements.extend((migration.steps)(options).into_iter().map(Step::render));
     }
     statements
 }
@@ -91,8 +146,14 @@ pub async fn migrate(
         })?;
     let mut newly_applied = Vec::new();
     for migration in MIGRATIONS.iter().filter(|m| !applied.contains(&m.version)) {
-        for statement in (migration.statements)(options) {
-            execute(client, &statement).await?;
+        for step in (migration.steps)(options) {
+            if let Some(condition) = &step.only_if {
+                if !holds(client, condition).await? {
+                    tracing::debug!(statement = first_line(&step.sql), "not needed, skipped");
+                    continue;
+                }
+            }
+            execute(client, &step.sql).await?;
         }
         execute(
             client,
@@ -125,6 +186,56 @@ async fn execute(client: &clickhouse::Client, statement: &str) -> Result<(), Sto
         })
 }
 
+/// Runs a guard: a query answering one row, 1 or 0.
+async fn holds(client: &clickhouse::Client, condition: &str) -> Result<bool, StoreError> {
+    let answer: u8 = client
+        .query(condition)
+        .fetch_one()
+        .await
+        .map_err(|source| StoreError::Query {
+            what: format!("checking `{}`", first_line(condition)),
+            source,
+        })?;
+    Ok(answer == 1)
+}
+
 fn first_line(statement: &str) -> &str {
     statement.lines().next().unwrap_or(statement)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_only_grow_and_names_are_unique() {
+        for pair in MIGRATIONS.windows(2) {
+            assert!(pair[0].version < pair[1].version, "{}", pair[1].name);
+        }
+        let mut names: Vec<&str> = MIGRATIONS.iter().map(|m| m.name).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), MIGRATIONS.len());
+    }
+
+    #[test]
+    fn a_guarded_statement_is_printed_with_its_guard_as_a_comment() {
+        let printed = Step::only_if("SELECT 1", "DROP TABLE x".into()).render();
+        assert_eq!(
+            printed,
+            "-- only when this answers 1: SELECT 1\nDROP TABLE x"
+        );
+        assert_eq!(Step::always("SELECT 2".into()).render(), "SELECT 2");
+    }
+
+    #[test]
+    fn statements_through_a_version_leave_out_the_later_migrations() {
+        let options = SchemaOptions::for_tests(None);
+        let version_3 = statements_through(&options, 3).join("\n");
+        assert!(version_3.contains("`rum_vitals` ("));
+        assert!(!version_3.contains("rum_vitals_v5"));
+        let all = all_statements(&options);
+        assert!(all.len() > statements_through(&options, 3).len());
+        assert!(all.join("\n").contains("EXCHANGE TABLES"));
+    }
 }

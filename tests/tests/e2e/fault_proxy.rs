@@ -159,6 +159,10 @@ fn pump(mut from: TcpStream, mut to: TcpStream, shared: &Shared, is_response: bo
             shared.dropped_responses.fetch_add(1, Ordering::SeqCst);
             break;
         }
+        if mode_of(shared) == Mode::Down {
+            // Turned down while reading: these bytes never arrive.
+            break;
+        }
         if mode_of(shared) == Mode::Stall {
             // Stalled after reading: keep the bytes until released.
             while mode_of(shared) == Mode::Stall && !shared.stop.load(Ordering::SeqCst) {

@@ -61,8 +61,7 @@ impl Step {
 }
 
 /// Every migration, in order. Append only: a released version never changes.
-/// Versions need not be contiguous (4 was reserved for a change made in
-/// parallel): `migrate` runs every version not recorded yet, in this order.
+/// `migrate` runs every version not recorded yet, in this order.
 const MIGRATIONS: &[Migration] = &[
     Migration {
         version: 1,
@@ -80,14 +79,14 @@ const MIGRATIONS: &[Migration] = &[
         steps: |options| Step::all(rum::rum_tables(options)),
     },
     Migration {
+        version: 4,
+        name: "deduplication",
+        steps: |options| Step::all(dedup::deduplication(options)),
+    },
+    Migration {
         version: 5,
         name: "rum_vitals_by_page_start",
         steps: rum::rum_vitals_by_page_start,
-    },
-    Migration {
-        version: 4,
-        name: "deduplication",
-        statements: dedup::deduplication,
     },
 ];
 

@@ -138,7 +138,12 @@ pub(super) fn rum_vitals_by_page_start(options: &SchemaOptions) -> Vec<Step> {
             SWAP,
             &vital_columns_by_page_start(),
             "ReplacingMergeTree(Timestamp)",
-            &options.daily_partitions("PageStartedAt", "(App, Name, MetricId)"),
+            // It remembers insert tokens like every other table (version 4).
+            &format!(
+                "{}, non_replicated_deduplication_window = {}",
+                options.daily_partitions("PageStartedAt", "(App, Name, MetricId)"),
+                super::DEDUPLICATION_WINDOW
+            ),
             Some("cityHash64(MetricId)"),
         )
         .into_iter()

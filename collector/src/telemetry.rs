@@ -84,6 +84,11 @@ impl TableStats {
         Metrics::add(&self.latency_sum_micros, took.as_micros() as u64);
     }
 
+    /// ClickHouse answered a probe after failing inserts.
+    pub fn recovered(&self) {
+        self.failing.store(false, Ordering::Relaxed);
+    }
+
     pub fn insert_failed(&self, class: FailureClass) {
         match class {
             FailureClass::Transient => {

@@ -73,6 +73,18 @@ fn behind(proxy: &FaultProxy, options: CollectorOptions) -> Collector {
     Collector::start_with(options.env("JAMSCOPE_CLICKHOUSE_URL", proxy.url()))
 }
 
+/// A stopped collector started again on its data directory and database.
+fn restart_behind(proxy: &FaultProxy, stopped: &Collector, options: CollectorOptions) -> Collector {
+    behind(
+        proxy,
+        CollectorOptions {
+            data_dir: Some(stopped.data_dir.clone()),
+            database: Some(stopped.database.clone()),
+            ..options
+        },
+    )
+}
+
 fn query(database: &str, sql: &str) -> Vec<serde_json::Value> {
     query_json(clickhouse_url(), database, sql)
 }
@@ -524,14 +536,7 @@ fn sigkill_in_durable_mode_loses_nothing_acknowledged() {
         .expect("tear the tail");
 
     proxy.set(Mode::Pass);
-    let restarted = behind(
-        &proxy,
-        CollectorOptions {
-            data_dir: Some(collector.data_dir.clone()),
-            database: Some(collector.database.clone()),
-            ..options()
-        },
-    );
+    let restarted = restart_behind(&proxy, &collector, options());
     assert_exactly_once(&restarted.database, &acknowledged, Duration::from_secs(60));
     let text = metrics(&restarted);
     assert_eq!(
@@ -587,14 +592,7 @@ fn sigterm_while_clickhouse_is_down_spools_and_the_next_start_writes_it() {
     assert!(stored(&collector.database).is_empty());
 
     proxy.set(Mode::Pass);
-    let restarted = behind(
-        &proxy,
-        CollectorOptions {
-            data_dir: Some(collector.data_dir.clone()),
-            database: Some(collector.database.clone()),
-            ..options()
-        },
-    );
+    let restarted = restart_behind(&proxy, &collector, options());
     assert_exactly_once(&restarted.database, &acknowledged, Duration::from_secs(30));
     assert_eq!(
         metric(

@@ -147,7 +147,17 @@ impl<T: Table> State<T> {
             if !receiving && self.sealed.is_empty() && self.inserts.is_empty() {
                 break;
             }
-            let replay_wait = self.replay_pending() && self.sealed.is_empty();
+            let slot_free = self.inserts.len() < settings.insert_concurrency.max(1);
+            let replay_wait = self.replay_pending()
+                && self.sealed.is_empty()
+                && slot_free
+                && Instant::now() < self.next_replay_at;
+            // After an outage with nothing left to write, only a probe can
+            // tell that ClickHouse is back (and make /readyz say so).
+            let probe_wait = self.ctx.stats.is_failing()
+                && self.inserts.is_empty()
+                && self.sealed.is_empty()
+                && !self.replay_pending();
             tokio::select! {
                 batch = receiver.recv(), if receiving => match batch {
                     Some(batch) => {
@@ -174,6 +184,7 @@ impl<T: Table> State<T> {
                 }
                 _ = ticker.tick(), if receiving => self.seal(),
                 _ = tokio::time::sleep_until(self.next_replay_at), if replay_wait => {}
+                _ = tokio::time::sleep(settings.retry_max), if probe_wait => self.probe().await,
                 changed = shutdown.changed(), if watching => watching = changed.is_ok(),
                 _ = sleep_until_opt(deadline) => {}
             }
@@ -272,6 +283,20 @@ impl<T: Table> State<T> {
                 let outcome = write_chunk(&ctx, &chunk, shutdown).await;
                 (chunk, outcome)
             });
+        }
+    }
+
+    /// Asks ClickHouse whether it answers again; clears the failing state
+    /// when it does.
+    async fn probe(&self) {
+        let answer = tokio::time::timeout(
+            self.ctx.target.response_timeout,
+            self.ctx.target.client.query("SELECT 1").execute(),
+        )
+        .await;
+        if matches!(answer, Ok(Ok(()))) {
+            self.ctx.stats.recovered();
+            tracing::info!(table = T::NAME, "ClickHouse answers again");
         }
     }
 

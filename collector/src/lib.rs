@@ -3,9 +3,12 @@
 //! A byte's way: a receiver in [`ingest`] decodes a request into [`model`]
 //! records and hands them to a [`pipeline`] queue; the [`store`] writer
 //! encodes them as RowBinary and inserts them into ClickHouse. [`serve`]
-//! wires these together and shuts them down in order. See ARCHITECTURE.md.
+//! wires these together and shuts them down in order. [`correlate`] works
+//! the other way: it turns one stored trace back into the time each layer
+//! took. See ARCHITECTURE.md.
 
 pub mod config;
+pub mod correlate;
 pub mod ingest;
 pub mod model;
 pub mod pipeline;

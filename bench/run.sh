@@ -39,7 +39,7 @@ run otlp-json-100 --spans 100 --json
 # mode (acknowledged once fsync'd to the spool), same run; then a load while
 # ClickHouse is down, so every span goes through the spool and is replayed.
 run durable-protobuf-500 --sides jamscope,jamscope-durable --spans 500
-run replay-protobuf-500 --sides jamscope --spans 500 --outage
+run replay-protobuf-500 --sides jamscope --spans 500 --outage --quiet 5 --max-drain 120
 
 # RUM: Jamscope only (Rotel has no RUM ingest). Every beacon carries a new
 # metric id; rows are counted in rum_vitals.

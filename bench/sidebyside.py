@@ -116,8 +116,8 @@ class ClickHouse:
         self.proc = None
         self.http_port = self.tcp_port = None
 
-    def start(self, timeout=60, ports=(0, 0)):
-        """ports: (http, tcp); 0 picks free ones. A restart passes the
+    def start(self, timeout=60, listen_ports=(0, 0)):
+        """listen_ports: (http, tcp); 0 picks free ones. A restart passes the
         ports it had, so a collector pointed at it reconnects."""
         os.makedirs(self.workdir, exist_ok=True)
         ports = os.path.join(self.workdir, "ports.tsv")
@@ -129,7 +129,7 @@ class ClickHouse:
         # ports.tsv and stops on a line in stop.fifo (or stdin closing).
         with open(os.path.join(self.workdir, "clickhouse-local.xml"), "w") as f:
             f.write("<clickhouse><listen_host>127.0.0.1</listen_host>"
-                    f"<http_port>{ports[0]}</http_port><tcp_port>{ports[1]}</tcp_port></clickhouse>\n")
+                    f"<http_port>{listen_ports[0]}</http_port><tcp_port>{listen_ports[1]}</tcp_port></clickhouse>\n")
         self.proc = subprocess.Popen([self.python, CHDB_LAUNCHER, os.path.join(self.workdir, "data")],
                                      stdin=subprocess.PIPE, stdout=self.log, stderr=subprocess.STDOUT,
                                      cwd=self.workdir)
@@ -360,7 +360,7 @@ def run_side(name, args, payload_files, spans_per_req):
         ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
         t_load = time.monotonic() - t0
         if args.outage:
-            ch.start(ports=(ch.http_port, ch.tcp_port))
+            ch.start(listen_ports=(ch.http_port, ch.tcp_port))
             ch_cpu0 = proc_cpu_seconds(ch.proc.pid) - ch_cpu_before_outage
         cpu1, ch_cpu1, sys1 = proc_cpu_seconds(proc.pid), proc_cpu_seconds(ch.proc.pid), system_cpu()
         with open(os.path.join(workdir, "wrk.out"), "w") as f:

@@ -16,10 +16,11 @@ use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
 
 use crate::model::{LayerRule, LayerRules};
+use crate::store::queries::KpiSettings;
 use crate::store::spool::SpoolConfig;
 
 /// Sections whose keys can be set as `JAMSCOPE_<SECTION>_<KEY>`.
-const SECTIONS: &[&str] = &["clickhouse", "writer", "ingest", "rum", "spool"];
+const SECTIONS: &[&str] = &["clickhouse", "writer", "ingest", "rum", "spool", "kpi"];
 
 /// The file read when `--config` is not given, if it exists.
 pub const DEFAULT_CONFIG_FILE: &str = "jamscope.toml";
@@ -38,6 +39,8 @@ pub struct Config {
     pub ingest: IngestConfig,
     pub rum: RumConfig,
     pub spool: SpoolConfig,
+    /// What the layer KPIs read from span attributes.
+    pub kpi: KpiSettings,
     /// Service-name rules deciding a span's layer when its resource has no
     /// `jamstack.layer` attribute; first match wins.
     pub layers: Vec<LayerRule>,
@@ -147,6 +150,7 @@ impl Default for Config {
             ingest: IngestConfig::default(),
             rum: RumConfig::default(),
             spool: SpoolConfig::default(),
+            kpi: KpiSettings::default(),
             layers: Vec::new(),
         }
     }
@@ -182,7 +186,7 @@ impl Default for WriterConfig {
             queue_capacity: 50_000,
             retry_initial_ms: 100,
             retry_max_ms: 10_000,
-            retry_budget_secs: 15,
+            retry_budget_secs: 3,
             send_timeout_ms: 30_000,
             response_timeout_ms: 60_000,
             shutdown_timeout_secs: 30,

@@ -6,9 +6,12 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
+use jamscope::api;
 use jamscope::config::Config;
 use jamscope::store::client::Connection;
+use jamscope::store::queries::Queries;
 use jamscope::store::schema;
+use std::io::IsTerminal as _;
 
 // Decoding allocates many small strings per span; mimalloc measured fewer
 // CPU-seconds and a lower peak RSS than glibc's malloc under load
@@ -46,6 +49,26 @@ enum Command {
     Config {
         #[command(subcommand)]
         command: ConfigCommand,
+    },
+    /// Print one trace as a waterfall with its per-layer breakdown.
+    Trace {
+        /// 32 hex digits.
+        trace_id: String,
+    },
+    /// List traces, newest (or slowest) first.
+    Traces {
+        /// The N slowest traces of the window instead of the newest.
+        #[arg(long, value_name = "N")]
+        slowest: Option<u32>,
+        /// How far back to look (5m, 1h, 7d).
+        #[arg(long, default_value = "1h")]
+        window: String,
+        #[arg(long)]
+        service: Option<String>,
+        #[arg(long)]
+        layer: Option<String>,
+        #[arg(long, default_value_t = 20)]
+        limit: u32,
     },
 }
 
@@ -89,6 +112,19 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Migrate { print: false } => runtime()?.block_on(migrate(config)),
+        Command::Trace { trace_id } => runtime()?.block_on(print_trace(config, trace_id)),
+        Command::Traces {
+            slowest,
+            window,
+            service,
+            layer,
+            limit,
+        } => {
+            let mut params = vec![("window", window), ("limit", limit.to_string())];
+            params.extend(service.map(|s| ("service", s)));
+            params.extend(layer.map(|l| ("layer", l)));
+            runtime()?.block_on(print_traces(config, params, slowest))
+        }
         Command::Serve => runtime()?.block_on(async {
             jamscope::serve(config, shutdown_signal()).await?;
             Ok(())
@@ -121,6 +157,49 @@ async fn migrate(config: Config) -> anyhow::Result<()> {
     } else {
         println!("applied: {}", applied.join(", "));
     }
+    Ok(())
+}
+
+/// The ClickHouse the CLI reads: the configured one, or the embedded one a
+/// local `jamscope serve` runs.
+async fn queries(config: &Config) -> anyhow::Result<Queries> {
+    let url =
+        config.clickhouse.url.clone().unwrap_or_else(|| {
+            format!("http://127.0.0.1:{}", config.clickhouse.embedded_http_port)
+        });
+    let connection = Connection::open(config.connection_settings(url))?;
+    connection
+        .wait_until_ready(std::time::Duration::from_secs(5))
+        .await?;
+    Ok(Queries::new(connection.client(), config.kpi.clone()))
+}
+
+async fn print_trace(config: Config, trace_id: String) -> anyhow::Result<()> {
+    let trace_id = api::params::trace_id(&trace_id)?;
+    let view = api::trace_view(&queries(&config).await?, trace_id)
+        .await?
+        .with_context(|| format!("no trace {trace_id} is stored"))?;
+    print!("{}", api::waterfall(&view, std::io::stdout().is_terminal()));
+    Ok(())
+}
+
+async fn print_traces(
+    config: Config,
+    params: Vec<(&str, String)>,
+    slowest: Option<u32>,
+) -> anyhow::Result<()> {
+    let known = ["window", "limit", "service", "layer"];
+    let params = api::params::Params::new(
+        params.into_iter().map(|(k, v)| (k.to_owned(), v)).collect(),
+        &known,
+    )?;
+    let mut filter = api::filter_from(&params)?;
+    if let Some(n) = slowest {
+        filter.slowest = true;
+        filter.limit = n;
+    }
+    let traces = queries(&config).await?.search_traces(&filter).await?;
+    print!("{}", api::trace_list(&traces));
     Ok(())
 }
 

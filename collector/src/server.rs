@@ -22,6 +22,7 @@ use crate::ingest::{self, IngestState};
 use crate::pipeline::Queue;
 use crate::store::client::Connection;
 use crate::store::embedded::{EmbeddedClickHouse, EmbeddedSettings};
+use crate::store::queries::Queries;
 use crate::store::rows::{RumErrorTable, RumPageViewTable, RumVitalTable, SpanTable, Table};
 use crate::store::spool::Spool;
 use crate::store::writer::{self, InsertTarget, Writer};
@@ -131,9 +132,12 @@ async fn serve_with(
         let _ = rx.wait_for(|stop| *stop).await;
     };
     // Connect info gives the RUM receiver the client address.
+    let api = crate::api::ApiState {
+        queries: Arc::new(Queries::new(connection.client(), config.kpi.clone())),
+    };
     let http_server = axum::serve(
         http_listener,
-        http_router(state.clone(), rum_state.clone())
+        http_router(state.clone(), rum_state.clone(), api)
             .into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(wait_stop(stop_rx.clone()));
@@ -250,7 +254,7 @@ impl Writers<'_> {
     }
 }
 
-fn http_router(state: IngestState, rum: RumState) -> Router {
+fn http_router(state: IngestState, rum: RumState, api: crate::api::ApiState) -> Router {
     Router::new()
         .route(
             ingest::otlp_http::TRACES_PATH,
@@ -261,6 +265,7 @@ fn http_router(state: IngestState, rum: RumState) -> Router {
         .route("/metrics", get(metrics))
         .with_state(state)
         .merge(ingest::rum::router(rum))
+        .merge(crate::api::router(api))
 }
 
 async fn readyz(State(state): State<IngestState>) -> (StatusCode, &'static str) {

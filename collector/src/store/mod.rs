@@ -5,6 +5,7 @@
 
 pub mod client;
 pub mod embedded;
+pub mod queries;
 pub mod rowbinary;
 pub mod rows;
 pub mod schema;

@@ -126,7 +126,7 @@ fn migrate_applies_once_and_then_has_nothing_to_do() {
         String::from_utf8_lossy(&first.stderr)
     );
     assert!(String::from_utf8_lossy(&first.stdout).contains(
-        "applied: otel_traces, trace_index, rum_tables, deduplication, rum_vitals_by_page_start"
+        "applied: otel_traces, trace_index, rum_tables, deduplication, rum_vitals_by_page_start, trace_search"
     ));
     let second = run_jamscope(&["migrate"], &env);
     assert!(second.status.success());

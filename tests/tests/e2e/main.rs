@@ -9,6 +9,7 @@ mod fault_proxy;
 mod harness;
 mod lifecycle;
 mod payload;
+mod query_api;
 mod rum;
 mod sdk_clients;
 mod tls;

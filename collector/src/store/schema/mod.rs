@@ -88,6 +88,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "rum_vitals_by_page_start",
         steps: rum::rum_vitals_by_page_start,
     },
+    Migration {
+        version: 6,
+        name: "trace_search",
+        steps: |options| Step::all(traces::trace_search(options)),
+    },
 ];
 
 /// All statements a fresh database needs, in order; what `migrate --print`

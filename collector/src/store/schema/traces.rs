@@ -92,6 +92,43 @@ pub fn trace_index(options: &SchemaOptions) -> Vec<String> {
     statements
 }
 
+/// What trace search filters and shows, kept per trace in `trace_index`
+/// (migration 6): the root span's service and name, the routes, and span
+/// time per layer. Each is an aggregate that merges the same whichever
+/// collector, insert or order a trace's spans came in (max of the root's
+/// value, where non-root spans give ''; unions; sums), so it needs no
+/// state in the collector. The view is redefined to fill them.
+pub fn trace_search(options: &SchemaOptions) -> Vec<String> {
+    let index = options.storage_name("trace_index");
+    let on_cluster = options.on_cluster();
+    vec![
+        format!(
+            "ALTER TABLE {index}{on_cluster} \
+             ADD COLUMN IF NOT EXISTS RootService SimpleAggregateFunction(max, String) CODEC(ZSTD(1)), \
+             ADD COLUMN IF NOT EXISTS RootName SimpleAggregateFunction(max, String) CODEC(ZSTD(1)), \
+             ADD COLUMN IF NOT EXISTS Routes SimpleAggregateFunction(groupUniqArrayArray, Array(String)) CODEC(ZSTD(1)), \
+             ADD COLUMN IF NOT EXISTS LayerTime SimpleAggregateFunction(sumMap, Tuple(Array(String), Array(UInt64))) CODEC(ZSTD(1))"
+        ),
+        format!(
+            "ALTER TABLE {}{on_cluster} MODIFY QUERY \
+             SELECT TraceId, \
+                    min(Timestamp) AS Start, \
+                    max(addNanoseconds(Timestamp, Duration)) AS End, \
+                    toUInt64(count()) AS SpanCount, \
+                    toUInt64(countIf(StatusCode = 'Error')) AS ErrorCount, \
+                    groupUniqArray(ServiceName) AS Services, \
+                    groupUniqArray(Layer) AS Layers, \
+                    max(if(ParentSpanId = '', toString(ServiceName), '')) AS RootService, \
+                    max(if(ParentSpanId = '', toString(SpanName), '')) AS RootName, \
+                    groupUniqArrayIf(SpanAttributes['http.route'], SpanAttributes['http.route'] != '') AS Routes, \
+                    sumMap([toString(Layer)], [Duration]) AS LayerTime \
+             FROM {} GROUP BY TraceId",
+            options.storage_name("trace_index_mv"),
+            options.storage_name("otel_traces"),
+        ),
+    ]
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::all_statements;

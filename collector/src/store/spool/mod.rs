@@ -223,8 +223,9 @@ impl Spool {
         rows: &[u8],
         check_room: bool,
     ) -> Result<(), SpoolError> {
-        let payload = record::data_payload(row_ends, rows);
-        let needed = (HEADER_LEN + payload.len()) as u64;
+        let head = record::data_head(row_ends);
+        let len = (head.len() + rows.len()) as u64;
+        let needed = HEADER_LEN as u64 + len;
         if check_room && self.total_bytes + needed > self.settings.max_bytes {
             return Err(SpoolError::Full {
                 used: self.total_bytes,
@@ -232,11 +233,8 @@ impl Spool {
                 needed,
             });
         }
-        let offset = self.write_record(KIND_DATA, &payload)?;
-        self.unsealed.push(Location {
-            offset,
-            len: payload.len() as u64,
-        });
+        let offset = self.write_parts(KIND_DATA, &[&head, rows])?;
+        self.unsealed.push(Location { offset, len });
         Ok(())
     }
 
@@ -367,14 +365,23 @@ impl Spool {
 
     /// Writes one record to the active segment; returns its payload offset.
     fn write_record(&mut self, kind: u8, payload: &[u8]) -> Result<u64, SpoolError> {
-        let mut framed = Vec::with_capacity(HEADER_LEN + payload.len());
-        record::frame(kind, payload, &mut framed);
+        self.write_parts(kind, &[payload])
+    }
+
+    /// Writes a record whose payload is `parts` in order, without joining
+    /// them first; returns the payload's offset.
+    fn write_parts(&mut self, kind: u8, parts: &[&[u8]]) -> Result<u64, SpoolError> {
+        let header = record::header(kind, parts);
         let path = segment_path(&self.settings.dir, self.active_seq);
-        self.active.write_all(&framed).map_err(io_at(&path))?;
+        self.active.write_all(&header).map_err(io_at(&path))?;
+        for part in parts {
+            self.active.write_all(part).map_err(io_at(&path))?;
+        }
+        let written = HEADER_LEN as u64 + parts.iter().map(|p| p.len() as u64).sum::<u64>();
         let segment = self.segments.entry(self.active_seq).or_default();
         let offset = segment.bytes + HEADER_LEN as u64;
-        segment.bytes += framed.len() as u64;
-        self.total_bytes += framed.len() as u64;
+        segment.bytes += written;
+        self.total_bytes += written;
         Ok(offset)
     }
 

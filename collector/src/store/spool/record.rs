@@ -20,25 +20,45 @@ pub const HEADER_LEN: usize = 9;
 /// Largest payload a reader accepts: a length beyond it is corruption.
 pub const MAX_PAYLOAD: usize = 1 << 30;
 
-/// Appends one framed record to `out`.
+/// Appends one framed record to `out` (tests build files with it).
+#[cfg(test)]
 pub fn frame(kind: u8, payload: &[u8], out: &mut Vec<u8>) {
-    let mut crc = crc32fast::Hasher::new();
-    crc.update(&[kind]);
-    crc.update(payload);
-    out.push(kind);
-    out.extend_from_slice(&(payload.len() as u32).to_le_bytes());
-    out.extend_from_slice(&crc.finalize().to_le_bytes());
+    out.extend_from_slice(&header(kind, &[payload]));
     out.extend_from_slice(payload);
 }
 
-/// A data record's payload: `[rows u32][row end u32 × rows][row bytes]`,
-/// row ends relative to the start of the row bytes.
-pub fn data_payload(row_ends: &[u32], rows: &[u8]) -> Vec<u8> {
-    let mut payload = Vec::with_capacity(4 + row_ends.len() * 4 + rows.len());
-    payload.extend_from_slice(&(row_ends.len() as u32).to_le_bytes());
-    for end in row_ends {
-        payload.extend_from_slice(&end.to_le_bytes());
+/// The header of a record whose payload is `parts` one after the other, so
+/// a large payload is written from where it lies, never copied.
+pub fn header(kind: u8, parts: &[&[u8]]) -> [u8; HEADER_LEN] {
+    let mut crc = crc32fast::Hasher::new();
+    crc.update(&[kind]);
+    let mut len = 0usize;
+    for part in parts {
+        crc.update(part);
+        len += part.len();
     }
+    let mut header = [0u8; HEADER_LEN];
+    header[0] = kind;
+    header[1..5].copy_from_slice(&(len as u32).to_le_bytes());
+    header[5..9].copy_from_slice(&crc.finalize().to_le_bytes());
+    header
+}
+
+/// The head of a data record's payload, `[rows u32][row end u32 × rows]`;
+/// the row bytes follow it. Row ends are relative to the row bytes.
+pub fn data_head(row_ends: &[u32]) -> Vec<u8> {
+    let mut head = Vec::with_capacity(4 + row_ends.len() * 4);
+    head.extend_from_slice(&(row_ends.len() as u32).to_le_bytes());
+    for end in row_ends {
+        head.extend_from_slice(&end.to_le_bytes());
+    }
+    head
+}
+
+/// A whole data payload (tests).
+#[cfg(test)]
+pub fn data_payload(row_ends: &[u32], rows: &[u8]) -> Vec<u8> {
+    let mut payload = data_head(row_ends);
     payload.extend_from_slice(rows);
     payload
 }

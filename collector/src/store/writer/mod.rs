@@ -336,6 +336,8 @@ impl<T: Table> State<T> {
                     }
                 }
                 self.publish_spool();
+                // ClickHouse takes rows again: replay what waits at once.
+                self.next_replay_at = Instant::now();
                 // Dropping the chunk releases its queue room.
             }
             Outcome::GaveUp => {

@@ -1,0 +1,86 @@
+//! The overview endpoints: layer KPIs, Web Vitals, error groups, and one
+//! page view with its events and traces.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use axum::extract::{Path, Query, State};
+use axum::Json;
+use serde_json::{json, Value};
+
+use super::params::Params;
+use super::{ApiError, ApiState};
+use crate::store::queries::VitalGrouping;
+
+const MINUTE: Duration = Duration::from_secs(60);
+
+/// `GET /api/layers?window=5m`
+pub async fn layers(
+    State(state): State<ApiState>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Result<Json<Value>, ApiError> {
+    let params = Params::new(query, &["window", "from", "to"])?;
+    let range = params.range(5 * MINUTE)?;
+    let kpis = state.queries.layer_kpis(range).await?;
+    Ok(Json(
+        json!({ "from_ms": range.from_millis, "to_ms": range.to_millis, "kpis": kpis }),
+    ))
+}
+
+/// `GET /api/vitals?window=1h&group_by=page`
+pub async fn vitals(
+    State(state): State<ApiState>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Result<Json<Value>, ApiError> {
+    let params = Params::new(query, &["window", "from", "to", "group_by"])?;
+    let range = params.range(60 * MINUTE)?;
+    let grouping = match params.text("group_by")? {
+        None => VitalGrouping::Page,
+        Some(text) => VitalGrouping::parse(&text).ok_or_else(|| {
+            ApiError::BadParameter(format!(
+                "parameter 'group_by' must be {}, got '{}'",
+                VitalGrouping::NAMES,
+                text.chars().take(40).collect::<String>()
+            ))
+        })?,
+    };
+    let groups = state.queries.vitals(range, grouping).await?;
+    Ok(Json(
+        json!({ "from_ms": range.from_millis, "to_ms": range.to_millis, "vitals": groups }),
+    ))
+}
+
+/// `GET /api/errors?window=24h&limit=50`
+pub async fn errors(
+    State(state): State<ApiState>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Result<Json<Value>, ApiError> {
+    let params = Params::new(query, &["window", "from", "to", "limit"])?;
+    let range = params.range(24 * 60 * MINUTE)?;
+    let limit = params.number("limit", 1000)?.unwrap_or(50) as u32;
+    let groups = state.queries.error_groups(range, limit).await?;
+    Ok(Json(
+        json!({ "from_ms": range.from_millis, "to_ms": range.to_millis, "errors": groups }),
+    ))
+}
+
+/// `GET /api/page-views/{id}`: a page view, its vitals, errors and traces.
+pub async fn page_view(
+    State(state): State<ApiState>,
+    Path(page_view_id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    if page_view_id.is_empty()
+        || page_view_id.len() > 128
+        || !page_view_id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.:".contains(c))
+    {
+        return Err(ApiError::BadParameter(
+            "page view id must be 1 to 128 letters, digits or -_.:".into(),
+        ));
+    }
+    let found = state.queries.page_view(&page_view_id).await?;
+    let linked = found
+        .ok_or_else(|| ApiError::NotFound(format!("no page view '{page_view_id}' is stored")))?;
+    Ok(Json(json!(linked)))
+}

@@ -1,0 +1,38 @@
+//! The query API under `/api/`: JSON for on-call engineers, dashboards and
+//! the CLI's remote use. Handlers are thin: take the path and query string,
+//! check every parameter (`params`), call one function of
+//! `store::queries` (and `correlate` for a trace), answer; failures become
+//! responses in one place (`error`).
+
+mod error;
+mod insights;
+pub mod params;
+mod text;
+mod traces;
+
+use std::sync::Arc;
+
+use axum::routing::get;
+use axum::Router;
+
+pub use error::ApiError;
+pub use text::{trace_list, waterfall};
+pub use traces::{filter_from, trace_view, TraceView};
+
+use crate::store::queries::Queries;
+
+#[derive(Clone)]
+pub struct ApiState {
+    pub queries: Arc<Queries>,
+}
+
+pub fn router(state: ApiState) -> Router {
+    Router::new()
+        .route("/api/traces", get(traces::search))
+        .route("/api/traces/{trace_id}", get(traces::one))
+        .route("/api/page-views/{page_view_id}", get(insights::page_view))
+        .route("/api/layers", get(insights::layers))
+        .route("/api/vitals", get(insights::vitals))
+        .route("/api/errors", get(insights::errors))
+        .with_state(state)
+}

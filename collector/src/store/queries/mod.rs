@@ -1,0 +1,86 @@
+//! Reading back: every SELECT the API and the CLI run, in one place. Each
+//! query is parameterised on the server (`{name:Type}` placeholders bound
+//! with `Query::param`), so no request text ever becomes SQL. Results come
+//! back as JSON rows and are decoded into the plain structs each file
+//! declares; the API and the CLI share these functions, never a copy of
+//! the SQL.
+
+mod errors;
+mod layers;
+mod rum_link;
+mod search;
+mod trace;
+mod vitals;
+
+use serde::de::DeserializeOwned;
+
+pub use errors::ErrorGroup;
+pub use layers::{Kpi, KpiSettings};
+pub use rum_link::{LinkedPageView, LinkedRum};
+pub use search::{TraceFilter, TraceSummary};
+pub use trace::{StoredSpan, TraceBounds};
+pub use vitals::{VitalGroup, VitalGrouping};
+
+#[derive(Debug, thiserror::Error)]
+pub enum QueryError {
+    #[error("ClickHouse query failed ({what}): {source}")]
+    ClickHouse {
+        what: &'static str,
+        #[source]
+        source: clickhouse::error::Error,
+    },
+    #[error("ClickHouse answered something unreadable ({what}): {message}")]
+    Decode { what: &'static str, message: String },
+}
+
+/// A time window ending now, or an explicit range, in Unix milliseconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TimeRange {
+    pub from_millis: i64,
+    pub to_millis: i64,
+}
+
+/// The read side of the store.
+#[derive(Clone)]
+pub struct Queries {
+    client: clickhouse::Client,
+    kpi: KpiSettings,
+}
+
+impl Queries {
+    pub fn new(client: clickhouse::Client, kpi: KpiSettings) -> Self {
+        Self { client, kpi }
+    }
+
+    fn query(&self, sql: &str) -> clickhouse::query::Query {
+        self.client
+            .query(sql)
+            // Numbers as JSON numbers, not strings.
+            .with_setting("output_format_json_quote_64bit_integers", "0")
+            .with_setting("output_format_json_quote_decimals", "0")
+    }
+}
+
+/// Runs `query` and decodes each JSONEachRow line into `T`.
+async fn fetch_json<T: DeserializeOwned>(
+    query: clickhouse::query::Query,
+    what: &'static str,
+) -> Result<Vec<T>, QueryError> {
+    let mut cursor = query
+        .fetch_bytes("JSONEachRow")
+        .map_err(|source| QueryError::ClickHouse { what, source })?;
+    let bytes = cursor
+        .collect()
+        .await
+        .map_err(|source| QueryError::ClickHouse { what, source })?;
+    bytes
+        .split(|&b| b == b'\n')
+        .filter(|line| !line.is_empty())
+        .map(|line| {
+            serde_json::from_slice(line).map_err(|e| QueryError::Decode {
+                what,
+                message: e.to_string(),
+            })
+        })
+        .collect()
+}

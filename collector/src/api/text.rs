@@ -63,11 +63,11 @@ pub fn waterfall(view: &TraceView, ansi: bool) -> String {
         if span.clamped_ms > 0.0 {
             let _ = write!(flags, " skew {:.1} ms", span.clamped_ms);
         }
-        let _ = writeln!(
-            out,
+        let line = format!(
             "{label:<label_width$}  {on}{bar}{off}  {:>9.1} ms  {:<8}{flags}",
             span.duration_ms, span.layer
         );
+        let _ = writeln!(out, "{}", line.trim_end());
     }
     let _ = writeln!(out, "{}", view.summary);
     out

@@ -283,6 +283,32 @@ fn breakdowns_match_ground_truth_however_the_spans_arrive() {
         .expect("the orphan is kept");
     assert_eq!(orphan["orphan"], true);
 
+    // Skewed clocks: the cms machine's clock runs 10 ms behind, so its span
+    // seems to start before the gateway span that called it. It is clamped
+    // into its parent and flagged: gateway 60–110 = 50, cms 10–60 = 50.
+    let skewed = [0x55u8; 16];
+    post_spans(
+        &first,
+        body(
+            "api",
+            "gateway",
+            vec![span_at(&skewed, 1, None, base, 10, 110)],
+            vec![],
+        ),
+    );
+    post_spans(
+        &second,
+        body(
+            "strapi",
+            "cms",
+            vec![span_at(&skewed, 2, Some(1), base, 0, 60)],
+            vec![],
+        ),
+    );
+    let view = trace_with(&first, "55555555555555555555555555555555", 2);
+    expect_breakdown(&view, &[("gateway", 50.0), ("cms", 50.0)], 100.0);
+    assert_eq!(view["spans"][1]["clamped_ms"], 10.0, "{view}");
+
     // Late spans: the trace happened two minutes ago; its cms part arrives
     // only after the rest was already indexed and looked at.
     let late = [0x33u8; 16];
@@ -336,7 +362,7 @@ fn breakdowns_match_ground_truth_however_the_spans_arrive() {
         .iter()
         .map(|t| t["start_unix_nano"].as_u64().unwrap_or(0))
         .collect();
-    assert_eq!(starts.len(), 3);
+    assert_eq!(starts.len(), 4);
     assert!(starts.windows(2).all(|w| w[0] >= w[1]), "newest first");
 
     // The CLI reads through the same code.

@@ -1,6 +1,7 @@
 //! Domain types. No I/O and no wire formats live here: receivers decode into
 //! these types, the store encodes them into rows, rules read them.
 
+pub mod alert;
 mod layer;
 pub mod rum;
 mod span;

@@ -52,6 +52,16 @@ pub fn otel_traces(options: &SchemaOptions) -> Vec<String> {
     )
 }
 
+/// What the trace index view computes per trace since migration 2; the
+/// text is part of released DDL and never changes.
+const INDEX_COLUMNS: &str = "TraceId, \
+                min(Timestamp) AS Start, \
+                max(addNanoseconds(Timestamp, Duration)) AS End, \
+                toUInt64(count()) AS SpanCount, \
+                toUInt64(countIf(StatusCode = 'Error')) AS ErrorCount, \
+                groupUniqArray(ServiceName) AS Services, \
+                groupUniqArray(Layer) AS Layers";
+
 /// One row per trace after merges (query with GROUP BY TraceId to merge the
 /// parts not merged yet). Replaces the exporter's trace-id lookup view,
 /// which keeps one row per span and so returns duplicates.
@@ -76,13 +86,7 @@ pub fn trace_index(options: &SchemaOptions) -> Vec<String> {
     // is aggregated where it is stored.
     statements.push(format!(
         "CREATE MATERIALIZED VIEW IF NOT EXISTS {}{} TO {} AS \
-         SELECT TraceId, \
-                min(Timestamp) AS Start, \
-                max(addNanoseconds(Timestamp, Duration)) AS End, \
-                toUInt64(count()) AS SpanCount, \
-                toUInt64(countIf(StatusCode = 'Error')) AS ErrorCount, \
-                groupUniqArray(ServiceName) AS Services, \
-                groupUniqArray(Layer) AS Layers \
+         SELECT {INDEX_COLUMNS} \
          FROM {} GROUP BY TraceId",
         options.storage_name("trace_index_mv"),
         options.on_cluster(),
@@ -111,13 +115,7 @@ pub fn trace_search(options: &SchemaOptions) -> Vec<String> {
         ),
         format!(
             "ALTER TABLE {}{on_cluster} MODIFY QUERY \
-             SELECT TraceId, \
-                    min(Timestamp) AS Start, \
-                    max(addNanoseconds(Timestamp, Duration)) AS End, \
-                    toUInt64(count()) AS SpanCount, \
-                    toUInt64(countIf(StatusCode = 'Error')) AS ErrorCount, \
-                    groupUniqArray(ServiceName) AS Services, \
-                    groupUniqArray(Layer) AS Layers, \
+             SELECT {INDEX_COLUMNS}, \
                     max(if(ParentSpanId = '', toString(ServiceName), '')) AS RootService, \
                     max(if(ParentSpanId = '', toString(SpanName), '')) AS RootName, \
                     groupUniqArrayIf(SpanAttributes['http.route'], SpanAttributes['http.route'] != '') AS Routes, \

@@ -11,4 +11,5 @@ mod lifecycle;
 mod payload;
 mod rum;
 mod sdk_clients;
+mod self_telemetry;
 mod tls;

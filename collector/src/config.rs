@@ -18,9 +18,18 @@ use serde::{Deserialize, Serialize};
 use crate::model::{LayerRule, LayerRules};
 use crate::store::queries::KpiSettings;
 use crate::store::spool::SpoolConfig;
+use crate::telemetry::SelfTelemetryConfig;
 
 /// Sections whose keys can be set as `JAMSCOPE_<SECTION>_<KEY>`.
-const SECTIONS: &[&str] = &["clickhouse", "writer", "ingest", "rum", "spool", "kpi"];
+const SECTIONS: &[&str] = &[
+    "clickhouse",
+    "writer",
+    "ingest",
+    "rum",
+    "spool",
+    "self_telemetry",
+    "kpi",
+];
 
 /// The file read when `--config` is not given, if it exists.
 pub const DEFAULT_CONFIG_FILE: &str = "jamscope.toml";
@@ -34,6 +43,8 @@ pub struct Config {
     pub grpc_addr: SocketAddr,
     /// Where the embedded ClickHouse keeps its data.
     pub data_dir: PathBuf,
+    /// How log lines on stderr look.
+    pub log_format: LogFormat,
     pub clickhouse: ClickHouseConfig,
     pub writer: WriterConfig,
     pub ingest: IngestConfig,
@@ -41,9 +52,21 @@ pub struct Config {
     pub spool: SpoolConfig,
     /// What the layer KPIs read from span attributes.
     pub kpi: KpiSettings,
+    /// The collector's own spans and metrics over OTLP.
+    pub self_telemetry: SelfTelemetryConfig,
     /// Service-name rules deciding a span's layer when its resource has no
     /// `jamstack.layer` attribute; first match wins.
     pub layers: Vec<LayerRule>,
+}
+
+/// `log_format`: lines for people (`text`) or one JSON object per line for
+/// log pipelines (`json`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -145,12 +168,14 @@ impl Default for Config {
             http_addr: SocketAddr::from(([127, 0, 0, 1], 4318)),
             grpc_addr: SocketAddr::from(([127, 0, 0, 1], 4317)),
             data_dir: PathBuf::from("data"),
+            log_format: LogFormat::default(),
             clickhouse: ClickHouseConfig::default(),
             writer: WriterConfig::default(),
             ingest: IngestConfig::default(),
             rum: RumConfig::default(),
             spool: SpoolConfig::default(),
             kpi: KpiSettings::default(),
+            self_telemetry: SelfTelemetryConfig::default(),
             layers: Vec::new(),
         }
     }
@@ -384,6 +409,9 @@ impl Config {
         if let Err((key, problem)) = self.spool.validate() {
             return invalid(key, problem);
         }
+        if let Err((key, problem)) = self.self_telemetry.validate() {
+            return invalid(key, &problem);
+        }
         if self.rum.max_events_per_batch == 0 {
             return invalid("rum.max_events_per_batch", "must be at least 1");
         }
@@ -476,6 +504,11 @@ mod tests {
         assert_eq!(env_key("WRITER_BATCH_ROWS"), "writer.batch_rows");
         assert_eq!(env_key("HTTP_ADDR"), "http_addr");
         assert_eq!(env_key("DATA_DIR"), "data_dir");
+        assert_eq!(env_key("LOG_FORMAT"), "log_format");
+        assert_eq!(
+            env_key("SELF_TELEMETRY_INTERVAL_SECS"),
+            "self_telemetry.interval_secs"
+        );
     }
 
     #[test]
@@ -611,6 +644,61 @@ mod tests {
                 error.contains("clickhouse.ca_file") && error.contains("no PEM certificate"),
                 "{error}"
             );
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn log_format_and_self_telemetry_read_from_env_and_toml() {
+        Jail::expect_with(|jail| {
+            let config = Config::load(None).expect("valid");
+            assert_eq!(config.log_format, LogFormat::Text);
+            assert_eq!(config.self_telemetry.endpoint, None);
+            assert_eq!(config.self_telemetry.interval_secs, 30);
+            assert_eq!(config.self_telemetry.service_name, "jamscope");
+
+            jail.set_env("JAMSCOPE_LOG_FORMAT", "json");
+            jail.set_env("JAMSCOPE_SELF_TELEMETRY_ENDPOINT", "http://127.0.0.1:4318");
+            jail.set_env("JAMSCOPE_SELF_TELEMETRY_INTERVAL_SECS", "1");
+            let config = Config::load(None).expect("valid");
+            assert_eq!(config.log_format, LogFormat::Json);
+            assert_eq!(
+                config.self_telemetry.endpoint.as_deref(),
+                Some("http://127.0.0.1:4318")
+            );
+            assert_eq!(config.self_telemetry.interval_secs, 1);
+            Ok(())
+        });
+        Jail::expect_with(|jail| {
+            jail.create_file(
+                "jamscope.toml",
+                "log_format = \"json\"\n[self_telemetry]\nendpoint = \"https://otel.example:4318\"\nservice_name = \"jamscope-eu\"\n",
+            )?;
+            let config = Config::load(None).expect("valid");
+            assert_eq!(config.log_format, LogFormat::Json);
+            assert_eq!(config.self_telemetry.service_name, "jamscope-eu");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn bad_log_format_and_self_telemetry_values_are_named() {
+        Jail::expect_with(|jail| {
+            jail.set_env("JAMSCOPE_LOG_FORMAT", "yaml");
+            let error = Config::load(None).unwrap_err().to_string();
+            assert!(error.to_lowercase().contains("log_format"), "{error}");
+            Ok(())
+        });
+        Jail::expect_with(|jail| {
+            jail.set_env("JAMSCOPE_SELF_TELEMETRY_ENDPOINT", "127.0.0.1:4318");
+            let error = Config::load(None).unwrap_err().to_string();
+            assert!(error.contains("self_telemetry.endpoint"), "{error}");
+            Ok(())
+        });
+        Jail::expect_with(|jail| {
+            jail.set_env("JAMSCOPE_SELF_TELEMETRY_INTERVAL_SECS", "0");
+            let error = Config::load(None).unwrap_err().to_string();
+            assert!(error.contains("self_telemetry.interval_secs"), "{error}");
             Ok(())
         });
     }

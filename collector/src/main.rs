@@ -3,11 +3,12 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::OnceLock;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use jamscope::api;
-use jamscope::config::Config;
+use jamscope::config::{Config, LogFormat};
 use jamscope::store::client::Connection;
 use jamscope::store::queries::Queries;
 use jamscope::store::schema;
@@ -78,16 +79,19 @@ enum ConfigCommand {
     Check,
 }
 
+/// The log format once logging is set up; unset while the configuration
+/// that chooses it is read.
+static LOG_FORMAT: OnceLock<LogFormat> = OnceLock::new();
+
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("JAMSCOPE_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
     match run(Cli::parse()) {
         Ok(()) => ExitCode::SUCCESS,
+        // A configuration error comes before logging exists: it is printed
+        // as text. Later ones are logged the way the operator chose.
+        Err(error) if LOG_FORMAT.get() == Some(&LogFormat::Json) => {
+            tracing::error!(error = format!("{error:#}"), "jamscope stopped");
+            ExitCode::FAILURE
+        }
         Err(error) => {
             eprintln!("jamscope: {error:#}");
             ExitCode::FAILURE
@@ -95,8 +99,26 @@ fn main() -> ExitCode {
     }
 }
 
+/// Logs go to stderr (stdout is for the banner and command output), as
+/// text or one JSON object per line; `JAMSCOPE_LOG` filters them.
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("JAMSCOPE_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+    let _ = LOG_FORMAT.set(format);
+}
+
 fn run(cli: Cli) -> anyhow::Result<()> {
+    // Nothing logs before the configuration is read: its errors are
+    // returned and printed by `main`.
     let config = Config::load(cli.config.as_deref())?;
+    init_logging(config.log_format);
     match cli.command {
         Command::Config {
             command: ConfigCommand::Check,

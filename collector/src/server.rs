@@ -1,7 +1,8 @@
 //! Builds the running system from a [`Config`]: ClickHouse (configured or
-//! embedded), migrations, the write pipeline, the HTTP and gRPC servers;
-//! and takes it down in order: stop accepting, drain the queue into
-//! ClickHouse, stop the embedded ClickHouse.
+//! embedded), the listeners, self telemetry, migrations, the write
+//! pipeline, the HTTP and gRPC servers; and takes it down in order: stop
+//! accepting, drain the queue into ClickHouse, flush the self telemetry,
+//! stop the embedded ClickHouse.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -9,7 +10,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{header, StatusCode};
+use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::Router;
 use tokio::net::TcpListener;
@@ -27,10 +29,13 @@ use crate::store::rows::{RumErrorTable, RumPageViewTable, RumVitalTable, SpanTab
 use crate::store::spool::Spool;
 use crate::store::writer::{self, InsertTarget, Writer};
 use crate::store::{schema, StoreError};
-use crate::telemetry::Metrics;
+use crate::telemetry::{Metrics, SelfTelemetry, SelfTelemetryError, WorkOutcome, WorkTracer};
 
 /// Tables with a writer (and a spool) of their own.
 const TABLES: usize = 4;
+
+/// The longest shutdown waits for the self telemetry to be sent.
+const SELF_TELEMETRY_FLUSH: Duration = Duration::from_secs(5);
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
@@ -45,6 +50,8 @@ pub enum ServeError {
     },
     #[error("{what} server failed: {message}")]
     Server { what: &'static str, message: String },
+    #[error(transparent)]
+    SelfTelemetry(#[from] SelfTelemetryError),
 }
 
 /// Runs the collector until `shutdown` completes, then drains and stops.
@@ -94,15 +101,77 @@ async fn serve_with(
     embedded: Option<&EmbeddedClickHouse>,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), ServeError> {
-    schema::migrate(&connection.server_client(), &config.schema_options()).await?;
+    // Bound before anything else: a busy port fails the start at once, and
+    // self telemetry pointed at this collector can be told so.
+    let http_listener = bind("OTLP/HTTP", config.http_addr).await?;
+    let grpc_listener = bind("OTLP/gRPC", config.grpc_addr).await?;
+    let http_addr = local_addr(&http_listener, config.http_addr);
+    let grpc_addr = local_addr(&grpc_listener, config.grpc_addr);
 
     let metrics = Arc::new(Metrics::default());
+    let self_telemetry =
+        SelfTelemetry::start(&config.self_telemetry, http_addr, Arc::clone(&metrics)).await?;
+    let listeners = Listeners {
+        http: http_listener,
+        grpc: grpc_listener,
+        http_addr,
+        grpc_addr,
+    };
+    let result = run(
+        config,
+        connection,
+        embedded,
+        listeners,
+        &metrics,
+        self_telemetry.as_ref(),
+        shutdown,
+    )
+    .await;
+    if let Some(self_telemetry) = &self_telemetry {
+        self_telemetry.shutdown(SELF_TELEMETRY_FLUSH).await;
+    }
+    result
+}
+
+struct Listeners {
+    http: TcpListener,
+    grpc: TcpListener,
+    http_addr: SocketAddr,
+    grpc_addr: SocketAddr,
+}
+
+async fn run(
+    config: &Config,
+    connection: &Connection,
+    embedded: Option<&EmbeddedClickHouse>,
+    listeners: Listeners,
+    metrics: &Arc<Metrics>,
+    self_telemetry: Option<&SelfTelemetry>,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), ServeError> {
+    let tracer = self_telemetry
+        .map(SelfTelemetry::tracer)
+        .unwrap_or_default();
+    let span = tracer.migration(connection.database());
+    match schema::migrate(&connection.server_client(), &config.schema_options()).await {
+        Ok(applied) => span.end_with_count(
+            "jamscope.migrations_applied",
+            applied.len(),
+            WorkOutcome::Done,
+        ),
+        Err(error) => {
+            span.end(WorkOutcome::Error, Some(&error.to_string()));
+            return Err(error.into());
+        }
+    }
+
     let (deadline_tx, deadline_rx) = watch::channel(None);
     let mut writers = Writers {
         connection,
         config,
         deadline: deadline_rx,
-        metrics: Arc::clone(&metrics),
+        metrics: Arc::clone(metrics),
+        tracer: tracer.clone(),
         handles: Vec::new(),
     };
     let spans = writers.spawn::<SpanTable>()?;
@@ -112,19 +181,21 @@ async fn serve_with(
         page_views: writers.spawn::<RumPageViewTable>()?,
     };
     let queue_wait = Duration::from_millis(config.ingest.queue_wait_ms);
-    let rum_state = RumState::new(&config.rum, queue_wait, rum_queues, Arc::clone(&metrics));
+    let rum_state = RumState::new(&config.rum, queue_wait, rum_queues, Arc::clone(metrics));
 
     let state = IngestState {
         spans,
         layers: Arc::new(config.layer_rules()),
         limits: config.ingest.clone(),
         max_span_age: config.max_span_age(),
-        metrics: Arc::clone(&metrics),
+        metrics: Arc::clone(metrics),
     };
-    let http_listener = bind("OTLP/HTTP", config.http_addr).await?;
-    let grpc_listener = bind("OTLP/gRPC", config.grpc_addr).await?;
-    let http_addr = local_addr(&http_listener, config.http_addr);
-    let grpc_addr = local_addr(&grpc_listener, config.grpc_addr);
+    let Listeners {
+        http: http_listener,
+        grpc: grpc_listener,
+        http_addr,
+        grpc_addr,
+    } = listeners;
 
     // Both servers stop when `shutdown` completes.
     let (stop_tx, stop_rx) = watch::channel(false);
@@ -162,6 +233,11 @@ async fn serve_with(
     // One deadline for everything pending, set before anything waits.
     let _ = deadline_tx.send(Some(tokio::time::Instant::now() + grace));
     metrics.set_ready(false);
+    if let Some(to_self) = self_telemetry.filter(|t| t.points_at_self()) {
+        // Our own spans reach us only while we still accept requests, so
+        // they are sent now; what the drain below does is not recorded.
+        to_self.shutdown(SELF_TELEMETRY_FLUSH).await;
+    }
     let _ = stop_tx.send(true);
     let http_result = http.await;
     let grpc_result = grpc.await;
@@ -204,6 +280,7 @@ struct Writers<'a> {
     config: &'a Config,
     deadline: writer::Deadline,
     metrics: Arc<Metrics>,
+    tracer: WorkTracer,
     handles: Vec<JoinHandle<()>>,
 }
 
@@ -244,6 +321,7 @@ impl Writers<'_> {
             durable: spool_config.durable,
             dead_letter_dir: config.data_dir.join("rejected"),
             stats,
+            tracer: self.tracer.clone(),
         };
         self.handles.push(tokio::spawn(writer::run::<T>(
             writer,
@@ -276,8 +354,11 @@ async fn readyz(State(state): State<IngestState>) -> (StatusCode, &'static str) 
     }
 }
 
-async fn metrics(State(state): State<IngestState>) -> String {
-    state.metrics.render()
+async fn metrics(State(state): State<IngestState>) -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, crate::telemetry::CONTENT_TYPE)],
+        state.metrics.render(),
+    )
 }
 
 async fn bind(what: &'static str, addr: SocketAddr) -> Result<TcpListener, ServeError> {

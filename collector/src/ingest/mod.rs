@@ -6,13 +6,16 @@
 //! maps every failure to an HTTP status or a gRPC code in one place.
 //! `rum` takes browser beacons (with `rum_decode` for their JSON,
 //! `rum_origin` for CORS, `rum_client` for who sent them) and serves the
-//! SDK (`rum_script`). Receivers never talk to ClickHouse.
+//! SDK (`rum_script`). `outcome` names what became of each record (its
+//! signal, why it was rejected) for the metrics. Receivers never talk to
+//! ClickHouse.
 
 mod body;
 mod error;
 pub mod otlp_convert;
 pub mod otlp_grpc;
 pub mod otlp_http;
+pub mod outcome;
 pub mod rum;
 mod rum_client;
 mod rum_decode;
@@ -29,6 +32,7 @@ use crate::model::{LayerRules, Span, TimeWindow};
 use crate::pipeline::Queue;
 use crate::telemetry::Metrics;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use outcome::{RejectReason, Signal};
 
 /// What every receiver shares.
 #[derive(Clone)]
@@ -77,14 +81,21 @@ pub async fn accept_traces(
 ) -> Result<Accepted, IngestError> {
     let converted = otlp_convert::convert_request(request, &state.layers, &state.span_window());
     let accepted = converted.spans.len() as u64;
-    state
+    let mut rejections = converted.rejections;
+    let submitted = state
         .spans
         .submit_within(converted.spans, state.queue_wait())
-        .await?;
-    Metrics::add(&state.metrics.spans_accepted, accepted);
-    Metrics::add(&state.metrics.spans_rejected, converted.rejected);
+        .await;
+    if let Err(error) = &submitted {
+        rejections.add(Signal::Spans, RejectReason::from(error), accepted);
+    }
+    state.metrics.records_rejected(&rejections);
+    submitted?;
+    state.metrics.records_accepted(Signal::Spans, accepted);
+    let rejected = rejections.total();
+    state.metrics.spans_acknowledged(accepted, rejected);
     Ok(Accepted {
-        rejected_spans: converted.rejected,
+        rejected_spans: rejected,
         rejection_reason: converted.rejection_reason,
     })
 }

@@ -7,6 +7,7 @@ use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{any_value, AnyValue, KeyValue};
 use opentelemetry_proto::tonic::trace::v1 as otlp;
 
+use super::outcome::{RejectReason, Rejections, Signal};
 use crate::model::{
     AttributeValue, Attributes, Event, LayerRules, Link, Resource, Scope, Span, SpanId, SpanKind,
     Status, StatusCode, TimeWindow, TraceId,
@@ -17,16 +18,21 @@ use crate::model::{
 #[derive(Debug, Default)]
 pub struct ConvertedTraces {
     pub spans: Vec<Span>,
-    pub rejected: u64,
+    /// Spans refused, by reason (for the metrics).
+    pub rejections: Rejections,
     /// The first reason a span was rejected; OTLP has room for one message.
     pub rejection_reason: Option<String>,
 }
 
 impl ConvertedTraces {
-    fn reject(&mut self, reason: impl FnOnce() -> String) {
-        self.rejected += 1;
+    pub fn rejected(&self) -> u64 {
+        self.rejections.total()
+    }
+
+    fn reject(&mut self, reason: RejectReason, message: impl FnOnce() -> String) {
+        self.rejections.add(Signal::Spans, reason, 1);
         if self.rejection_reason.is_none() {
-            self.rejection_reason = Some(reason());
+            self.rejection_reason = Some(message());
         }
     }
 }
@@ -100,7 +106,7 @@ fn convert_span(
     out: &mut ConvertedTraces,
 ) {
     let Some(trace_id) = TraceId::from_bytes(&span.trace_id) else {
-        out.reject(|| {
+        out.reject(RejectReason::InvalidId, || {
             format!(
                 "span '{}': trace_id must be 16 bytes and not all zero, got {} bytes",
                 span.name,
@@ -110,7 +116,7 @@ fn convert_span(
         return;
     };
     let Some(span_id) = SpanId::from_bytes(&span.span_id) else {
-        out.reject(|| {
+        out.reject(RejectReason::InvalidId, || {
             format!(
                 "span '{}': span_id must be 8 bytes and not all zero, got {} bytes",
                 span.name,
@@ -127,7 +133,7 @@ fn convert_span(
             Some(id) => Some(id),
             None if span.parent_span_id.iter().all(|&b| b == 0) => None,
             None => {
-                out.reject(|| {
+                out.reject(RejectReason::InvalidId, || {
                     format!(
                         "span '{}': parent_span_id must be empty or 8 bytes, got {} bytes",
                         span.name,
@@ -183,7 +189,7 @@ fn convert_span(
         scope: Arc::clone(scope),
     };
     match window.check(&span) {
-        Some(reason) => out.reject(|| reason),
+        Some(message) => out.reject(RejectReason::TimeWindow, || message),
         None => out.spans.push(span),
     }
 }
@@ -315,8 +321,35 @@ mod tests {
             &TimeWindow::UNBOUNDED,
         );
         assert_eq!(converted.spans.len(), 1);
-        assert_eq!(converted.rejected, 1);
+        assert_eq!(converted.rejected(), 1);
+        assert_eq!(
+            converted
+                .rejections
+                .count(Signal::Spans, RejectReason::InvalidId),
+            1
+        );
         assert!(converted.rejection_reason.unwrap().contains("'bad'"));
+    }
+
+    #[test]
+    fn rejections_are_counted_by_reason() {
+        let mut backwards = valid_span("backwards");
+        backwards.end_time_unix_nano = backwards.start_time_unix_nano - 1;
+        let mut no_parent = valid_span("orphan");
+        no_parent.parent_span_id = vec![1; 3];
+        let converted = convert_request(
+            request(vec![], vec![backwards, no_parent, valid_span("good")]),
+            &LayerRules::default(),
+            &TimeWindow::UNBOUNDED,
+        );
+        assert_eq!(converted.spans.len(), 1);
+        let count = |reason| converted.rejections.count(Signal::Spans, reason);
+        assert_eq!(count(RejectReason::TimeWindow), 1);
+        assert_eq!(count(RejectReason::InvalidId), 1);
+        assert!(converted
+            .rejection_reason
+            .unwrap()
+            .contains("'backwards': end_time_unix_nano"));
     }
 
     #[test]

@@ -11,7 +11,7 @@ use tonic::codec::CompressionEncoding;
 use tonic::{Request, Response, Status};
 
 use super::{accept_traces, IngestState};
-use crate::telemetry::Metrics;
+use crate::telemetry::Receiver;
 
 pub struct OtlpGrpc {
     state: IngestState,
@@ -42,14 +42,12 @@ impl TraceService for OtlpGrpc {
                 }),
             })),
             Err(error) => {
-                let status = error.grpc_status();
-                let counter = if error.retry_after_secs().is_some() {
-                    &self.state.metrics.requests_refused_overload
-                } else {
-                    &self.state.metrics.requests_invalid
-                };
-                Metrics::add(counter, 1);
-                Err(status)
+                // Counted by the HTTP status of the same refusal, so both
+                // transports share one set of label values.
+                self.state
+                    .metrics
+                    .request_refused(Receiver::OtlpGrpc, error.http_status());
+                Err(error.grpc_status())
             }
         }
     }

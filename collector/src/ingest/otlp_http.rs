@@ -12,7 +12,7 @@ use prost::Message;
 
 use super::body::read_body;
 use super::{accept_traces, Accepted, IngestError, IngestState};
-use crate::telemetry::Metrics;
+use crate::telemetry::Receiver;
 
 pub const TRACES_PATH: &str = "/v1/traces";
 
@@ -126,10 +126,8 @@ struct RpcStatus {
 
 fn error_response(state: &IngestState, encoding: Option<Encoding>, error: IngestError) -> Response {
     let status = error.http_status();
-    if status == StatusCode::TOO_MANY_REQUESTS || status == StatusCode::SERVICE_UNAVAILABLE {
-        Metrics::add(&state.metrics.requests_refused_overload, 1);
-    } else {
-        Metrics::add(&state.metrics.requests_invalid, 1);
+    state.metrics.request_refused(Receiver::OtlpHttp, status);
+    if error.retry_after_secs().is_none() {
         tracing::debug!(%error, status = status.as_u16(), "OTLP/HTTP request refused");
     }
     let grpc_code = error.grpc_status().code() as i32;

@@ -23,6 +23,7 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
 use super::body::read_body;
+use super::outcome::{RejectReason, Signal};
 use super::rum_client::client_info;
 use super::rum_decode::{cap, decode, Decoded};
 use super::rum_origin::cors_layer;
@@ -32,7 +33,7 @@ use super::IngestError;
 use crate::config::{IngestConfig, RumConfig};
 use crate::model::rum::{PageContext, PageView, RumError, RumRecord, Vital};
 use crate::pipeline::{Queue, SubmitError};
-use crate::telemetry::Metrics;
+use crate::telemetry::{Metrics, Receiver};
 
 pub const RUM_PATH: &str = "/v1/rum";
 
@@ -173,10 +174,11 @@ async fn accept(
     let bytes = read_body(&parts.headers, body, &settings.body_limits).await?;
     let mut decoded = decode(&bytes, settings.max_events, received_at)?;
     if decoded.accepted() == 0 {
-        Metrics::add(&state.metrics.rum_events_rejected, decoded.rejected);
+        state.metrics.rum_events(0, decoded.rejected());
+        state.metrics.records_rejected(&decoded.rejections);
         return Err(IngestError::BadRequest(format!(
             "no valid event ({} rejected): {}",
-            decoded.rejected,
+            decoded.rejected(),
             decoded.reasons.join("; ")
         )));
     }
@@ -187,18 +189,22 @@ async fn accept(
         settings,
         received_at,
     ));
-    let (accepted, refused) = state
+    let (queued, refused) = state
         .queues
         .submit(&mut decoded, &context, state.settings.queue_wait)
         .await;
-    Metrics::add(&state.metrics.rum_events_accepted, accepted);
-    Metrics::add(&state.metrics.rum_events_rejected, decoded.rejected);
+    let accepted = queued.iter().map(|(_, count)| count).sum();
+    for (signal, count) in queued {
+        state.metrics.records_accepted(signal, count);
+    }
+    state.metrics.records_rejected(&decoded.rejections);
+    state.metrics.rum_events(accepted, decoded.rejected());
     match refused {
         // Nothing fit: a client that can retry (fetch) is told to.
         Some(error) if accepted == 0 => Err(error.into()),
         _ => Ok(Outcome {
             accepted,
-            rejected: decoded.rejected,
+            rejected: decoded.rejected(),
             errors: decoded.reasons,
         }),
     }
@@ -284,16 +290,17 @@ impl RumQueues {
     /// Queues each table's events, waiting up to `wait` for room in a full
     /// queue: browsers never retry a beacon, so holding one briefly loses
     /// less than refusing it. A queue that stays full refuses only its own
-    /// table's events; whatever fits is kept. Returns how many were queued
-    /// and the first refusal.
+    /// table's events; whatever fits is kept. Returns how many of each
+    /// signal were queued and the first refusal.
     async fn submit(
         &self,
         decoded: &mut Decoded,
         context: &Arc<PageContext>,
         wait: Duration,
-    ) -> (u64, Option<SubmitError>) {
+    ) -> ([(Signal, u64); 3], Option<SubmitError>) {
         let results = [
             (
+                Signal::RumVitals,
                 "vitals",
                 enqueue(
                     &self.vitals,
@@ -304,6 +311,7 @@ impl RumQueues {
                 .await,
             ),
             (
+                Signal::RumErrors,
                 "errors",
                 enqueue(
                     &self.errors,
@@ -314,6 +322,7 @@ impl RumQueues {
                 .await,
             ),
             (
+                Signal::RumPageViews,
                 "page views",
                 enqueue(
                     &self.page_views,
@@ -324,18 +333,21 @@ impl RumQueues {
                 .await,
             ),
         ];
-        let mut accepted = 0;
         let mut refused = None;
-        for (what, result) in results {
-            match result {
-                Ok(count) => accepted += count,
-                Err((count, error)) => {
-                    decoded.reject(count, format!("{count} {what} not stored: {error}"));
-                    refused.get_or_insert(error);
-                }
+        let queued = results.map(|(signal, what, result)| match result {
+            Ok(count) => (signal, count),
+            Err((count, error)) => {
+                decoded.reject(
+                    signal,
+                    RejectReason::from(&error),
+                    count,
+                    format!("{count} {what} not stored: {error}"),
+                );
+                refused.get_or_insert(error);
+                (signal, 0)
             }
-        }
-        (accepted, refused)
+        });
+        (queued, refused)
     }
 }
 
@@ -362,10 +374,8 @@ async fn enqueue<T>(
 
 fn error_response(metrics: &Metrics, error: IngestError) -> Response {
     let status = error.http_status();
-    if status == StatusCode::TOO_MANY_REQUESTS || status == StatusCode::SERVICE_UNAVAILABLE {
-        Metrics::add(&metrics.requests_refused_overload, 1);
-    } else {
-        Metrics::add(&metrics.requests_invalid, 1);
+    metrics.request_refused(Receiver::Rum, status);
+    if error.retry_after_secs().is_none() {
         tracing::debug!(%error, status = status.as_u16(), "RUM beacon refused");
     }
     let mut response = (
@@ -480,12 +490,11 @@ mod tests {
             "app from the origin"
         );
         assert_eq!(record.context.page.path, "/");
-        assert_eq!(
-            h.metrics
-                .rum_events_accepted
-                .load(std::sync::atomic::Ordering::Relaxed),
-            1
-        );
+        assert_eq!(h.metrics.records_accepted_count(Signal::RumVitals), 1);
+        assert!(h
+            .metrics
+            .render()
+            .contains("jamscope_rum_events_accepted_total 1\n"));
     }
 
     #[tokio::test]
@@ -639,6 +648,14 @@ mod tests {
         let (status, headers, _) = send(&h.router, beacon(RUM_PATH, None, LCP)).await;
         assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
         assert_eq!(headers[header::RETRY_AFTER], "1");
+        let metrics = &h.metrics;
+        assert_eq!(metrics.records_received_count(Signal::RumVitals), 2);
+        assert_eq!(metrics.records_accepted_count(Signal::RumVitals), 1);
+        assert_eq!(
+            metrics.records_rejected_count(Signal::RumVitals, RejectReason::QueueFull),
+            1
+        );
+        assert_eq!(metrics.requests_refused_counts(), [(Receiver::Rum, 429, 1)]);
     }
 
     #[tokio::test]

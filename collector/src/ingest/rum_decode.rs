@@ -14,6 +14,7 @@
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
+use super::outcome::{RejectReason, Rejections, Signal};
 use super::IngestError;
 use crate::model::rum::{
     event_time, page_started_at, DeviceClass, MetricName, NavigationType, PageInfo, PageView,
@@ -46,9 +47,27 @@ pub struct Decoded {
     pub vitals: Vec<Vital>,
     pub errors: Vec<RumError>,
     pub page_views: Vec<PageView>,
-    pub rejected: u64,
+    /// Events refused, by signal and reason (for the metrics).
+    pub rejections: Rejections,
     /// The first few reasons, each naming the event and what was wrong.
     pub reasons: Vec<String>,
+}
+
+/// Why one event was refused.
+struct Refusal {
+    signal: Signal,
+    reason: RejectReason,
+    message: String,
+}
+
+impl Refusal {
+    fn new(signal: Signal, reason: RejectReason, message: impl Into<String>) -> Self {
+        Self {
+            signal,
+            reason,
+            message: message.into(),
+        }
+    }
 }
 
 impl Decoded {
@@ -56,10 +75,19 @@ impl Decoded {
         (self.vitals.len() + self.errors.len() + self.page_views.len()) as u64
     }
 
-    pub fn reject(&mut self, count: u64, reason: String) {
-        self.rejected += count;
+    pub fn rejected(&self) -> u64 {
+        self.rejections.total()
+    }
+
+    pub fn reject(&mut self, signal: Signal, reason: RejectReason, count: u64, message: String) {
+        self.rejections.add(signal, reason, count);
+        self.note(message);
+    }
+
+    /// Keeps a reason for the sender, up to [`MAX_REASONS`].
+    fn note(&mut self, message: String) {
         if self.reasons.len() < MAX_REASONS {
-            self.reasons.push(reason);
+            self.reasons.push(message);
         }
     }
 
@@ -108,23 +136,33 @@ pub fn decode(
         for (index, event) in events.iter().take(max_events).enumerate() {
             match decode_event(event, received_millis) {
                 Ok(event) => decoded.push(event),
-                Err(reason) => decoded.reject(1, format!("event {index}: {reason}")),
+                Err(refusal) => decoded.reject(
+                    refusal.signal,
+                    refusal.reason,
+                    1,
+                    format!("event {index}: {}", refusal.message),
+                ),
             }
         }
         if events.len() > max_events {
             let extra = events.len() - max_events;
-            decoded.reject(
-                extra as u64,
-                format!("{extra} events past the limit of {max_events} per request were dropped"),
-            );
+            // Counted by their kind; only the type of each is read.
+            for event in &events[max_events..] {
+                decoded
+                    .rejections
+                    .add(event_signal(event), RejectReason::BatchLimit, 1);
+            }
+            decoded.note(format!(
+                "{extra} events past the limit of {max_events} per request were dropped"
+            ));
         }
     } else if object.contains_key("name") {
         let vital = WireVital::deserialize(&value)
-            .map_err(|e| e.to_string())
+            .map_err(|e| Refusal::new(Signal::RumVitals, RejectReason::Malformed, e.to_string()))
             .and_then(|wire| wire.validate(received_millis));
         match vital {
             Ok(vital) => decoded.vitals.push(vital),
-            Err(reason) => decoded.reject(1, reason),
+            Err(refusal) => decoded.reject(refusal.signal, refusal.reason, 1, refusal.message),
         }
     } else {
         return Err(bad(SHAPES.into()));
@@ -132,34 +170,63 @@ pub fn decode(
     Ok(decoded)
 }
 
-fn decode_event(event: &Value, received_millis: i64) -> Result<Event, String> {
-    let Value::Object(fields) = event else {
-        return Err("not a JSON object".into());
+/// Which table an event of a batch is meant for, from its `type`.
+fn event_signal(event: &Value) -> Signal {
+    match event.get("type").and_then(Value::as_str) {
+        Some("vital") => Signal::RumVitals,
+        Some("error") => Signal::RumErrors,
+        Some("page_view") => Signal::RumPageViews,
+        _ => Signal::RumUnknown,
+    }
+}
+
+fn decode_event(event: &Value, received_millis: i64) -> Result<Event, Refusal> {
+    let malformed = |signal| {
+        move |e: serde_json::Error| Refusal::new(signal, RejectReason::Malformed, e.to_string())
     };
-    let kind = fields.get("type").ok_or("missing field `type`")?;
-    let parsed = match kind.as_str() {
-        Some("vital") => {
-            WireVital::deserialize(event).map(|w| w.validate(received_millis).map(Event::Vital))
-        }
-        Some("error") => {
-            WireError::deserialize(event).map(|w| w.validate(received_millis).map(Event::Error))
-        }
-        Some("page_view") => WirePageView::deserialize(event).map(|w| {
+    let Value::Object(fields) = event else {
+        return Err(Refusal::new(
+            Signal::RumUnknown,
+            RejectReason::Malformed,
+            "not a JSON object",
+        ));
+    };
+    let Some(kind) = fields.get("type") else {
+        return Err(Refusal::new(
+            Signal::RumUnknown,
+            RejectReason::Malformed,
+            "missing field `type`",
+        ));
+    };
+    match event_signal(event) {
+        Signal::RumVitals => WireVital::deserialize(event)
+            .map_err(malformed(Signal::RumVitals))?
+            .validate(received_millis)
+            .map(Event::Vital),
+        Signal::RumErrors => WireError::deserialize(event)
+            .map_err(malformed(Signal::RumErrors))?
+            .validate(received_millis)
+            .map(Event::Error),
+        Signal::RumPageViews => {
+            let wire = WirePageView::deserialize(event).map_err(malformed(Signal::RumPageViews))?;
             Ok(Event::PageView(PageView {
-                timestamp_millis: event_time(millis(w.ts), received_millis),
+                timestamp_millis: event_time(millis(wire.ts), received_millis),
             }))
-        }),
-        _ => {
+        }
+        Signal::Spans | Signal::RumUnknown => {
             let shown = kind
                 .as_str()
                 .map_or_else(|| kind.to_string(), str::to_owned);
-            return Err(format!(
-                "unknown event type {} (expected vital, error or page_view)",
-                quoted(&shown)
-            ));
+            Err(Refusal::new(
+                Signal::RumUnknown,
+                RejectReason::InvalidValue,
+                format!(
+                    "unknown event type {} (expected vital, error or page_view)",
+                    quoted(&shown)
+                ),
+            ))
         }
-    };
-    parsed.map_err(|e| e.to_string())?
+    }
 }
 
 /// The page fields of a batch; in a one-metric beacon only `page` (a path)
@@ -250,32 +317,34 @@ struct WireVital {
 }
 
 impl WireVital {
-    fn validate(self, received_millis: i64) -> Result<Vital, String> {
+    fn validate(self, received_millis: i64) -> Result<Vital, Refusal> {
+        let invalid =
+            |message: String| Refusal::new(Signal::RumVitals, RejectReason::InvalidValue, message);
         let name = MetricName::parse(&self.name).ok_or_else(|| {
-            format!(
+            invalid(format!(
                 "unknown metric name {} (expected LCP, INP, CLS, FCP, TTFB or FID)",
                 quoted(&self.name)
-            )
+            ))
         })?;
         let max = name.max_value();
         if !(0.0..=max).contains(&self.value) {
-            return Err(format!(
+            return Err(invalid(format!(
                 "{name} value {} is out of range (0 to {max}{})",
                 self.value,
                 name.unit()
-            ));
+            )));
         }
         // A delta is the change since the previous report of the same id;
         // web-vitals' INP can shrink, so it may be negative.
         let delta = self.delta.unwrap_or(self.value);
         if !(-max..=max).contains(&delta) {
-            return Err(format!(
+            return Err(invalid(format!(
                 "{name} delta {delta} is out of range (-{max} to {max})"
-            ));
+            )));
         }
         let metric_id = cap(self.id.trim().to_owned());
         if metric_id.is_empty() {
-            return Err(format!("{name} has an empty `id`"));
+            return Err(invalid(format!("{name} has an empty `id`")));
         }
         let timestamp_millis = event_time(millis(self.ts), received_millis);
         Ok(Vital {
@@ -325,11 +394,15 @@ struct WireFrame {
 }
 
 impl WireError {
-    fn validate(self, received_millis: i64) -> Result<RumError, String> {
+    fn validate(self, received_millis: i64) -> Result<RumError, Refusal> {
         let error_type = cap(self.error_type.unwrap_or_default().trim().to_owned());
         let message = cap(self.message);
         if message.is_empty() && error_type.is_empty() {
-            return Err("error has neither `message` nor `errorType`".into());
+            return Err(Refusal::new(
+                Signal::RumErrors,
+                RejectReason::InvalidValue,
+                "error has neither `message` nor `errorType`",
+            ));
         }
         let stack = self
             .stack
@@ -464,7 +537,7 @@ mod tests {
     #[test]
     fn an_sdk_batch_decodes_into_its_page_and_events() {
         let decoded = decode_json(sdk_batch());
-        assert_eq!((decoded.accepted(), decoded.rejected), (3, 0));
+        assert_eq!((decoded.accepted(), decoded.rejected()), (3, 0));
         let page = &decoded.page;
         assert_eq!(page.app, "shop");
         assert_eq!(page.session_id, "s-0123456789abcdef");
@@ -568,7 +641,12 @@ mod tests {
             json!("page_view"),
         ]);
         let decoded = decode_json(batch);
-        assert_eq!((decoded.accepted(), decoded.rejected), (3, 10));
+        assert_eq!((decoded.accepted(), decoded.rejected()), (3, 10));
+        let count = |signal, reason| decoded.rejections.count(signal, reason);
+        assert_eq!(count(Signal::RumVitals, RejectReason::InvalidValue), 5);
+        assert_eq!(count(Signal::RumVitals, RejectReason::Malformed), 2);
+        assert_eq!(count(Signal::RumUnknown, RejectReason::InvalidValue), 1);
+        assert_eq!(count(Signal::RumUnknown, RejectReason::Malformed), 2);
         let reasons = decoded.reasons.join("\n");
         assert_eq!(decoded.reasons.len(), MAX_REASONS);
         assert!(
@@ -632,7 +710,13 @@ mod tests {
         let events: Vec<Value> = (0..7).map(|_| json!({"type": "page_view"})).collect();
         let body = json!({"events": events}).to_string();
         let decoded = decode(body.as_bytes(), 5, NOW).unwrap();
-        assert_eq!((decoded.accepted(), decoded.rejected), (5, 2));
+        assert_eq!((decoded.accepted(), decoded.rejected()), (5, 2));
+        assert_eq!(
+            decoded
+                .rejections
+                .count(Signal::RumPageViews, RejectReason::BatchLimit),
+            2
+        );
         assert!(decoded.reasons[0].contains("2 events past the limit of 5"));
     }
 

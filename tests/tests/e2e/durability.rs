@@ -135,7 +135,15 @@ fn assert_exactly_once(database: &str, acknowledged: &[String], within: Duration
     let doubled: Vec<_> = counts.iter().filter(|(_, n)| **n > 1).collect();
     assert!(doubled.is_empty(), "stored more than once: {doubled:?}");
     let rows: u64 = counts.values().sum();
-    let indexed = number(&query(database, "SELECT sum(SpanCount) AS n FROM trace_index")[0]["n"]);
+    // The view's rows become visible a moment after the table's.
+    let indexed = loop {
+        let indexed =
+            number(&query(database, "SELECT sum(SpanCount) AS n FROM trace_index")[0]["n"]);
+        if indexed >= rows || Instant::now() > deadline {
+            break indexed;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
     assert_eq!(indexed, rows, "trace_index counts every span once");
 }
 

@@ -108,6 +108,9 @@ pub struct CollectorOptions {
     pub data_dir: Option<PathBuf>,
     /// Write to this database instead of a fresh one (a restart).
     pub database: Option<String>,
+    /// Export the collector's own telemetry to its own OTLP/HTTP port
+    /// (known only once the port is picked, here).
+    pub self_telemetry_to_self: bool,
 }
 
 impl Default for CollectorOptions {
@@ -117,6 +120,7 @@ impl Default for CollectorOptions {
             shared_clickhouse: true,
             data_dir: None,
             database: None,
+            self_telemetry_to_self: false,
         }
     }
 }
@@ -164,6 +168,12 @@ impl Collector {
                 .env("JAMSCOPE_CLICKHOUSE_EMBEDDED_PYTHON", python())
                 .env("JAMSCOPE_CLICKHOUSE_EMBEDDED_HTTP_PORT", "0")
                 .env("JAMSCOPE_CLICKHOUSE_EMBEDDED_TCP_PORT", "0");
+        }
+        if options.self_telemetry_to_self {
+            command.env(
+                "JAMSCOPE_SELF_TELEMETRY_ENDPOINT",
+                format!("http://127.0.0.1:{http_port}"),
+            );
         }
         for (key, value) in &options.env {
             command.env(key, value);

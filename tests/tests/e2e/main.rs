@@ -12,4 +12,5 @@ mod payload;
 mod query_api;
 mod rum;
 mod sdk_clients;
+mod self_telemetry;
 mod tls;

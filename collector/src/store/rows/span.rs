@@ -41,6 +41,10 @@ impl Table for SpanTable {
         "Layer",
     ];
 
+    fn is_from_service(span: &Span, service: &str) -> bool {
+        span.resource.service_name == service
+    }
+
     fn encode(span: &Span, buf: &mut Vec<u8>) {
         let mut scratch = String::new();
         let mut resource_map = Vec::new();

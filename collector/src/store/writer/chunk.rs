@@ -1,13 +1,18 @@
 //! Chunks: encoded rows inserted together. The open chunk fills as
 //! batches arrive; sealing gives it the deduplication token that every
 //! retry, split and replay of it reuses.
+//!
+//! A chunk also knows whether writing it may record spans of the
+//! collector's own work (`traced`): not when it holds only the collector's
+//! own spans (`telemetry::spans` explains why). That mark is part of the
+//! token, so it survives the spool without a new record format.
 
 use std::ops::Range;
 
 use bytes::Bytes;
 
 use super::super::rows::Table;
-use super::super::spool::SpoolRef;
+use super::super::spool::{new_token, SpoolRef};
 use crate::pipeline::Room;
 
 /// A sealed chunk, ready to insert.
@@ -20,9 +25,31 @@ pub struct Chunk {
     pub spooled: Option<SpoolRef>,
     /// Held, not read: dropping the chunk after its insert frees queue room.
     pub room: Room,
+    /// Writing it records spans of the collector's own work.
+    pub traced: bool,
+}
+
+/// Starts the token of a chunk holding only the collector's own spans.
+const UNTRACED_TOKEN_PREFIX: &str = "own-";
+
+/// A token for a chunk that records no spans of the collector's work.
+pub fn untraced_token() -> String {
+    format!("{UNTRACED_TOKEN_PREFIX}{}", new_token())
+}
+
+/// Whether a chunk read back from the spool with `token` records spans:
+/// all do but those sealed with [`untraced_token`].
+pub fn is_traced(token: &str) -> bool {
+    !token.starts_with(UNTRACED_TOKEN_PREFIX)
 }
 
 impl Chunk {
+    /// Read back from the spool, not written from memory: it holds no
+    /// queue room.
+    pub fn is_replay(&self) -> bool {
+        self.spooled.is_some() && self.room.records() == 0
+    }
+
     pub fn rows(&self) -> usize {
         self.row_ends.len()
     }
@@ -65,6 +92,7 @@ pub struct OpenChunk {
     row_ends: Vec<u32>,
     room: Room,
     capacity: usize,
+    traced: bool,
 }
 
 impl OpenChunk {
@@ -77,6 +105,7 @@ impl OpenChunk {
             row_ends: Vec::new(),
             room: Room::default(),
             capacity,
+            traced: false,
         }
     }
 
@@ -123,6 +152,16 @@ impl OpenChunk {
         self.row_ends.is_empty()
     }
 
+    /// Rows that are not the collector's own telemetry were encoded: the
+    /// chunk records spans of its writing.
+    pub fn mark_traced(&mut self) {
+        self.traced = true;
+    }
+
+    pub fn is_traced(&self) -> bool {
+        self.traced
+    }
+
     pub fn seal(&mut self, token: String) -> Chunk {
         let mut data = std::mem::replace(&mut self.buf, Vec::with_capacity(self.capacity));
         // A chunk sealed by time may be small; while it waits for an insert
@@ -136,6 +175,7 @@ impl OpenChunk {
             row_ends: std::mem::take(&mut self.row_ends),
             spooled: None,
             room: std::mem::take(&mut self.room),
+            traced: std::mem::take(&mut self.traced),
         }
     }
 }
@@ -151,6 +191,7 @@ mod tests {
             row_ends: vec![2, 5, 6],
             spooled: None,
             room: Room::default(),
+            traced: true,
         }
     }
 
@@ -162,5 +203,23 @@ mod tests {
         assert_eq!(&chunk.bytes_of(&(2..3))[..], b"c");
         assert_eq!(chunk.token_of(&(0..3)), "t");
         assert_eq!(chunk.token_of(&(1..3)), "t.1-3");
+    }
+
+    #[test]
+    fn the_untraced_mark_survives_in_the_token() {
+        let token = untraced_token();
+        assert!(!is_traced(&token));
+        assert!(is_traced(&new_token()));
+        assert_ne!(token, untraced_token(), "still unique");
+    }
+
+    #[test]
+    fn sealing_takes_the_traced_mark_along() {
+        let mut open = OpenChunk::new(64);
+        open.mark_traced();
+        assert!(open.is_traced());
+        let chunk = open.seal("t".into());
+        assert!(chunk.traced);
+        assert!(!open.is_traced(), "the next chunk starts unmarked");
     }
 }

@@ -16,7 +16,7 @@ use super::chunk::Chunk;
 use super::dead_letter::{self, DeadRow};
 use super::failure::{classify, FailureClass, InsertFailure};
 use super::WriterSettings;
-use crate::telemetry::TableStats;
+use crate::telemetry::{TableStats, WorkOutcome, WorkSpan, WorkTracer};
 
 /// Past this many splits of one chunk, every row still failing goes to the
 /// dead-letter table at once: a schema that refuses every row should not
@@ -68,6 +68,7 @@ pub struct InsertContext {
     pub settings: WriterSettings,
     pub stats: Arc<TableStats>,
     pub dead_letter_dir: PathBuf,
+    pub tracer: WorkTracer,
 }
 
 /// How writing a chunk ended.
@@ -90,6 +91,8 @@ pub async fn write_chunk(
     mut shutdown: watch::Receiver<Option<Instant>>,
 ) -> Outcome {
     let budget_end = Instant::now() + ctx.settings.retry_budget;
+    let replay =
+        (chunk.traced && chunk.is_replay()).then(|| ctx.tracer.replay(ctx.table, chunk.rows()));
     // Row ranges still to write; a permanent failure pushes its halves.
     let mut ranges: Vec<Range<usize>> = Vec::with_capacity(2 * MAX_SPLITS);
     ranges.push(0..chunk.rows());
@@ -97,9 +100,23 @@ pub async fn write_chunk(
     let mut written = 0;
     let mut splits = 0;
     while let Some(range) = ranges.pop() {
-        match insert_with_retry(ctx, chunk, &range, budget_end, &mut shutdown).await {
+        match insert_with_retry(
+            ctx,
+            chunk,
+            &range,
+            budget_end,
+            &mut shutdown,
+            replay.as_ref(),
+        )
+        .await
+        {
             Ok(()) => written += range.len(),
-            Err(Stop::GaveUp) => return Outcome::GaveUp,
+            Err(Stop::GaveUp) => {
+                if let Some(replay) = replay {
+                    replay.end_with_count("jamscope.rows_written", written, WorkOutcome::GaveUp);
+                }
+                return Outcome::GaveUp;
+            }
             Err(Stop::Permanent(failure)) if range.len() == 1 || splits >= MAX_SPLITS => {
                 tracing::warn!(table = ctx.table, rows = range.len(), code = ?failure.code, reason = %failure.message, "rows refused for good; keeping them in the dead-letter store");
                 dead.extend(range.map(|row| DeadRow {
@@ -127,6 +144,9 @@ pub async fn write_chunk(
         .await;
         ctx.stats.dead_lettered(dead.len() as u64, place);
     }
+    if let Some(replay) = replay {
+        replay.end_with_count("jamscope.rows_written", written, WorkOutcome::Written);
+    }
     Outcome::Written {
         rows: written,
         dead: dead.len(),
@@ -139,22 +159,37 @@ async fn insert_with_retry(
     range: &Range<usize>,
     budget_end: Instant,
     shutdown: &mut watch::Receiver<Option<Instant>>,
+    replay: Option<&WorkSpan>,
 ) -> Result<(), Stop> {
     let token = chunk.token_of(range);
     let mut delay = ctx.settings.retry_initial;
     loop {
+        let span = chunk
+            .traced
+            .then(|| ctx.tracer.insert(ctx.table, range.len(), replay));
         let attempt = ctx.target.insert(&ctx.sql, chunk.bytes_of(range), &token);
         let result = tokio::select! {
             result = attempt => result,
-            _ = stop_time(budget_end, shutdown) => return Err(Stop::GaveUp),
+            _ = stop_time(budget_end, shutdown) => {
+                if let Some(span) = span {
+                    span.end(WorkOutcome::GaveUp, None);
+                }
+                return Err(Stop::GaveUp);
+            }
         };
         match result {
             Ok(took) => {
                 ctx.stats.insert_succeeded(range.len() as u64, took);
+                if let Some(span) = span {
+                    span.end(WorkOutcome::Written, None);
+                }
                 return Ok(());
             }
             Err(failure) => {
                 ctx.stats.insert_failed(failure.class);
+                if let Some(span) = span {
+                    span.end(WorkOutcome::Failed(failure.class), Some(&failure.message));
+                }
                 if failure.class == FailureClass::Permanent {
                     return Err(Stop::Permanent(failure));
                 }

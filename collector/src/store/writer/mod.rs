@@ -35,7 +35,7 @@ use tokio::time::{Instant, MissedTickBehavior};
 use super::rows::Table;
 use super::spool::{new_token, Spool, SpoolError};
 use crate::pipeline::{Ack, Batch, SubmitError};
-use crate::telemetry::TableStats;
+use crate::telemetry::{TableStats, WorkTracer};
 use chunk::{Chunk, OpenChunk};
 pub use dead_letter::TABLE as DEAD_LETTER_TABLE;
 pub use failure::FailureClass;
@@ -69,6 +69,8 @@ pub struct Writer {
     pub durable: bool,
     pub dead_letter_dir: PathBuf,
     pub stats: Arc<TableStats>,
+    /// Spans of inserts and replays (a no-op unless `[self_telemetry]`).
+    pub tracer: WorkTracer,
 }
 
 /// The shutdown deadline: `None` while running.
@@ -88,6 +90,7 @@ pub async fn run<T: Table>(
         durable,
         dead_letter_dir,
         stats,
+        tracer,
     } = writer;
     let ctx = Arc::new(InsertContext {
         target,
@@ -96,6 +99,7 @@ pub async fn run<T: Table>(
         settings: settings.clone(),
         stats,
         dead_letter_dir,
+        tracer,
     });
     let durable = durable && spool.is_some();
     let mut state = State::<T> {
@@ -199,6 +203,13 @@ impl<T: Table> State<T> {
     /// it to the spool before anyone is told it is accepted).
     fn take(&mut self, batch: Batch<T::Record>) {
         let (records, room, ack) = batch.into_parts();
+        if let Some(own) = self.ctx.tracer.own_service() {
+            // Stops at the first record from another service: a client's
+            // batch costs one comparison.
+            if !self.open.is_traced() && records.iter().any(|r| !T::is_from_service(r, own)) {
+                self.open.mark_traced();
+            }
+        }
         let mark = self.open.encode::<T>(&records);
         drop(records);
         if self.durable {
@@ -246,7 +257,11 @@ impl<T: Table> State<T> {
             return;
         }
         self.sync_and_acknowledge();
-        let token = new_token();
+        let token = if self.ctx.tracer.is_on() && !self.open.is_traced() {
+            chunk::untraced_token()
+        } else {
+            new_token()
+        };
         let mut chunk = self.open.seal(token);
         if self.durable {
             if let Some(spool) = &mut self.spool {
@@ -308,6 +323,7 @@ impl<T: Table> State<T> {
         let spool = self.spool.as_mut()?;
         match blocking(|| spool.next_replay()) {
             Ok(Some(spooled)) => Some(Chunk {
+                traced: chunk::is_traced(&spooled.token),
                 token: spooled.token,
                 data: spooled.data.into(),
                 row_ends: spooled.row_ends,
@@ -327,8 +343,9 @@ impl<T: Table> State<T> {
         let stats = &self.ctx.stats;
         match outcome {
             Outcome::Written { .. } => {
+                let replay = chunk.is_replay();
                 if let (Some(spool_ref), Some(spool)) = (chunk.spooled, &mut self.spool) {
-                    if chunk.room.records() == 0 {
+                    if replay {
                         stats.replayed(chunk.rows() as u64);
                     }
                     if let Err(error) = blocking(|| spool.done(spool_ref)) {

@@ -1,0 +1,12 @@
+//! The collector's own observability: counters and readiness behind
+//! `/metrics` and `/readyz` (`metrics`), spans of its own work (`spans`),
+//! and their export over OTLP when `[self_telemetry]` names an endpoint
+//! (`export`).
+
+mod export;
+mod metrics;
+mod spans;
+
+pub use export::{SelfTelemetry, SelfTelemetryConfig, SelfTelemetryError};
+pub use metrics::{Metrics, Receiver, TableStats, CONTENT_TYPE};
+pub use spans::{WorkOutcome, WorkSpan, WorkTracer};

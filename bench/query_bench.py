@@ -29,8 +29,11 @@ What it does, in one run:
      and reads `system.query_log` for the rows and bytes each query read;
   5. grows the store to the second size and measures again.
 
-Writes --json-out (bench/results/query-api.json in `make bench`) and prints
-a Markdown table. Loopback only; every loop is bounded; ClickHouse and the
+Before each size it waits (--wait-idle s at most) for a quiet machine and
+records how busy it was; a search or KPI endpoint stops after its 10th
+request once --endpoint-budget s are spent on it (n is reported). Writes
+--json-out (bench/results/query-api.json in `make bench`) and prints a
+Markdown table. Loopback only; every loop is bounded; ClickHouse and the
 collector are stopped on exit, failure included.
 """
 import argparse
@@ -51,7 +54,7 @@ import urllib.parse
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
-from sidebyside import ClickHouse, busy_pct, free_port, wait_port  # noqa: E402
+from sidebyside import ClickHouse, free_port, system_cpu, wait_idle, wait_port  # noqa: E402
 
 SPANS_PER_TRACE = 10
 WINDOW_NS = 6 * 3600 * 10**9
@@ -355,7 +358,10 @@ def time_api(api, path, n, budget_s, check=None):
 def measure(ch, api_port, spans, ids, args, log):
     """Everything timed at one store size."""
     res = dict(spans=spans, traces=spans // SPANS_PER_TRACE)
-    res["machine_busy_pct_before"] = round(busy_pct(2.0), 1)
+    # Other work on this 2-core machine skews every number: wait a little
+    # for quiet, and record how busy it was.
+    res["machine_busy_pct_before"] = wait_idle(args.wait_idle)
+    cpu0 = system_cpu()
     api = Http(api_port)
     direct = ChHttp(ch.http_port)
     try:
@@ -437,7 +443,8 @@ def measure(ch, api_port, spans, ids, args, log):
             distinct_traces=int(ch.query("SELECT uniqExact(TraceId) FROM otel.trace_index").strip()),
         )
         res["query_log"] = query_log(ch, tag, t_phase)
-        res["machine_busy_pct_after"] = round(busy_pct(2.0), 1)
+        cpu1 = system_cpu()
+        res["machine_busy_pct_during"] = round(100 * (cpu1[0] - cpu0[0]) / max(1, cpu1[1] - cpu0[1]), 1)
     finally:
         api.close()
         direct.close()
@@ -554,6 +561,8 @@ def main():
                     help="seconds per search/insight endpoint and size, after its 10th request")
     ap.add_argument("--min-duration-ms", type=int, default=500)
     ap.add_argument("--max-merge-wait", type=float, default=60)
+    ap.add_argument("--wait-idle", type=float, default=20,
+                    help="wait up to this many s for an idle machine before measuring each size")
     ap.add_argument("--max-seconds", type=float, default=900,
                     help="give up (and clean up) past this many seconds in all")
     ap.add_argument("--tmp")

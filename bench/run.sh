@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make bench`: the decode micro-benchmark, then Jamscope and Rotel side by
 # side on the same payloads, load tool, duration and connections, each into
-# a fresh embedded ClickHouse. Results: bench/results/*.json and a summary.
+# a fresh embedded ClickHouse; then the query API on a large store.
+# Results: bench/results/*.json and a summary.
 # Loopback only; every load run is bounded (DURATION seconds).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -55,6 +56,13 @@ run_rum() {
 
 run_rum rum-one-metric one 1
 run_rum rum-batch-20 batch 20
+
+# The query API on a large store: 1M then 10M synthetic spans generated in
+# ClickHouse, the read endpoints timed at both sizes, and the trace lookup
+# next to the OpenTelemetry exporter's. Bounded: about 5-8 minutes here.
+echo "== query API on a large store (1M, then 10M spans)"
+"$PY" bench/query_bench.py --python "$PY" --jamscope "$PWD/target/release/jamscope" \
+  --json-out "$OUT/query-api.json"
 
 echo "== summary"
 "$PY" bench/summarize.py "$OUT"/otlp-*.json "$OUT"/durable-*.json "$OUT"/replay-*.json "$OUT"/rum-*.json | tee "$OUT/summary.md"

@@ -110,9 +110,10 @@ def wait_idle(max_wait_s, threshold=15.0):
 
 
 class ClickHouse:
-    def __init__(self, python, workdir):
+    def __init__(self, python, workdir, extra_config=""):
         self.python = python
         self.workdir = workdir
+        self.extra_config = extra_config  # more server config XML (e.g. <query_log>)
         self.proc = None
         self.http_port = self.tcp_port = None
 
@@ -129,7 +130,8 @@ class ClickHouse:
         # ports.tsv and stops on a line in stop.fifo (or stdin closing).
         with open(os.path.join(self.workdir, "clickhouse-local.xml"), "w") as f:
             f.write("<clickhouse><listen_host>127.0.0.1</listen_host>"
-                    f"<http_port>{listen_ports[0]}</http_port><tcp_port>{listen_ports[1]}</tcp_port></clickhouse>\n")
+                    f"<http_port>{listen_ports[0]}</http_port><tcp_port>{listen_ports[1]}</tcp_port>"
+                    f"{self.extra_config}</clickhouse>\n")
         self.proc = subprocess.Popen([self.python, CHDB_LAUNCHER, os.path.join(self.workdir, "data")],
                                      stdin=subprocess.PIPE, stdout=self.log, stderr=subprocess.STDOUT,
                                      cwd=self.workdir)

@@ -77,8 +77,11 @@ pub async fn trace_view(
     let Some(bounds) = queries.trace_bounds(trace_id).await? else {
         return Ok(None);
     };
-    let stored = queries.trace_spans(trace_id, bounds).await?;
-    let rum = queries.rum_for_trace(trace_id).await?;
+    // The page views need only the id: both queries run at once.
+    let (stored, rum) = tokio::try_join!(
+        queries.trace_spans(trace_id, bounds),
+        queries.rum_for_trace(trace_id)
+    )?;
     Ok(assemble(trace_id, stored, rum))
 }
 

@@ -65,7 +65,7 @@ impl Queries {
         .await?;
         let mut linked = Vec::with_capacity(views.len());
         for page_view in views {
-            linked.push(self.with_events(page_view).await?);
+            linked.push(self.with_events(page_view, Some(trace_id)).await?);
         }
         Ok(linked)
     }
@@ -87,33 +87,45 @@ impl Queries {
         )
         .await?;
         match views.into_iter().next() {
-            Some(view) => Ok(Some(self.with_events(view).await?)),
+            Some(view) => Ok(Some(self.with_events(view, None).await?)),
             None => Ok(None),
         }
     }
 
-    async fn with_events(&self, page_view: LinkedPageView) -> Result<LinkedRum, QueryError> {
-        let vitals = fetch_json(
-            self.query(
-                "SELECT Name AS name, argMax(Value, Timestamp) AS value, \
-                        argMax(Rating, Timestamp) AS rating \
-                 FROM rum_vitals WHERE PageViewId = {id:String} \
-                 GROUP BY Name, MetricId ORDER BY name",
-            )
-            .param("id", page_view.page_view_id.clone()),
-            "vitals of a page view",
-        )
-        .await?;
-        let errors = fetch_json(
-            self.query(
-                "SELECT Fingerprint AS fingerprint, ErrorType AS error_type, Message AS message, \
-                        toUnixTimestamp64Milli(Timestamp) AS timestamp_ms \
-                 FROM rum_errors WHERE PageViewId = {id:String} ORDER BY Timestamp",
-            )
-            .param("id", page_view.page_view_id.clone()),
-            "errors of a page view",
-        )
-        .await?;
+    /// The page view's vitals and errors. Given the trace, the rows are
+    /// found through the `TraceId` bloom filter every RUM table has, rather
+    /// than by scanning for the page view id.
+    async fn with_events(
+        &self,
+        page_view: LinkedPageView,
+        trace_id: Option<TraceId>,
+    ) -> Result<LinkedRum, QueryError> {
+        let trace = trace_id.map(|t| t.to_string()).unwrap_or_default();
+        let vitals = self.query(
+            "SELECT Name AS name, argMax(Value, Timestamp) AS value, \
+                    argMax(Rating, Timestamp) AS rating \
+             FROM rum_vitals WHERE PageViewId = {id:String} \
+               AND ({trace:String} = '' OR TraceId = {trace:String}) \
+             GROUP BY Name, MetricId ORDER BY name",
+        );
+        let errors = self.query(
+            "SELECT Fingerprint AS fingerprint, ErrorType AS error_type, Message AS message, \
+                    toUnixTimestamp64Milli(Timestamp) AS timestamp_ms \
+             FROM rum_errors WHERE PageViewId = {id:String} \
+               AND ({trace:String} = '' OR TraceId = {trace:String}) \
+             ORDER BY Timestamp",
+        );
+        let id = page_view.page_view_id.clone();
+        let (vitals, errors) = tokio::try_join!(
+            fetch_json(
+                vitals.param("id", id.clone()).param("trace", trace.clone()),
+                "vitals of a page view"
+            ),
+            fetch_json(
+                errors.param("id", id).param("trace", trace),
+                "errors of a page view"
+            ),
+        )?;
         Ok(LinkedRum {
             page_view,
             vitals,

@@ -174,7 +174,11 @@ fn check_rules(dir: &std::path::Path) -> anyhow::Result<()> {
             for error in &errors {
                 eprintln!("{error}");
             }
-            anyhow::bail!("{} problems in the rules under {}", errors.len(), dir.display())
+            anyhow::bail!(
+                "{} problems in the rules under {}",
+                errors.len(),
+                dir.display()
+            )
         }
     }
 }

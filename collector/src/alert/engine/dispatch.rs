@@ -100,6 +100,9 @@ pub(super) fn flush_due_groups(
                 }
             }
         }
+        // Stable order for receivers and tests: by labels.
+        firing.sort_by(|a, b| a.labels.cmp(&b.labels));
+        resolved.sort_by(|a, b| a.labels.cmp(&b.labels));
         let changed = !resolved.is_empty()
             || firing
                 .iter()

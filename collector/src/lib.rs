@@ -7,6 +7,7 @@
 //! the other way: it turns one stored trace back into the time each layer
 //! took. See ARCHITECTURE.md.
 
+pub mod alert;
 pub mod api;
 pub mod config;
 pub mod correlate;

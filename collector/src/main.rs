@@ -46,6 +46,11 @@ enum Command {
         #[arg(long)]
         print: bool,
     },
+    /// Alert rule commands.
+    Rules {
+        #[command(subcommand)]
+        command: RulesCommand,
+    },
     /// Configuration commands.
     Config {
         #[command(subcommand)]
@@ -70,6 +75,17 @@ enum Command {
         layer: Option<String>,
         #[arg(long, default_value_t = 20)]
         limit: u32,
+    },
+}
+
+#[derive(Subcommand)]
+enum RulesCommand {
+    /// Load every rule file of a directory, report each problem as
+    /// file:line, and print each rule in words.
+    Check {
+        /// The rules directory.
+        #[arg(env = "JAMSCOPE_ALERT_RULES_DIR", default_value = "alert-rules")]
+        dir: PathBuf,
     },
 }
 
@@ -115,6 +131,13 @@ fn init_logging(format: LogFormat) {
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
+    // Rule files stand alone: checking them needs no configuration.
+    if let Command::Rules {
+        command: RulesCommand::Check { dir },
+    } = &cli.command
+    {
+        return check_rules(dir);
+    }
     // Nothing logs before the configuration is read: its errors are
     // returned and printed by `main`.
     let config = Config::load(cli.config.as_deref())?;
@@ -147,10 +170,38 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             params.extend(layer.map(|l| ("layer", l)));
             runtime()?.block_on(print_traces(config, params, slowest))
         }
+        Command::Rules { .. } => Ok(()),
         Command::Serve => runtime()?.block_on(async {
             jamscope::serve(config, shutdown_signal()).await?;
             Ok(())
         }),
+    }
+}
+
+fn check_rules(dir: &std::path::Path) -> anyhow::Result<()> {
+    match jamscope::alert::load_dir(dir) {
+        Ok(set) => {
+            for rule in &set.rules {
+                println!("{}", rule.describe());
+            }
+            eprintln!(
+                "{} rules in {} files under {} are valid",
+                set.rules.len(),
+                set.files.len(),
+                dir.display()
+            );
+            Ok(())
+        }
+        Err(errors) => {
+            for error in &errors {
+                eprintln!("{error}");
+            }
+            anyhow::bail!(
+                "{} problems in the rules under {}",
+                errors.len(),
+                dir.display()
+            )
+        }
     }
 }
 

@@ -10,6 +10,7 @@ mod harness;
 mod lifecycle;
 mod payload;
 mod query_api;
+mod rules_check;
 mod rum;
 mod sdk_clients;
 mod self_telemetry;

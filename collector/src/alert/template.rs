@@ -1,0 +1,136 @@
+//! Annotation templates: `{{ $labels.name }}` and `{{ $value }}`, nothing
+//! else. Parsed when rules load, so an unknown placeholder is a load error
+//! and expansion cannot fail (a label the alert lacks expands to nothing).
+
+use std::fmt::Write as _;
+
+use crate::model::alert::LabelSet;
+
+#[derive(Debug, Clone, PartialEq)]
+enum Part {
+    Text(String),
+    Label(String),
+    Value,
+}
+
+/// A parsed template.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Template {
+    parts: Vec<Part>,
+}
+
+impl Template {
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let mut parts = Vec::new();
+        let mut rest = text;
+        while let Some(open) = rest.find("{{") {
+            if open > 0 {
+                parts.push(Part::Text(rest[..open].to_owned()));
+            }
+            let after = &rest[open + 2..];
+            let close = after
+                .find("}}")
+                .ok_or_else(|| format!("unclosed '{{{{' in template '{text}'"))?;
+            let inner = after[..close].trim();
+            parts.push(match inner {
+                "$value" => Part::Value,
+                _ => match inner.strip_prefix("$labels.") {
+                    Some(name) if is_label_name(name) => Part::Label(name.to_owned()),
+                    _ => {
+                        return Err(format!(
+                            "unknown placeholder '{{{{ {inner} }}}}' (use {{{{ $labels.<name> }}}} or {{{{ $value }}}})"
+                        ))
+                    }
+                },
+            });
+            rest = &after[close + 2..];
+        }
+        if rest.contains("}}") {
+            return Err(format!("stray '}}}}' in template '{text}'"));
+        }
+        if !rest.is_empty() {
+            parts.push(Part::Text(rest.to_owned()));
+        }
+        Ok(Template { parts })
+    }
+
+    /// Label names the template reads.
+    pub fn labels(&self) -> impl Iterator<Item = &str> {
+        self.parts.iter().filter_map(|p| match p {
+            Part::Label(name) => Some(name.as_str()),
+            _ => None,
+        })
+    }
+
+    pub fn expand(&self, labels: &LabelSet, value: f64) -> String {
+        let mut out = String::new();
+        for part in &self.parts {
+            match part {
+                Part::Text(text) => out.push_str(text),
+                Part::Label(name) => out.push_str(labels.get(name).map_or("", String::as_str)),
+                Part::Value => {
+                    let _ = write!(out, "{}", format_value(value));
+                }
+            }
+        }
+        out
+    }
+}
+
+/// Label names as Prometheus allows them.
+pub fn is_label_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// A value as people read it: no trailing zeros, at most three decimals.
+pub fn format_value(value: f64) -> String {
+    if !value.is_finite() {
+        return value.to_string();
+    }
+    let text = format!("{value:.3}");
+    let text = text.trim_end_matches('0').trim_end_matches('.');
+    if text == "-0" {
+        "0".to_owned()
+    } else {
+        text.to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expands_labels_and_value() {
+        let t = Template::parse("{{ $labels.service }} at {{$value}} % ({{ $labels.missing }})")
+            .unwrap();
+        let labels: LabelSet = [("service".to_owned(), "api".to_owned())].into();
+        assert_eq!(t.expand(&labels, 1.25), "api at 1.25 % ()");
+        assert_eq!(t.labels().collect::<Vec<_>>(), ["service", "missing"]);
+    }
+
+    #[test]
+    fn unknown_or_broken_placeholders_are_errors() {
+        for bad in [
+            "{{ $labels }}",
+            "{{ .Value }}",
+            "{{ $labels.a-b }}",
+            "{{ $value",
+            "oops }}",
+            "{{ printf \"%s\" $value }}",
+        ] {
+            assert!(Template::parse(bad).is_err(), "{bad}");
+        }
+        assert!(Template::parse("plain text").is_ok());
+    }
+
+    #[test]
+    fn values_are_formatted_for_people() {
+        assert_eq!(format_value(2.0), "2");
+        assert_eq!(format_value(0.5), "0.5");
+        assert_eq!(format_value(1234.5678), "1234.568");
+        assert_eq!(format_value(-0.0001), "0");
+    }
+}

@@ -39,7 +39,7 @@ class Sink:
             "content_type": message.get_content_type(),
             "text": plain.get_content() if plain is not None else None,
             "html": html.get_content() if html is not None else None,
-            "authenticated_as": getattr(session, "login_data", None) and session.login_data.decode(),
+            "authenticated_as": session.auth_data if session.authenticated else None,
         }
         with self.lock:
             self.count += 1
@@ -66,9 +66,8 @@ def main():
 
         def authenticator(server, session, envelope, mechanism, auth_data):
             ok = auth_data.login.decode() == user and auth_data.password.decode() == password
-            if ok:
-                session.login_data = auth_data.login
-            return AuthResult(success=ok)
+            # aiosmtpd keeps auth_data on the session: who sent the message.
+            return AuthResult(success=ok, auth_data=auth_data.login.decode() if ok else None)
 
         # Loopback test server without TLS: allow AUTH in the clear.
         kwargs = {"authenticator": authenticator, "auth_require_tls": False, "auth_required": True}

@@ -546,12 +546,13 @@ async fn a_full_queue_drops_and_counts_without_waiting() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     assert!(started.elapsed() < Duration::from_millis(800));
-    // One in flight, one queued, the rest dropped.
-    assert_eq!(dropped, 3);
-    assert_eq!(stats.dropped(ReceiverKind::Webhook), 3);
-    assert!(stats
-        .render_prometheus()
-        .contains("jamscope_notifications_total{receiver=\"webhook\",outcome=\"dropped\"} 3\n"));
+    // One in flight, one queued, the rest dropped (four if the task had
+    // not yet taken the first off the queue on a busy machine).
+    assert!((3..=4).contains(&dropped), "{dropped} dropped");
+    assert_eq!(stats.dropped(ReceiverKind::Webhook), dropped as u64);
+    assert!(stats.render_prometheus().contains(&format!(
+        "jamscope_notifications_total{{receiver=\"webhook\",outcome=\"dropped\"}} {dropped}\n"
+    )));
     notifier.shutdown(Duration::from_secs(5)).await;
     hang.abort();
 }

@@ -16,6 +16,7 @@ use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
 
 use crate::model::{LayerRule, LayerRules};
+use crate::notify::AlertConfig;
 use crate::store::queries::KpiSettings;
 use crate::store::spool::SpoolConfig;
 use crate::telemetry::SelfTelemetryConfig;
@@ -29,6 +30,7 @@ const SECTIONS: &[&str] = &[
     "spool",
     "self_telemetry",
     "kpi",
+    "alert",
 ];
 
 /// The file read when `--config` is not given, if it exists.
@@ -57,6 +59,8 @@ pub struct Config {
     /// Service-name rules deciding a span's layer when its resource has no
     /// `jamstack.layer` attribute; first match wins.
     pub layers: Vec<LayerRule>,
+    /// Where alert notifications go (email, webhook, Slack, PagerDuty).
+    pub alert: AlertConfig,
 }
 
 /// `log_format`: lines for people (`text`) or one JSON object per line for
@@ -177,6 +181,7 @@ impl Default for Config {
             kpi: KpiSettings::default(),
             self_telemetry: SelfTelemetryConfig::default(),
             layers: Vec::new(),
+            alert: AlertConfig::default(),
         }
     }
 }
@@ -247,7 +252,9 @@ impl Default for RumConfig {
 /// which is how a list arrives through an environment variable. Entries are
 /// trimmed and empty ones dropped; numbers and booleans (which the
 /// environment provider parses as such) are taken as their text.
-fn string_list<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
+pub(crate) fn string_list<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Vec<String>, D::Error> {
     StringList::deserialize(deserializer).map(|list| list.0)
 }
 
@@ -420,6 +427,9 @@ impl Config {
         }
         if let Err(problem) = crate::ingest::rum::AllowedOrigins::parse(&self.rum.allowed_origins) {
             return invalid("rum.allowed_origins", &problem);
+        }
+        if let Err((key, problem)) = self.alert.validate() {
+            return invalid(key, &problem);
         }
         Ok(())
     }
@@ -682,6 +692,39 @@ mod tests {
     }
 
     #[test]
+    fn alert_keys_read_from_env_and_toml() {
+        Jail::expect_with(|jail| {
+            jail.create_file(
+                "jamscope.toml",
+                "[alert]\npagerduty_routing_key = \"abc\"\n\n[[alert.routes]]\nmatch = { severity = \"critical\" }\nreceivers = [\"pagerduty\", \"email\"]\n\n[[alert.routes]]\nreceivers = [\"webhook\"]\n",
+            )?;
+            jail.set_env(
+                "JAMSCOPE_ALERT_SMTP_URL",
+                "smtp://u:p@mail.example:587?tls=starttls",
+            );
+            jail.set_env("JAMSCOPE_ALERT_EMAIL_FROM", "alerts@example.com");
+            jail.set_env("JAMSCOPE_ALERT_EMAIL_TO", "a@example.com, b@example.com");
+            jail.set_env("JAMSCOPE_ALERT_WEBHOOK_URL", "https://hooks.example/x");
+            // Read as a number by the environment provider: kept as text.
+            jail.set_env("JAMSCOPE_ALERT_WEBHOOK_SECRET", "12345");
+            let config = Config::load(None).expect("valid");
+            let alert = &config.alert;
+            assert_eq!(alert.email_to, ["a@example.com", "b@example.com"]);
+            assert_eq!(alert.webhook_secret.as_deref(), Some("12345"));
+            assert_eq!(alert.routes.len(), 2);
+            assert_eq!(
+                alert.routes[0].receivers,
+                [
+                    crate::notify::ReceiverKind::PagerDuty,
+                    crate::notify::ReceiverKind::Email
+                ]
+            );
+            assert!(alert.routes[1].matchers.is_empty());
+            Ok(())
+        });
+    }
+
+    #[test]
     fn bad_log_format_and_self_telemetry_values_are_named() {
         Jail::expect_with(|jail| {
             jail.set_env("JAMSCOPE_LOG_FORMAT", "yaml");
@@ -699,6 +742,34 @@ mod tests {
             jail.set_env("JAMSCOPE_SELF_TELEMETRY_INTERVAL_SECS", "0");
             let error = Config::load(None).unwrap_err().to_string();
             assert!(error.contains("self_telemetry.interval_secs"), "{error}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn bad_alert_keys_are_named() {
+        Jail::expect_with(|jail| {
+            jail.set_env("JAMSCOPE_ALERT_SMTP_URL", "smtp://mail.example");
+            jail.set_env("JAMSCOPE_ALERT_EMAIL_FROM", "alerts@example.com");
+            let error = Config::load(None).unwrap_err().to_string();
+            assert!(error.contains("alert.email_to"), "{error}");
+            jail.set_env("JAMSCOPE_ALERT_EMAIL_TO", "oncall@example.com");
+            jail.set_env(
+                "JAMSCOPE_ALERT_SMTP_URL",
+                "smtp://u:hunter2@mail.example?tls=maybe",
+            );
+            let error = Config::load(None).unwrap_err().to_string();
+            assert!(error.contains("alert.smtp_url"), "{error}");
+            assert!(!error.contains("hunter2"), "{error}");
+            Ok(())
+        });
+        Jail::expect_with(|jail| {
+            jail.create_file("jamscope.toml", "[[alert.routes]]\nreceivers = [\"sms\"]\n")?;
+            let error = Config::load(None).unwrap_err().to_string();
+            assert!(
+                error.contains("alert.routes") && error.contains("sms"),
+                "{error}"
+            );
             Ok(())
         });
     }

@@ -13,6 +13,7 @@ pub mod config;
 pub mod correlate;
 pub mod ingest;
 pub mod model;
+pub mod notify;
 pub mod pipeline;
 mod server;
 pub mod store;

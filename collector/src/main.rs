@@ -281,6 +281,7 @@ fn toml_of(config: &Config) -> anyhow::Result<String> {
     if shown.clickhouse.password.is_some() {
         shown.clickhouse.password = Some("<redacted>".into());
     }
+    shown.alert = shown.alert.redacted();
     let value = figment::Figment::from(figment::providers::Serialized::defaults(shown))
         .extract::<toml_value::Value>()
         .context("rendering the configuration")?;

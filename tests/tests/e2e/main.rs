@@ -8,6 +8,7 @@ mod expect;
 mod fault_proxy;
 mod harness;
 mod lifecycle;
+mod notify;
 mod payload;
 mod query_api;
 mod rules_check;

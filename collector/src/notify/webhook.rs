@@ -1,0 +1,327 @@
+//! Webhook: a `Notification` as Alertmanager's webhook payload (version
+//! "4"), so receivers written for Alertmanager work unchanged, POSTed with
+//! an HMAC-SHA256 signature.
+//!
+//! What is signed, exactly: the bytes of `X-Jamscope-Timestamp` (Unix
+//! seconds, ASCII decimal), one `.`, then the raw request body as sent.
+//! `X-Jamscope-Signature` is `sha256=` followed by the lowercase hex HMAC of
+//! those bytes keyed with the shared secret. A receiver recomputes it over
+//! the body it read (before any JSON parsing), compares in constant time,
+//! and refuses timestamps too far from its clock (e.g. 5 minutes) so a
+//! captured request cannot be replayed later.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use bytes::Bytes;
+use hmac::{Hmac, Mac};
+use serde::Serialize;
+use sha2::Sha256;
+
+use crate::model::alert::{Alert, LabelSet, Notification};
+
+use super::http::HttpClient;
+use super::{rfc3339_millis, trace_link, NotifyError};
+
+pub const SIGNATURE_HEADER: &str = "X-Jamscope-Signature";
+pub const TIMESTAMP_HEADER: &str = "X-Jamscope-Timestamp";
+/// Alertmanager's "not resolved" end time (Go's zero `time.Time`).
+pub const ZERO_TIME: &str = "0001-01-01T00:00:00Z";
+/// The receiver name in the payload.
+const RECEIVER_NAME: &str = "webhook";
+
+/// Alertmanager's webhook payload, version 4.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Payload<'a> {
+    pub version: &'static str,
+    pub group_key: &'a str,
+    pub truncated_alerts: u64,
+    pub status: &'static str,
+    pub receiver: &'static str,
+    pub group_labels: &'a LabelSet,
+    pub common_labels: LabelSet,
+    pub common_annotations: LabelSet,
+    #[serde(rename = "externalURL")]
+    pub external_url: &'a str,
+    pub alerts: Vec<PayloadAlert<'a>>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PayloadAlert<'a> {
+    pub status: &'static str,
+    pub labels: &'a LabelSet,
+    /// The alert's annotations, plus `example_trace_id` when it has one:
+    /// annotations are free-form strings, so the schema holds.
+    pub annotations: LabelSet,
+    pub starts_at: String,
+    pub ends_at: String,
+    #[serde(rename = "generatorURL")]
+    pub generator_url: String,
+    pub fingerprint: &'a str,
+}
+
+/// The payload for `notification`.
+pub fn payload(notification: &Notification) -> Payload<'_> {
+    Payload {
+        version: "4",
+        group_key: &notification.group_key,
+        truncated_alerts: 0,
+        status: notification.status.as_str(),
+        receiver: RECEIVER_NAME,
+        group_labels: &notification.group_labels,
+        common_labels: notification.common_labels(),
+        common_annotations: notification.common_annotations(),
+        external_url: &notification.external_url,
+        alerts: notification
+            .alerts
+            .iter()
+            .map(|alert| payload_alert(notification, alert))
+            .collect(),
+    }
+}
+
+fn payload_alert<'a>(notification: &Notification, alert: &'a Alert) -> PayloadAlert<'a> {
+    let mut annotations = alert.annotations.clone();
+    if let Some(id) = &alert.example_trace_id {
+        annotations.insert("example_trace_id".into(), id.clone());
+    }
+    PayloadAlert {
+        status: alert.status.as_str(),
+        labels: &alert.labels,
+        annotations,
+        starts_at: rfc3339_millis(alert.starts_at_millis),
+        ends_at: alert
+            .ends_at_millis
+            .map_or_else(|| ZERO_TIME.to_owned(), rfc3339_millis),
+        // Where a person starts: the example trace, else Jamscope itself.
+        generator_url: trace_link(notification, alert)
+            .unwrap_or_else(|| notification.external_url.clone()),
+        fingerprint: &alert.fingerprint,
+    }
+}
+
+/// The JSON body, as sent and as signed.
+pub fn body(notification: &Notification) -> Result<Vec<u8>, NotifyError> {
+    serde_json::to_vec(&payload(notification)).map_err(|e| NotifyError::Build(e.to_string()))
+}
+
+/// `sha256=<hex HMAC-SHA256(secret, timestamp + "." + body)>`.
+pub fn signature(secret: &[u8], timestamp: &str, body: &[u8]) -> String {
+    let mut mac = mac(secret);
+    mac.update(timestamp.as_bytes());
+    mac.update(b".");
+    mac.update(body);
+    format!("sha256={}", hex(&mac.finalize().into_bytes()))
+}
+
+/// What a receiver does: true when `header` is the signature of
+/// `timestamp` and `body` under `secret` (compared in constant time). The
+/// timestamp's age is the receiver's to check.
+pub fn verify(secret: &[u8], timestamp: &str, body: &[u8], header: &str) -> bool {
+    let Some(expected) = header.strip_prefix("sha256=").and_then(unhex) else {
+        return false;
+    };
+    let mut mac = mac(secret);
+    mac.update(timestamp.as_bytes());
+    mac.update(b".");
+    mac.update(body);
+    mac.verify_slice(&expected).is_ok()
+}
+
+fn mac(secret: &[u8]) -> Hmac<Sha256> {
+    // HMAC takes keys of any length; this cannot fail.
+    match Hmac::<Sha256>::new_from_slice(secret) {
+        Ok(mac) => mac,
+        Err(_) => unreachable!("HMAC accepts any key length"),
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for byte in bytes {
+        out.push(char::from(b"0123456789abcdef"[usize::from(byte >> 4)]));
+        out.push(char::from(b"0123456789abcdef"[usize::from(byte & 0xf)]));
+    }
+    out
+}
+
+fn unhex(text: &str) -> Option<Vec<u8>> {
+    if !text.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
+pub struct WebhookReceiver {
+    client: HttpClient,
+    url: String,
+    secret: String,
+}
+
+impl WebhookReceiver {
+    pub(crate) fn new(client: HttpClient, url: String, secret: String) -> Self {
+        Self {
+            client,
+            url,
+            secret,
+        }
+    }
+
+    /// One signed POST. The timestamp is taken per attempt, so a retry is
+    /// not refused as a replay.
+    pub async fn send(&self, notification: &Notification) -> Result<(), NotifyError> {
+        let body = body(notification)?;
+        let timestamp = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0)
+            .to_string();
+        let signature = signature(self.secret.as_bytes(), &timestamp, &body);
+        self.client
+            .post_json(
+                &self.url,
+                &[(SIGNATURE_HEADER, signature), (TIMESTAMP_HEADER, timestamp)],
+                Bytes::from(body),
+            )
+            .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixtures::{notification, TRACE_ID};
+    use super::*;
+    use crate::model::alert::AlertStatus;
+    use serde_json::{json, Value};
+
+    #[test]
+    fn the_payload_is_alertmanager_v4_field_by_field() {
+        let n = notification(AlertStatus::Firing);
+        let value: Value = serde_json::from_slice(&body(&n).expect("json")).expect("parse");
+        let top: Vec<&str> = value
+            .as_object()
+            .expect("object")
+            .keys()
+            .map(String::as_str)
+            .collect();
+        let mut expected_top = vec![
+            "version",
+            "groupKey",
+            "truncatedAlerts",
+            "status",
+            "receiver",
+            "groupLabels",
+            "commonLabels",
+            "commonAnnotations",
+            "externalURL",
+            "alerts",
+        ];
+        expected_top.sort_unstable();
+        let mut top_sorted = top.clone();
+        top_sorted.sort_unstable();
+        assert_eq!(top_sorted, expected_top);
+        assert_eq!(value["version"], "4");
+        assert_eq!(value["groupKey"], n.group_key.as_str());
+        assert_eq!(value["truncatedAlerts"], 0);
+        assert_eq!(value["status"], "firing");
+        assert_eq!(value["receiver"], "webhook");
+        assert_eq!(
+            value["groupLabels"],
+            json!({"alertname": "GatewayErrorRate"})
+        );
+        assert_eq!(
+            value["commonLabels"],
+            json!({"alertname": "GatewayErrorRate", "severity": "critical", "service": "api-gateway"})
+        );
+        assert_eq!(
+            value["commonAnnotations"]["summary"],
+            "Gateway error rate above 1 %"
+        );
+        assert_eq!(value["externalURL"], "https://jamscope.example/");
+
+        let alert = &value["alerts"][0];
+        let mut keys: Vec<&str> = alert
+            .as_object()
+            .expect("object")
+            .keys()
+            .map(String::as_str)
+            .collect();
+        keys.sort_unstable();
+        assert_eq!(
+            keys,
+            [
+                "annotations",
+                "endsAt",
+                "fingerprint",
+                "generatorURL",
+                "labels",
+                "startsAt",
+                "status"
+            ]
+        );
+        assert_eq!(alert["status"], "firing");
+        assert_eq!(alert["labels"]["alertname"], "GatewayErrorRate");
+        assert_eq!(alert["annotations"]["example_trace_id"], TRACE_ID);
+        assert_eq!(alert["startsAt"], "2026-11-23T10:00:00.000Z");
+        assert_eq!(alert["endsAt"], ZERO_TIME);
+        assert_eq!(
+            alert["generatorURL"],
+            format!("https://jamscope.example/api/traces/{TRACE_ID}")
+        );
+        assert_eq!(alert["fingerprint"], n.alerts[0].fingerprint.as_str());
+        // Annotations stay string → string, as Alertmanager's.
+        assert!(alert["annotations"]
+            .as_object()
+            .expect("object")
+            .values()
+            .all(Value::is_string));
+    }
+
+    #[test]
+    fn resolved_alerts_carry_their_end() {
+        let mut n = notification(AlertStatus::Resolved);
+        n.alerts[0].example_trace_id = None;
+        let value: Value = serde_json::from_slice(&body(&n).expect("json")).expect("parse");
+        assert_eq!(value["status"], "resolved");
+        assert_eq!(value["alerts"][0]["endsAt"], "2026-11-23T10:10:00.000Z");
+        assert!(value["alerts"][0]["annotations"]
+            .get("example_trace_id")
+            .is_none());
+        assert_eq!(
+            value["alerts"][0]["generatorURL"],
+            "https://jamscope.example/"
+        );
+    }
+
+    #[test]
+    fn signatures_match_a_known_vector() {
+        // Independently computed (Python):
+        // hmac.new(b"key", b'1700000000.{"a":1}', hashlib.sha256).hexdigest()
+        let header = signature(b"key", "1700000000", br#"{"a":1}"#);
+        assert_eq!(
+            header,
+            "sha256=a438e398bfafc57e4396bb7fc2304422f0f768e965d073ca313cb52e22e6ad03"
+        );
+        assert!(verify(b"key", "1700000000", br#"{"a":1}"#, &header));
+        assert!(!verify(b"other", "1700000000", br#"{"a":1}"#, &header));
+        assert!(!verify(b"key", "1700000001", br#"{"a":1}"#, &header));
+        assert!(!verify(b"key", "1700000000", br#"{"a":2}"#, &header));
+        assert!(!verify(b"key", "1700000000", br#"{"a":1}"#, "sha256=zz"));
+        assert!(!verify(b"key", "1700000000", br#"{"a":1}"#, "md5=00"));
+    }
+
+    #[test]
+    fn rfc4231_test_case_2() {
+        // RFC 4231 4.3: key "Jefe", data "what do ya want for nothing?".
+        let mut mac = mac(b"Jefe");
+        mac.update(b"what do ya want for nothing?");
+        assert_eq!(
+            hex(&mac.finalize().into_bytes()),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
+    }
+}

@@ -67,6 +67,21 @@ def wait_port(port, timeout, proc=None):
     raise RuntimeError(f"nothing listening on 127.0.0.1:{port} after {timeout}s")
 
 
+def wait_ready(url, timeout, proc=None):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"process exited ({proc.returncode}) before it was ready")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as r:
+                if r.status == 200:
+                    return
+        except Exception:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"{url} never answered 200")
+
+
 def proc_cpu_seconds(pid):
     """utime+stime of one process (all its threads), in seconds."""
     with open(f"/proc/{pid}/stat") as f:
@@ -333,6 +348,11 @@ def run_side(name, args, payload_files, spans_per_req):
         res["cmd"] = " ".join(shlex.quote(c) for c in spec["cmd"])
         port = spec["otlp_http_port"]
         wait_port(port, 30, proc)
+        if name.startswith("jamscope"):
+            # The port opens before migrations finish; /readyz says when
+            # the collector really takes data (an outage must not start
+            # in the middle of its migrations).
+            wait_ready(f"http://127.0.0.1:{port}/readyz", 60, proc)
         url = f"http://127.0.0.1:{port}{args.path}"
 
         wrk_cmd = ["wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{args.duration}s",

@@ -238,9 +238,10 @@ impl Spool {
         Ok(())
     }
 
-    /// Whether `rows` bytes of data would fit now.
-    pub fn has_room_for(&self, rows: usize, data_bytes: usize) -> bool {
-        let needed = (HEADER_LEN + 4 + rows * 4 + data_bytes) as u64;
+    /// Whether `records` data records holding `rows` rows and
+    /// `data_bytes` bytes in all would fit now.
+    pub fn has_room_for(&self, records: usize, rows: usize, data_bytes: usize) -> bool {
+        let needed = (records * (HEADER_LEN + 4) + rows * 4 + data_bytes) as u64;
         self.total_bytes + needed <= self.settings.max_bytes
     }
 

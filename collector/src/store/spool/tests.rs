@@ -147,7 +147,7 @@ fn the_byte_budget_refuses_and_recovers_when_chunks_are_confirmed() {
     let (mut spool, _) = Spool::open(settings(dir.path(), 300, 100)).unwrap();
     let (ends, data) = rows(10, 1);
     let first = spool.spill("a", &ends, &data).unwrap();
-    assert!(!spool.has_room_for(10, 100));
+    assert!(!spool.has_room_for(1, 10, 100));
     match spool.spill("b", &ends, &data) {
         Err(SpoolError::Full { max: 300, .. }) => {}
         other => panic!("expected Full, got {other:?}"),
@@ -155,7 +155,7 @@ fn the_byte_budget_refuses_and_recovers_when_chunks_are_confirmed() {
     let chunk = spool.next_replay().unwrap().unwrap();
     assert_eq!(chunk.spool_ref, first);
     spool.done(first).unwrap();
-    assert!(spool.has_room_for(10, 100), "{:?}", spool.stats());
+    assert!(spool.has_room_for(1, 10, 100), "{:?}", spool.stats());
     spool.spill("b", &ends, &data).unwrap();
 }
 

@@ -119,14 +119,27 @@ impl OpenChunk {
         mark
     }
 
-    /// The rows added since `mark`, with row ends relative to it.
-    pub fn since(&self, mark: Mark) -> (Vec<u32>, &[u8]) {
-        let base = mark.bytes as u32;
-        let ends = self.row_ends[mark.rows..]
+    /// Where the chunk stands now.
+    pub fn mark(&self) -> Mark {
+        Mark {
+            bytes: self.buf.len(),
+            rows: self.row_ends.len(),
+        }
+    }
+
+    /// The rows between two marks, with row ends relative to the first.
+    pub fn between(&self, from: Mark, to: Mark) -> (Vec<u32>, &[u8]) {
+        let base = from.bytes as u32;
+        let ends = self.row_ends[from.rows..to.rows]
             .iter()
             .map(|end| end - base)
             .collect();
-        (ends, &self.buf[mark.bytes..])
+        (ends, &self.buf[from.bytes..to.bytes])
+    }
+
+    /// How many rows and bytes were added since `mark`.
+    pub fn size_since(&self, mark: Mark) -> (usize, usize) {
+        (self.row_ends.len() - mark.rows, self.buf.len() - mark.bytes)
     }
 
     pub fn rollback(&mut self, mark: Mark) {

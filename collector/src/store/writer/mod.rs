@@ -109,6 +109,9 @@ pub async fn run<T: Table>(
         spool,
         durable,
         awaiting_sync: Vec::new(),
+        unwritten: Vec::new(),
+        unwritten_rows: 0,
+        unwritten_bytes: 0,
         next_replay_at: Instant::now(),
         ctx,
         shutdown,
@@ -125,8 +128,13 @@ struct State<T: Table> {
     inserts: JoinSet<(Chunk, Outcome)>,
     spool: Option<Spool>,
     durable: bool,
-    /// Durable-mode requests whose rows are appended, waiting for the fsync.
+    /// Durable-mode requests whose rows are encoded, waiting to be written
+    /// to the spool and fsync'd together.
     awaiting_sync: Vec<Ack>,
+    /// Their rows in the open chunk (from, to), and how much that is.
+    unwritten: Vec<(chunk::Mark, chunk::Mark)>,
+    unwritten_rows: usize,
+    unwritten_bytes: usize,
     /// Replays pause after a failed one, like retries do.
     next_replay_at: Instant,
     ctx: Arc<InsertContext>,
@@ -213,18 +221,26 @@ impl<T: Table> State<T> {
         let mark = self.open.encode::<T>(&records);
         drop(records);
         if self.durable {
-            let (row_ends, rows) = self.open.since(mark);
-            let appended = match &mut self.spool {
-                Some(spool) => blocking(|| spool.append(&row_ends, rows)),
-                None => Ok(()),
-            };
-            if let Err(error) = appended {
+            // Written to the spool with the others of this group, in one
+            // blocking section at the fsync; refused now if it cannot fit.
+            let (rows, bytes) = self.open.size_since(mark);
+            let fits = self.spool.as_ref().is_some_and(|spool| {
+                spool.has_room_for(
+                    self.unwritten.len() + 1,
+                    self.unwritten_rows + rows,
+                    self.unwritten_bytes + bytes,
+                )
+            });
+            if !fits {
                 self.open.rollback(mark);
                 if let Some(ack) = ack {
-                    let _ = ack.send(Err(refusal(error)));
+                    let _ = ack.send(Err(SubmitError::SpoolFull("the disk spool is full".into())));
                 }
                 return;
             }
+            self.unwritten.push((mark, self.open.mark()));
+            self.unwritten_rows += rows;
+            self.unwritten_bytes += bytes;
         }
         self.open.hold(room);
         if let Some(ack) = ack {
@@ -237,11 +253,22 @@ impl<T: Table> State<T> {
     }
 
     fn sync_and_acknowledge(&mut self) {
-        if self.awaiting_sync.is_empty() {
+        if self.awaiting_sync.is_empty() && self.unwritten.is_empty() {
             return;
         }
+        let unwritten = std::mem::take(&mut self.unwritten);
+        self.unwritten_rows = 0;
+        self.unwritten_bytes = 0;
+        let open = &self.open;
         let synced = match &mut self.spool {
-            Some(spool) => blocking(|| spool.sync()).map_err(refusal),
+            Some(spool) => blocking(|| {
+                for (from, to) in unwritten {
+                    let (row_ends, rows) = open.between(from, to);
+                    spool.append(&row_ends, rows)?;
+                }
+                spool.sync()
+            })
+            .map_err(refusal),
             None => Ok(()),
         };
         for ack in self.awaiting_sync.drain(..) {
@@ -284,7 +311,13 @@ impl<T: Table> State<T> {
         while self.inserts.len() < self.ctx.settings.insert_concurrency.max(1) {
             let chunk = match self.sealed.pop_front() {
                 Some(chunk) => chunk,
-                None if !stopping && Instant::now() >= self.next_replay_at => {
+                // Only a chunk actually waiting is read back: `blocking`
+                // hands the worker thread over, far too costly to pay per
+                // received batch (measured: 8x the RSS, a third more CPU).
+                None if !stopping
+                    && self.replay_pending()
+                    && Instant::now() >= self.next_replay_at =>
+                {
                     match self.next_replay() {
                         Some(chunk) => chunk,
                         None => break,

@@ -333,32 +333,45 @@ impl HttpClient for ExportClient {
     }
 }
 
+/// A counter with one series per signal, read by `count` at each export.
+fn per_signal(
+    meter: &Meter,
+    metrics: &Arc<Metrics>,
+    name: &'static str,
+    description: &'static str,
+    count: fn(&Metrics, Signal) -> u64,
+) {
+    let m = Arc::clone(metrics);
+    meter
+        .u64_observable_counter(name)
+        .with_description(description)
+        .with_unit("{record}")
+        .with_callback(move |observer| {
+            for signal in Signal::ALL {
+                observer.observe(count(&m, signal), &[signal_attr(signal)]);
+            }
+        })
+        .build();
+}
+
 /// The metrics exported, observed from [`Metrics`] at each export under
 /// OpenTelemetry-style names (the `/metrics` names, dotted, without
 /// `_total`).
 fn register_instruments(meter: &Meter, metrics: &Arc<Metrics>) {
-    let m = Arc::clone(metrics);
-    meter
-        .u64_observable_counter("jamscope.records.received")
-        .with_description("Records (spans, RUM events) in requests that could be decoded")
-        .with_unit("{record}")
-        .with_callback(move |observer| {
-            for signal in Signal::ALL {
-                observer.observe(m.records_received_count(signal), &[signal_attr(signal)]);
-            }
-        })
-        .build();
-    let m = Arc::clone(metrics);
-    meter
-        .u64_observable_counter("jamscope.records.accepted")
-        .with_description("Records queued for storage and acknowledged")
-        .with_unit("{record}")
-        .with_callback(move |observer| {
-            for signal in Signal::ALL {
-                observer.observe(m.records_accepted_count(signal), &[signal_attr(signal)]);
-            }
-        })
-        .build();
+    per_signal(
+        meter,
+        metrics,
+        "jamscope.records.received",
+        "Records (spans, RUM events) in requests that could be decoded",
+        Metrics::records_received_count,
+    );
+    per_signal(
+        meter,
+        metrics,
+        "jamscope.records.accepted",
+        "Records queued for storage and acknowledged",
+        Metrics::records_accepted_count,
+    );
     let m = Arc::clone(metrics);
     meter
         .u64_observable_counter("jamscope.records.rejected")

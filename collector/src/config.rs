@@ -490,9 +490,15 @@ fn is_reserved_env(key: &str) -> bool {
     key.eq_ignore_ascii_case("LOG") || key.to_ascii_uppercase().starts_with("TEST_")
 }
 
+/// Environment names kept short where people expect them short.
+const ENV_ALIASES: &[(&str, &str)] = &[("smtp_url", "alert.smtp_url")];
+
 /// `CLICKHOUSE_URL` → `clickhouse.url`; `HTTP_ADDR` → `http_addr`.
 fn env_key(key: &str) -> String {
     let key = key.to_ascii_lowercase();
+    if let Some((_, full)) = ENV_ALIASES.iter().find(|(alias, _)| *alias == key) {
+        return (*full).to_owned();
+    }
     for section in SECTIONS {
         if let Some(rest) = key.strip_prefix(section).and_then(|r| r.strip_prefix('_')) {
             return format!("{section}.{rest}");
@@ -515,6 +521,8 @@ mod tests {
         assert_eq!(env_key("HTTP_ADDR"), "http_addr");
         assert_eq!(env_key("DATA_DIR"), "data_dir");
         assert_eq!(env_key("LOG_FORMAT"), "log_format");
+        assert_eq!(env_key("SMTP_URL"), "alert.smtp_url");
+        assert_eq!(env_key("ALERT_RULES_DIR"), "alert.rules_dir");
         assert_eq!(
             env_key("SELF_TELEMETRY_INTERVAL_SECS"),
             "self_telemetry.interval_secs"

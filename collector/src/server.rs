@@ -18,10 +18,13 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use crate::alert::service::{AlertParts, AlertService, AlertStats};
 use crate::config::Config;
 use crate::ingest::rum::{RumQueues, RumState};
 use crate::ingest::{self, IngestState};
+use crate::notify::{Notifier, NotifyStats};
 use crate::pipeline::Queue;
+use crate::store::alerts::AlertStore;
 use crate::store::client::Connection;
 use crate::store::embedded::{EmbeddedClickHouse, EmbeddedSettings};
 use crate::store::queries::Queries;
@@ -52,6 +55,8 @@ pub enum ServeError {
     Server { what: &'static str, message: String },
     #[error(transparent)]
     SelfTelemetry(#[from] SelfTelemetryError),
+    #[error("alerting: {0}")]
+    Alerting(String),
 }
 
 /// Runs the collector until `shutdown` completes, then drains and stops.
@@ -183,12 +188,16 @@ async fn run(
     let queue_wait = Duration::from_millis(config.ingest.queue_wait_ms);
     let rum_state = RumState::new(&config.rum, queue_wait, rum_queues, Arc::clone(metrics));
 
+    let queries = Queries::new(connection.client(), config.kpi.clone());
+    let alerting = start_alerting(config, connection, &queries)?;
+    let rum_state = rum_state.with_alerts(alerting.as_ref().map(|a| a.service.feed()));
     let state = IngestState {
         spans,
         layers: Arc::new(config.layer_rules()),
         limits: config.ingest.clone(),
         max_span_age: config.max_span_age(),
         metrics: Arc::clone(metrics),
+        alerts: alerting.as_ref().map(|a| a.service.feed()),
     };
     let Listeners {
         http: http_listener,
@@ -204,11 +213,17 @@ async fn run(
     };
     // Connect info gives the RUM receiver the client address.
     let api = crate::api::ApiState {
-        queries: Arc::new(Queries::new(connection.client(), config.kpi.clone())),
+        queries: Arc::new(queries),
+        alerts: alerting.as_ref().map(|a| a.store.clone()),
+    };
+    let exposition = Exposition {
+        metrics: Arc::clone(metrics),
+        alert_stats: alerting.as_ref().map(|a| Arc::clone(&a.stats)),
+        notify_stats: alerting.as_ref().map(|a| Arc::clone(&a.notify_stats)),
     };
     let http_server = axum::serve(
         http_listener,
-        http_router(state.clone(), rum_state.clone(), api)
+        http_router(state.clone(), rum_state.clone(), api, exposition)
             .into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(wait_stop(stop_rx.clone()));
@@ -241,6 +256,10 @@ async fn run(
     let _ = stop_tx.send(true);
     let http_result = http.await;
     let grpc_result = grpc.await;
+    if let Some(alerting) = alerting {
+        // Its last aggregates and queued notifications, within the grace.
+        alerting.service.shutdown(grace).await;
+    }
     // Every queue sender lives in the states and the servers' copies; with
     // the servers gone, dropping these lets the writers see the end.
     drop(state);
@@ -332,7 +351,61 @@ impl Writers<'_> {
     }
 }
 
-fn http_router(state: IngestState, rum: RumState, api: crate::api::ApiState) -> Router {
+/// The running alert service and what the API and `/metrics` read of it.
+struct Alerting {
+    service: AlertService,
+    store: AlertStore,
+    stats: Arc<AlertStats>,
+    notify_stats: Arc<NotifyStats>,
+}
+
+/// Alerting, unless `alert.enabled = false`: the notifier with every
+/// configured receiver, and the evaluation loop.
+fn start_alerting(
+    config: &Config,
+    connection: &Connection,
+    queries: &Queries,
+) -> Result<Option<Alerting>, ServeError> {
+    if !config.alert.enabled {
+        tracing::info!("alerting is off (alert.enabled = false)");
+        return Ok(None);
+    }
+    let notify_stats = Arc::new(NotifyStats::default());
+    let notifier = Notifier::start_with_stats(&config.alert, Arc::clone(&notify_stats))
+        .map_err(|e| ServeError::Alerting(e.to_string()))?;
+    let instance = format!("{}-{:08x}", std::process::id(), fastrand::u32(..));
+    let store = AlertStore::new(connection.client(), instance);
+    let stats = Arc::new(AlertStats::default());
+    let service = AlertService::start(AlertParts {
+        config: config.alert.clone(),
+        kpi: config.kpi.clone(),
+        store: store.clone(),
+        queries: queries.clone(),
+        notifier,
+        stats: Arc::clone(&stats),
+    });
+    Ok(Some(Alerting {
+        service,
+        store,
+        stats,
+        notify_stats,
+    }))
+}
+
+/// What `/metrics` renders: the registry, then alerting's own counters.
+#[derive(Clone)]
+struct Exposition {
+    metrics: Arc<Metrics>,
+    alert_stats: Option<Arc<AlertStats>>,
+    notify_stats: Option<Arc<NotifyStats>>,
+}
+
+fn http_router(
+    state: IngestState,
+    rum: RumState,
+    api: crate::api::ApiState,
+    exposition: Exposition,
+) -> Router {
     Router::new()
         .route(
             ingest::otlp_http::TRACES_PATH,
@@ -340,8 +413,12 @@ fn http_router(state: IngestState, rum: RumState, api: crate::api::ApiState) -> 
         )
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(readyz))
-        .route("/metrics", get(metrics))
         .with_state(state)
+        .merge(
+            Router::new()
+                .route("/metrics", get(metrics))
+                .with_state(exposition),
+        )
         .merge(ingest::rum::router(rum))
         .merge(crate::api::router(api))
 }
@@ -354,10 +431,21 @@ async fn readyz(State(state): State<IngestState>) -> (StatusCode, &'static str) 
     }
 }
 
-async fn metrics(State(state): State<IngestState>) -> impl IntoResponse {
+async fn metrics(State(exposition): State<Exposition>) -> impl IntoResponse {
+    let mut text = exposition.metrics.render();
+    // OpenMetrics ends with `# EOF`: alerting's families go before it.
+    let eof = text.rfind("# EOF").unwrap_or(text.len());
+    text.truncate(eof);
+    if let Some(stats) = &exposition.alert_stats {
+        text.push_str(&stats.render());
+    }
+    if let Some(stats) = &exposition.notify_stats {
+        text.push_str(&stats.render_prometheus());
+    }
+    text.push_str("# EOF\n");
     (
         [(header::CONTENT_TYPE, crate::telemetry::CONTENT_TYPE)],
-        state.metrics.render(),
+        text,
     )
 }
 

@@ -6,7 +6,9 @@
 pub mod duration;
 pub mod engine;
 pub mod rules;
+pub mod service;
 pub mod template;
+pub mod window;
 
 pub use engine::{Engine, EngineSettings, EngineState, Observation, Silence, TickOutput};
 pub use rules::{load_dir, Rule, RuleError, RuleSet};

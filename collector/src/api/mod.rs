@@ -4,6 +4,7 @@
 //! `store::queries` (and `correlate` for a trace), answer; failures become
 //! responses in one place (`error`).
 
+mod alerts;
 mod error;
 mod insights;
 pub mod params;
@@ -12,18 +13,21 @@ mod traces;
 
 use std::sync::Arc;
 
-use axum::routing::get;
+use axum::routing::{delete, get};
 use axum::Router;
 
 pub use error::ApiError;
 pub use text::{trace_list, waterfall};
 pub use traces::{filter_from, trace_view, TraceView};
 
+use crate::store::alerts::AlertStore;
 use crate::store::queries::Queries;
 
 #[derive(Clone)]
 pub struct ApiState {
     pub queries: Arc<Queries>,
+    /// Alert state and silences; `None` when alerting is off.
+    pub alerts: Option<AlertStore>,
 }
 
 pub fn router(state: ApiState) -> Router {
@@ -34,5 +38,12 @@ pub fn router(state: ApiState) -> Router {
         .route("/api/layers", get(insights::layers))
         .route("/api/vitals", get(insights::vitals))
         .route("/api/errors", get(insights::errors))
+        .route("/api/alerts", get(alerts::active))
+        .route("/api/alerts/history", get(alerts::history))
+        .route(
+            "/api/silences",
+            get(alerts::list_silences).post(alerts::create_silence),
+        )
+        .route("/api/silences/{id}", delete(alerts::expire_silence))
         .with_state(state)
 }

@@ -27,6 +27,7 @@ use std::time::Duration;
 
 pub use error::IngestError;
 
+use crate::alert::service::AlertFeed;
 use crate::config::IngestConfig;
 use crate::model::{LayerRules, Span, TimeWindow};
 use crate::pipeline::Queue;
@@ -43,6 +44,8 @@ pub struct IngestState {
     /// How old a span may be: the storage retention unless configured.
     pub max_span_age: Duration,
     pub metrics: Arc<Metrics>,
+    /// The alert windows, when alerting is on.
+    pub alerts: Option<AlertFeed>,
 }
 
 /// The outcome of an accepted export: everything valid was queued.
@@ -81,6 +84,9 @@ pub async fn accept_traces(
 ) -> Result<Accepted, IngestError> {
     let converted = otlp_convert::convert_request(request, &state.layers, &state.span_window());
     let accepted = converted.spans.len() as u64;
+    if let Some(alerts) = &state.alerts {
+        alerts.spans(&converted.spans);
+    }
     let mut rejections = converted.rejections;
     let submitted = state
         .spans

@@ -30,6 +30,7 @@ use super::rum_origin::cors_layer;
 pub use super::rum_origin::AllowedOrigins;
 use super::rum_script::{serve_script, SCRIPT_PATH};
 use super::IngestError;
+use crate::alert::service::AlertFeed;
 use crate::config::{IngestConfig, RumConfig};
 use crate::model::rum::{PageContext, PageView, RumError, RumRecord, Vital};
 use crate::pipeline::{Queue, SubmitError};
@@ -51,6 +52,7 @@ pub struct RumState {
     queues: RumQueues,
     settings: Arc<Settings>,
     metrics: Arc<Metrics>,
+    alerts: Option<AlertFeed>,
 }
 
 struct Settings {
@@ -94,7 +96,14 @@ impl RumState {
             queues,
             settings: Arc::new(settings),
             metrics,
+            alerts: None,
         }
+    }
+
+    /// Feeds accepted Web Vitals to the alert windows too.
+    pub fn with_alerts(mut self, alerts: Option<AlertFeed>) -> Self {
+        self.alerts = alerts;
+        self
     }
 }
 
@@ -189,6 +198,9 @@ async fn accept(
         settings,
         received_at,
     ));
+    if let Some(alerts) = &state.alerts {
+        alerts.vitals(&context, &decoded.vitals);
+    }
     let (queued, refused) = state
         .queues
         .submit(&mut decoded, &context, state.settings.queue_wait)

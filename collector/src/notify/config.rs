@@ -1,15 +1,21 @@
-//! The `[alert]` configuration section: where notifications go (SMTP,
-//! webhook, Slack, PagerDuty), how they are retried, and the
-//! `[[alert.routes]]` choosing receivers by labels. Secrets (the SMTP
+//! The `[alert]` configuration section: which rules are evaluated and how
+//! often, how alerts are grouped, where notifications go (SMTP, webhook,
+//! Slack, PagerDuty), how they are retried, and the `[[alert.routes]]`
+//! choosing receivers by labels. One section because people configure
+//! alerting as one thing (`JAMSCOPE_ALERT_*`); the evaluation keys are
+//! read by `alert::service`, the rest by the notifier. Secrets (the SMTP
 //! password, the webhook secret, the Slack URL, the routing key) are never
 //! shown: `Debug` and [`AlertConfig::redacted`] hide them.
 
 use std::fmt;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use lettre::message::Mailbox;
 use serde::{Deserialize, Deserializer, Serialize};
 
+use crate::alert::duration::Millis;
+use crate::alert::engine::EngineSettings;
 use crate::model::alert::LabelSet;
 
 use super::email::SmtpTarget;
@@ -23,6 +29,30 @@ const REDACTED: &str = "<redacted>";
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct AlertConfig {
+    /// Evaluate rules at all (on by default; the default rules need no
+    /// receiver to be useful: `/api/alerts` shows what fires).
+    pub enabled: bool,
+    /// The rule files (`*.yaml`), reloaded on change and on SIGHUP.
+    pub rules_dir: PathBuf,
+    /// How often the streaming windows are evaluated.
+    pub evaluation_interval_ms: u64,
+    /// How often rules that query ClickHouse (sql, new_error,
+    /// consecutive, regression) run.
+    pub query_interval_ms: u64,
+    /// Series kept by the streaming windows, across all rules.
+    pub max_series: usize,
+    /// A collector whose heartbeat is older than this is gone; another
+    /// takes over evaluation.
+    pub peer_lease_ms: u64,
+    /// Alertmanager's grouping: alerts with the same values of these
+    /// labels notify together.
+    pub group_by: Vec<String>,
+    /// A new group's first notification waits this long for more alerts.
+    pub group_wait: Millis,
+    /// Changes in a group are told at most this often.
+    pub group_interval: Millis,
+    /// A group still firing is told again after this long.
+    pub repeat_interval: Millis,
     /// `smtp://user:pass@host:587?tls=starttls` (`tls` = `starttls`, `tls`
     /// or `none`; the port defaults to 587, 465 or 25 accordingly). Unset:
     /// no email.
@@ -75,6 +105,18 @@ pub struct RouteConfig {
 impl Default for AlertConfig {
     fn default() -> Self {
         Self {
+            enabled: true,
+            rules_dir: PathBuf::from("alert-rules"),
+            evaluation_interval_ms: 1000,
+            query_interval_ms: 15_000,
+            max_series: 10_000,
+            peer_lease_ms: 5_000,
+            group_by: vec!["alertname".into()],
+            // Woken fast: alerts breaching in the same evaluation are
+            // grouped anyway; later changes wait for `group_interval`.
+            group_wait: Millis(0),
+            group_interval: Millis::from_secs(300),
+            repeat_interval: Millis::from_secs(4 * 3600),
             smtp_url: None,
             email_from: None,
             email_to: Vec::new(),
@@ -202,6 +244,18 @@ impl AlertConfig {
         if self.queue_capacity == 0 {
             return problem("alert.queue_capacity", "must be at least 1");
         }
+        if self.evaluation_interval_ms == 0 || self.query_interval_ms == 0 {
+            return problem(
+                "alert.evaluation_interval_ms",
+                "and alert.query_interval_ms must be above 0",
+            );
+        }
+        if self.peer_lease_ms < 2 * self.evaluation_interval_ms {
+            return problem(
+                "alert.peer_lease_ms",
+                "must be at least twice alert.evaluation_interval_ms (heartbeats are sent every evaluation)",
+            );
+        }
         let configured = self.configured();
         for (index, route) in self.routes.iter().enumerate() {
             if route.receivers.is_empty() {
@@ -239,6 +293,17 @@ impl AlertConfig {
             kinds.push(ReceiverKind::PagerDuty);
         }
         kinds
+    }
+
+    /// The engine's grouping settings.
+    pub fn engine_settings(&self) -> EngineSettings {
+        EngineSettings {
+            group_by: self.group_by.clone(),
+            group_wait: self.group_wait,
+            group_interval: self.group_interval,
+            repeat_interval: self.repeat_interval,
+            external_url: self.external_url.clone().unwrap_or_default(),
+        }
     }
 
     pub fn retry_policy(&self) -> RetryPolicy {

@@ -143,8 +143,8 @@ impl NotifyStats {
     /// `jamscope_notifications_total{receiver="email",outcome="sent"} 3`.
     pub fn render_prometheus(&self) -> String {
         let mut out = String::new();
-        out.push_str("# HELP jamscope_notifications_total Notifications per receiver kind: sent, failed after retries, dropped on a full queue.\n");
-        out.push_str("# TYPE jamscope_notifications_total counter\n");
+        out.push_str("# HELP jamscope_notifications Notifications per receiver kind: sent, failed after retries, dropped on a full queue.\n");
+        out.push_str("# TYPE jamscope_notifications counter\n");
         for kind in ReceiverKind::ALL {
             for (outcome, value) in [
                 ("sent", self.sent(kind)),
@@ -158,8 +158,10 @@ impl NotifyStats {
                 );
             }
         }
-        out.push_str("# HELP jamscope_notification_retries_total Attempts beyond the first, per receiver kind.\n");
-        out.push_str("# TYPE jamscope_notification_retries_total counter\n");
+        out.push_str(
+            "# HELP jamscope_notification_retries Attempts beyond the first, per receiver kind.\n",
+        );
+        out.push_str("# TYPE jamscope_notification_retries counter\n");
         for kind in ReceiverKind::ALL {
             let _ = writeln!(
                 out,
@@ -752,7 +754,7 @@ mod tests {
         assert!(text.contains(
             "jamscope_notifications_total{receiver=\"webhook\",outcome=\"dropped\"} 0\n"
         ));
-        assert!(text.contains("# TYPE jamscope_notifications_total counter\n"));
+        assert!(text.contains("# TYPE jamscope_notifications counter\n"));
     }
 
     #[tokio::test]

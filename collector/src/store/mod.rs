@@ -3,6 +3,7 @@
 //! (`embedded`), the schema (`schema`), row encoding (`rows`, `rowbinary`)
 //! and batched writes (`writer`). SQL lives in this module and nowhere else.
 
+pub mod alerts;
 pub mod client;
 pub mod embedded;
 pub mod queries;

@@ -158,6 +158,8 @@ impl Collector {
             .env("JAMSCOPE_DATA_DIR", &data_dir)
             .env("JAMSCOPE_WRITER_FLUSH_INTERVAL_MS", "200")
             .env("JAMSCOPE_LOG", "info")
+            // Alerting is on where a test asks for it (its own env wins).
+            .env("JAMSCOPE_ALERT_ENABLED", "false")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());

@@ -2,6 +2,7 @@
 //! OpenTelemetry SDK exporters and raw HTTP clients. One test binary, so
 //! all tests share one ClickHouse; each collector writes its own database.
 
+mod alerting;
 mod bad_input;
 mod durability;
 mod expect;
@@ -11,6 +12,7 @@ mod lifecycle;
 mod notify;
 mod payload;
 mod query_api;
+mod receivers;
 mod rules_check;
 mod rum;
 mod sdk_clients;

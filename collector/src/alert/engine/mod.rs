@@ -121,7 +121,8 @@ impl Engine {
             settings,
             state,
         } = self;
-        let breaches = breaches(rules, observations);
+        let mut breaches = breaches(rules, observations);
+        hold_criticals(state, &mut breaches);
         for (fingerprint, breach) in &breaches {
             observe(
                 state,
@@ -136,7 +137,12 @@ impl Engine {
             if breaches.contains_key(fingerprint) {
                 continue;
             }
+            let keep_firing_for = rules
+                .get(tracked.alert.name())
+                .map_or(0, |rule| rule.keep_firing_for.0);
             match tracked.phase {
+                Phase::Firing
+                    if now_millis.saturating_sub(tracked.last_breach_millis) < keep_firing_for => {}
                 Phase::Pending => {
                     out.events.push(AlertEvent::Cleared {
                         at_millis: now_millis,
@@ -198,6 +204,37 @@ fn breaches<'a>(
     breaches
 }
 
+/// A firing critical alert stays firing while its series still breaches
+/// the warning level: it resolves when the value is back to normal, so a
+/// rate falling through the warning band is one alert, told once, not a
+/// resolved critical followed by a new warning.
+fn hold_criticals<'a>(state: &EngineState, breaches: &mut BTreeMap<String, Breach<'a>>) {
+    let mut held = Vec::new();
+    for (fingerprint, tracked) in &state.alerts {
+        if tracked.phase != Phase::Firing
+            || tracked.alert.severity() != Some(Severity::Critical)
+            || breaches.contains_key(fingerprint)
+        {
+            continue;
+        }
+        let mut warning_labels = tracked.alert.labels.clone();
+        warning_labels.insert("severity".into(), Severity::Warning.as_str().into());
+        if let Some(warning) = breaches.get(&Alert::fingerprint_of(&warning_labels)) {
+            held.push((
+                fingerprint.clone(),
+                Breach {
+                    rule: warning.rule,
+                    labels: tracked.alert.labels.clone(),
+                    severity: Severity::Critical,
+                    value: warning.value,
+                    example_trace_id: warning.example_trace_id.clone(),
+                },
+            ));
+        }
+    }
+    breaches.extend(held);
+}
+
 fn observe(
     state: &mut EngineState,
     settings: &EngineSettings,
@@ -223,6 +260,7 @@ fn observe(
                 TrackedAlert {
                     phase: Phase::Pending,
                     active_since_millis: now_millis,
+                    last_breach_millis: now_millis,
                     group_key,
                     alert: Alert {
                         fingerprint: fingerprint.to_owned(),
@@ -244,6 +282,7 @@ fn observe(
         }
     };
     tracked.alert.value = breach.value;
+    tracked.last_breach_millis = now_millis;
     tracked.alert.annotations = annotations;
     if breach.example_trace_id.is_some() {
         tracked.alert.example_trace_id = breach.example_trace_id.clone();

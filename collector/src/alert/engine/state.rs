@@ -32,6 +32,9 @@ pub struct TrackedAlert {
     pub phase: Phase,
     /// When the breach began (also the alert's `starts_at`).
     pub active_since_millis: i64,
+    /// The last tick it breached at (`keep_firing_for` counts from here).
+    #[serde(default)]
+    pub last_breach_millis: i64,
     pub group_key: String,
     pub alert: Alert,
 }

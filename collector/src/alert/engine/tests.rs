@@ -252,18 +252,15 @@ fn lifecycle_scenarios() {
             )],
         ),
         (
-            "critical resolves while warning breaches: the warning notifies",
+            "a critical holds while the warning level is breached, then resolves once",
             settings(),
             vec![],
             vec![
                 (0, api2, &["firing ErrorRate/critical@api"]),
-                (
-                    60,
-                    api07,
-                    &["firing ErrorRate/warning@api, ErrorRate/critical@api:resolved"],
-                ),
+                (60, api07, &[]),
                 (120, api07, &[]),
-                (180, api0, &["resolved ErrorRate/warning@api:resolved"]),
+                (180, api0, &["resolved ErrorRate/critical@api:resolved"]),
+                (240, api07, &["firing ErrorRate/warning@api"]),
             ],
         ),
         (
@@ -419,4 +416,41 @@ fn restored_repeat_timing_is_kept() {
     let mut engine = Engine::restore(&rules(), settings, serde_json::from_value(saved).unwrap());
     assert!(engine.tick(240_000, &api2, &[]).notifications.is_empty());
     assert_eq!(engine.tick(300_000, &api2, &[]).notifications.len(), 1);
+}
+
+#[test]
+fn keep_firing_for_rides_out_a_falling_rate() {
+    let rules = RuleSet {
+        files: Vec::new(),
+        rules: load_str(
+            Path::new("keep.yaml"),
+            &RULES.replacen(
+                "        for: 0s\n",
+                "        for: 0s\n        keep_firing_for: 90s\n",
+                1,
+            ),
+        )
+        .unwrap(),
+    };
+    let mut engine = Engine::new(&rules, settings());
+    let api2: Obs = &[("ErrorRate", "api", 2.0)];
+    let api07: Obs = &[("ErrorRate", "api", 0.7)];
+    let api0: Obs = &[("ErrorRate", "api", 0.0)];
+    // The rate falls through the warning band: the critical keeps firing
+    // (inhibiting the warning) while the warning level is breached, then
+    // until it has been clear for 90 s; the warning, never told, resolves
+    // with it silently.
+    run(
+        "keep_firing_for",
+        &mut engine,
+        &[],
+        &[
+            (0, api2, &["firing ErrorRate/critical@api"]),
+            (60, api07, &[]),
+            (120, api0, &[]),
+            (150, api0, &[]),
+            (180, api0, &["resolved ErrorRate/critical@api:resolved"]),
+            (240, api0, &[]),
+        ],
+    );
 }

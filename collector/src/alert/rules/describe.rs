@@ -103,6 +103,12 @@ pub(super) fn describe(rule: &Rule) -> String {
         main.severity.as_str(),
         rule.for_
     );
+    if rule.keep_firing_for.0 > 0 {
+        line.push_str(&format!(
+            ", kept firing {} after it clears",
+            rule.keep_firing_for
+        ));
+    }
     if !group_by.is_empty() {
         line.push_str(&format!(", per {}", group_by.join(" and ")));
     }

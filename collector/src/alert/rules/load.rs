@@ -72,6 +72,11 @@ pub(super) struct RawRule {
     pub alert: String,
     #[serde(rename = "for", default)]
     pub for_: Millis,
+    /// How long a firing alert stays firing once its condition no longer
+    /// holds (Prometheus' `keep_firing_for`): a value hovering around a
+    /// level, or falling through the warning band, does not notify twice.
+    #[serde(default)]
+    pub keep_firing_for: Millis,
     #[serde(default)]
     pub labels: LabelSet,
     #[serde(default)]

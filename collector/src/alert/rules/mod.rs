@@ -70,6 +70,8 @@ pub struct Rule {
     pub line: usize,
     /// How long a breach must last before the alert fires.
     pub for_: Millis,
+    /// How long a firing alert stays firing after its last breach.
+    pub keep_firing_for: Millis,
     /// Extra labels (never `alertname`; `severity` is set per level).
     pub labels: LabelSet,
     pub annotations: BTreeMap<String, Template>,

@@ -160,6 +160,7 @@ pub(super) fn rule(raw: RawRule, group: &str, file: &Path, line: usize) -> Resul
         file: file.to_owned(),
         line,
         for_: raw.for_,
+        keep_firing_for: raw.keep_firing_for,
         labels: raw
             .labels
             .into_iter()

@@ -5,6 +5,7 @@
 //! declares; the API and the CLI share these functions, never a copy of
 //! the SQL.
 
+mod alert_rules;
 mod errors;
 mod layers;
 mod rum_link;
@@ -14,6 +15,7 @@ mod vitals;
 
 use serde::de::DeserializeOwned;
 
+pub use alert_rules::NewError;
 pub use errors::ErrorGroup;
 pub use layers::{Kpi, KpiSettings};
 pub use rum_link::{LinkedPageView, LinkedRum};
@@ -62,7 +64,7 @@ impl Queries {
 }
 
 /// Runs `query` and decodes each JSONEachRow line into `T`.
-async fn fetch_json<T: DeserializeOwned>(
+pub(crate) async fn fetch_json<T: DeserializeOwned>(
     query: clickhouse::query::Query,
     what: &'static str,
 ) -> Result<Vec<T>, QueryError> {

@@ -10,6 +10,7 @@
 //! which rebuilds `rum_vitals` under a new partition key and keeps every
 //! row (see `rum::rum_vitals_by_page_start`).
 
+mod alerts;
 mod ddl;
 mod dedup;
 mod rum;
@@ -92,6 +93,11 @@ const MIGRATIONS: &[Migration] = &[
         version: 6,
         name: "trace_search",
         steps: |options| Step::all(traces::trace_search(options)),
+    },
+    Migration {
+        version: 8,
+        name: "alert_tables",
+        steps: |options| Step::all(alerts::alert_tables(options)),
     },
 ];
 

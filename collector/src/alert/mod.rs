@@ -7,6 +7,8 @@ pub mod duration;
 pub mod engine;
 pub mod rules;
 pub mod template;
+pub mod window;
 
 pub use engine::{Engine, EngineSettings, EngineState, Observation, Silence, TickOutput};
 pub use rules::{load_dir, Rule, RuleError, RuleSet};
+pub use window::{SeriesDelta, Windows};

@@ -12,3 +12,4 @@ pub mod window;
 
 pub use engine::{Engine, EngineSettings, EngineState, Observation, Silence, TickOutput};
 pub use rules::{load_dir, Rule, RuleError, RuleSet};
+pub use window::{SeriesDelta, Windows};

@@ -132,6 +132,7 @@ pub(super) fn flush_due_groups(
             events.push(AlertEvent::Notified {
                 at_millis: now_millis,
                 group_key: key.clone(),
+                group_labels: group_labels.clone(),
                 status,
                 fingerprints: alerts.iter().map(|a| a.fingerprint.clone()).collect(),
             });

@@ -75,6 +75,9 @@ pub enum AlertEvent {
     Notified {
         at_millis: i64,
         group_key: String,
+        /// The group's `group_by` labels (the history is searched by them).
+        #[serde(default)]
+        group_labels: LabelSet,
         status: AlertStatus,
         fingerprints: Vec<String>,
     },

@@ -183,9 +183,11 @@ impl AlertStore {
             AlertEvent::Notified {
                 at_millis,
                 group_key,
+                group_labels,
                 status,
                 fingerprints,
             } => {
+                row.labels = group_labels.clone();
                 row.event = match status {
                     AlertStatus::Firing => "notified_firing",
                     AlertStatus::Resolved => "notified_resolved",

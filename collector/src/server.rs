@@ -215,6 +215,7 @@ async fn run(
     let api = crate::api::ApiState {
         queries: Arc::new(queries),
         alerts: alerting.as_ref().map(|a| a.store.clone()),
+        rules: alerting.as_ref().map(|a| a.service.rules()),
     };
     let exposition = Exposition {
         metrics: Arc::clone(metrics),

@@ -19,9 +19,11 @@ use crate::store::alerts::{AlertStore, HistoryEntry};
 const MAX_HISTORY: u32 = 10_000;
 
 fn store(state: &ApiState) -> Result<&AlertStore, ApiError> {
-    state.alerts.as_ref().ok_or_else(|| {
-        ApiError::NotFound("alerting is disabled on this collector (alert.enabled = false)".into())
-    })
+    state.alerts.as_ref().ok_or_else(disabled)
+}
+
+fn disabled() -> ApiError {
+    ApiError::NotFound("alerting is disabled on this collector (alert.enabled = false)".into())
 }
 
 #[derive(Serialize)]
@@ -108,6 +110,39 @@ pub async fn history(
         .history(limit, params.alertname.as_deref().filter(|n| !n.is_empty()))
         .await?;
     Ok(Json(History { events }))
+}
+
+#[derive(Serialize)]
+pub struct RuleView {
+    pub name: String,
+    pub group: String,
+    pub file: String,
+    pub line: usize,
+    /// The rule in words, as `jamscope rules check` prints it.
+    pub description: String,
+}
+
+#[derive(Serialize)]
+pub struct Rules {
+    pub rules: Vec<RuleView>,
+}
+
+/// The rules being evaluated now (after the latest reload that loaded).
+pub async fn rules(State(state): State<ApiState>) -> Result<Json<Rules>, ApiError> {
+    let current = state.rules.as_ref().ok_or_else(disabled)?;
+    let set = std::sync::Arc::clone(&current.borrow());
+    let rules = set
+        .rules
+        .iter()
+        .map(|rule| RuleView {
+            name: rule.name.clone(),
+            group: rule.group.clone(),
+            file: rule.file.display().to_string(),
+            line: rule.line,
+            description: rule.describe(),
+        })
+        .collect();
+    Ok(Json(Rules { rules }))
 }
 
 #[derive(Serialize)]

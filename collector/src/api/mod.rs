@@ -20,6 +20,9 @@ pub use error::ApiError;
 pub use text::{trace_list, waterfall};
 pub use traces::{filter_from, trace_view, TraceView};
 
+use tokio::sync::watch;
+
+use crate::alert::RuleSet;
 use crate::store::alerts::AlertStore;
 use crate::store::queries::Queries;
 
@@ -28,6 +31,8 @@ pub struct ApiState {
     pub queries: Arc<Queries>,
     /// Alert state and silences; `None` when alerting is off.
     pub alerts: Option<AlertStore>,
+    /// The rules being evaluated; `None` when alerting is off.
+    pub rules: Option<watch::Receiver<Arc<RuleSet>>>,
 }
 
 pub fn router(state: ApiState) -> Router {
@@ -40,6 +45,7 @@ pub fn router(state: ApiState) -> Router {
         .route("/api/errors", get(insights::errors))
         .route("/api/alerts", get(alerts::active))
         .route("/api/alerts/history", get(alerts::history))
+        .route("/api/rules", get(alerts::rules))
         .route(
             "/api/silences",
             get(alerts::list_silences).post(alerts::create_silence),

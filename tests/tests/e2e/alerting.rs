@@ -563,3 +563,87 @@ groups:
     assert_eq!(receivers.webhook.accepted().len(), 1);
     collector.stop();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rules_reload_on_change_and_sighup_and_a_bad_file_keeps_the_old_ones() {
+    let receivers = Receivers::start().await;
+    let rules = rules_dir(GATEWAY_RULE);
+    let mut collector = Collector::start_with(alert_options(&receivers, rules.path()));
+    let url = format!("{}/api/rules", collector.http_url());
+    let names = |body: &Value| -> Vec<String> {
+        body["rules"]
+            .as_array()
+            .expect("rules")
+            .iter()
+            .map(|r| r["name"].as_str().unwrap_or_default().to_owned())
+            .collect()
+    };
+    let first = get_json(url.clone()).await;
+    assert_eq!(names(&first), ["GatewayErrorRate"]);
+    assert!(first["rules"][0]["description"]
+        .as_str()
+        .unwrap_or_default()
+        .contains("critical when the error rate of gateway spans over 10s is above 1 %"));
+
+    // A second file appears: picked up without a signal.
+    std::fs::write(
+        rules.path().join("more.yaml"),
+        GATEWAY_RULE.replace("GatewayErrorRate", "GatewayErrorRateCopy"),
+    )
+    .expect("write");
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while names(&get_json(url.clone()).await).len() != 2 {
+        assert!(
+            Instant::now() < deadline,
+            "the new rule file was not loaded"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+
+    // A broken file: the running rules stay, the log names file and line.
+    std::fs::write(
+        rules.path().join("more.yaml"),
+        "groups:\n  - name: g\n    rules:\n      - alert: Broken\n        condition: { type: threshold, metric: error_rate, window: 5m, direction: sideways }\n",
+    )
+    .expect("write");
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while !collector
+        .output()
+        .contains("more.yaml:4: groups[0].rules[0]: unknown variant `sideways`")
+    {
+        assert!(
+            Instant::now() < deadline,
+            "no file:line error logged:\n{}",
+            collector.output()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(
+        names(&get_json(url.clone()).await),
+        // File order: more.yaml, then rules.yaml.
+        ["GatewayErrorRateCopy", "GatewayErrorRate"]
+    );
+
+    // The broken file removed: the directory loads again.
+    std::fs::remove_file(rules.path().join("more.yaml")).expect("remove");
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while names(&get_json(url.clone()).await) != ["GatewayErrorRate"] {
+        assert!(Instant::now() < deadline, "not reloaded after the fix");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+
+    // SIGHUP reloads at once and does not stop the collector.
+    let status = Command::new("kill")
+        .args(["-HUP", &collector.pid().to_string()])
+        .status()
+        .expect("kill -HUP");
+    assert!(status.success());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !collector.output().contains("SIGHUP") {
+        assert!(Instant::now() < deadline, "no reload logged after SIGHUP");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(collector.is_running(), "SIGHUP must not stop the collector");
+    assert_eq!(names(&get_json(url.clone()).await), ["GatewayErrorRate"]);
+    collector.stop();
+}

@@ -229,6 +229,10 @@ impl Collector {
         }
     }
 
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     pub fn http_url(&self) -> String {
         format!("http://127.0.0.1:{}", self.http_port)
     }

@@ -48,6 +48,7 @@ pub struct AlertParts {
 
 pub struct AlertService {
     feed: AlertFeed,
+    rules: watch::Receiver<Arc<RuleSet>>,
     stop: watch::Sender<bool>,
     evaluator: JoinHandle<()>,
     reloader: JoinHandle<()>,
@@ -61,6 +62,7 @@ impl AlertService {
         let feed = AlertFeed::new(windows);
         let (rules_tx, rules_rx) = watch::channel(Arc::clone(&rules));
         let (stop, stop_rx) = watch::channel(false);
+        let rules_view = rules_rx.clone();
         let reloader = tokio::spawn(reload::watch_dir(
             parts.config.rules_dir.clone(),
             rules_tx,
@@ -90,6 +92,7 @@ impl AlertService {
         };
         Self {
             feed,
+            rules: rules_view,
             stop,
             evaluator: tokio::spawn(evaluator.run(stop_rx)),
             reloader,
@@ -98,6 +101,11 @@ impl AlertService {
 
     pub fn feed(&self) -> AlertFeed {
         self.feed.clone()
+    }
+
+    /// The rules being evaluated, current after every reload.
+    pub fn rules(&self) -> watch::Receiver<Arc<RuleSet>> {
+        self.rules.clone()
     }
 
     /// Stops evaluating, flushes this collector's last aggregates, says it

@@ -4,6 +4,7 @@
 //! `store::queries` (and `correlate` for a trace), answer; failures become
 //! responses in one place (`error`).
 
+mod builds;
 mod error;
 mod insights;
 pub mod params;
@@ -34,5 +35,6 @@ pub fn router(state: ApiState) -> Router {
         .route("/api/layers", get(insights::layers))
         .route("/api/vitals", get(insights::vitals))
         .route("/api/errors", get(insights::errors))
+        .route("/api/builds", get(builds::recent))
         .with_state(state)
 }

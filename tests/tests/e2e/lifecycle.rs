@@ -126,7 +126,7 @@ fn migrate_applies_once_and_then_has_nothing_to_do() {
         String::from_utf8_lossy(&first.stderr)
     );
     assert!(String::from_utf8_lossy(&first.stdout).contains(
-        "applied: otel_traces, trace_index, rum_tables, deduplication, rum_vitals_by_page_start, trace_search"
+        "applied: otel_traces, trace_index, rum_tables, deduplication, rum_vitals_by_page_start, trace_search, builds"
     ));
     let second = run_jamscope(&["migrate"], &env);
     assert!(second.status.success());
@@ -153,6 +153,7 @@ fn migrate_applies_once_and_then_has_nothing_to_do() {
     assert_eq!(
         names,
         [
+            "builds",
             "otel_traces",
             "rejected_rows",
             "rum_errors",

@@ -3,6 +3,7 @@
 //! all tests share one ClickHouse; each collector writes its own database.
 
 mod bad_input;
+mod builds;
 mod durability;
 mod expect;
 mod fault_proxy;

@@ -3,7 +3,8 @@
 //!
 //! Environment names map to keys by their first word: `JAMSCOPE_HTTP_ADDR`
 //! is `http_addr`; `JAMSCOPE_CLICKHOUSE_URL` is `url` in `[clickhouse]`
-//! because `clickhouse` names a section.
+//! because `clickhouse` names a section. A few documented names that do not
+//! follow the rule are aliases ([`ENV_ALIASES`]).
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -15,6 +16,7 @@ use figment::Figment;
 use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
 
+use crate::ingest::builds::BuildsConfig;
 use crate::model::{LayerRule, LayerRules};
 use crate::notify::AlertConfig;
 use crate::store::queries::KpiSettings;
@@ -31,6 +33,15 @@ const SECTIONS: &[&str] = &[
     "self_telemetry",
     "kpi",
     "alert",
+    "builds",
+];
+
+/// Environment names (after `JAMSCOPE_`, lowercased) that name a key
+/// another way than section + key: `JAMSCOPE_BUILD_WEBHOOK_SECRET` reads
+/// like the CI setting it is, `JAMSCOPE_BUILDS_WEBHOOK_SECRET` works too.
+const ENV_ALIASES: &[(&str, &str)] = &[
+    ("build_webhook_secret", "builds.webhook_secret"),
+    ("smtp_url", "alert.smtp_url"),
 ];
 
 /// The file read when `--config` is not given, if it exists.
@@ -61,6 +72,8 @@ pub struct Config {
     pub layers: Vec<LayerRule>,
     /// Where alert notifications go (email, webhook, Slack, PagerDuty).
     pub alert: AlertConfig,
+    /// Build and deploy events on `POST /v1/builds`.
+    pub builds: BuildsConfig,
 }
 
 /// `log_format`: lines for people (`text`) or one JSON object per line for
@@ -182,6 +195,7 @@ impl Default for Config {
             self_telemetry: SelfTelemetryConfig::default(),
             layers: Vec::new(),
             alert: AlertConfig::default(),
+            builds: BuildsConfig::default(),
         }
     }
 }
@@ -256,6 +270,33 @@ pub(crate) fn string_list<'de, D: Deserializer<'de>>(
     deserializer: D,
 ) -> Result<Vec<String>, D::Error> {
     StringList::deserialize(deserializer).map(|list| list.0)
+}
+
+/// An optional string that the environment provider may have read as a
+/// number or boolean (`JAMSCOPE_ALERT_WEBHOOK_SECRET=12345` arrives as an
+/// integer): taken as its text.
+pub(crate) fn lenient_string<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Lenient {
+        Text(String),
+        Int(i64),
+        UInt(u64),
+        Float(f64),
+        Bool(bool),
+    }
+    let Some(value) = Option::<Lenient>::deserialize(deserializer)? else {
+        return Ok(None);
+    };
+    Ok(Some(match value {
+        Lenient::Text(s) => s,
+        Lenient::Int(n) => n.to_string(),
+        Lenient::UInt(n) => n.to_string(),
+        Lenient::Float(n) => n.to_string(),
+        Lenient::Bool(b) => b.to_string(),
+    }))
 }
 
 struct StringList(Vec<String>);
@@ -431,6 +472,9 @@ impl Config {
         if let Err((key, problem)) = self.alert.validate() {
             return invalid(key, &problem);
         }
+        if let Err((key, problem)) = self.builds.validate() {
+            return invalid(key, problem);
+        }
         Ok(())
     }
 
@@ -490,14 +534,11 @@ fn is_reserved_env(key: &str) -> bool {
     key.eq_ignore_ascii_case("LOG") || key.to_ascii_uppercase().starts_with("TEST_")
 }
 
-/// Environment names kept short where people expect them short.
-const ENV_ALIASES: &[(&str, &str)] = &[("smtp_url", "alert.smtp_url")];
-
 /// `CLICKHOUSE_URL` → `clickhouse.url`; `HTTP_ADDR` → `http_addr`.
 fn env_key(key: &str) -> String {
     let key = key.to_ascii_lowercase();
-    if let Some((_, full)) = ENV_ALIASES.iter().find(|(alias, _)| *alias == key) {
-        return (*full).to_owned();
+    if let Some((_, target)) = ENV_ALIASES.iter().find(|(alias, _)| *alias == key) {
+        return (*target).to_owned();
     }
     for section in SECTIONS {
         if let Some(rest) = key.strip_prefix(section).and_then(|r| r.strip_prefix('_')) {
@@ -527,6 +568,49 @@ mod tests {
             env_key("SELF_TELEMETRY_INTERVAL_SECS"),
             "self_telemetry.interval_secs"
         );
+        assert_eq!(env_key("BUILD_WEBHOOK_SECRET"), "builds.webhook_secret");
+        assert_eq!(env_key("BUILDS_WEBHOOK_SECRET"), "builds.webhook_secret");
+        assert_eq!(
+            env_key("BUILDS_MAX_CLOCK_SKEW_SECS"),
+            "builds.max_clock_skew_secs"
+        );
+    }
+
+    #[test]
+    fn build_keys_read_from_env_and_toml() {
+        Jail::expect_with(|jail| {
+            let config = Config::load(None).expect("valid");
+            assert_eq!(config.builds.webhook_secret, None);
+            assert_eq!(config.builds.max_clock_skew_secs, 300);
+            // Read as a number by the environment provider: kept as text.
+            jail.set_env("JAMSCOPE_BUILD_WEBHOOK_SECRET", "12345");
+            let config = Config::load(None).expect("valid");
+            assert_eq!(config.builds.webhook_secret.as_deref(), Some("12345"));
+            assert!(!format!("{:?}", config.builds).contains("12345"));
+            assert_eq!(
+                config.builds.redacted().webhook_secret.as_deref(),
+                Some("<redacted>")
+            );
+            jail.set_env("JAMSCOPE_BUILDS_MAX_CLOCK_SKEW_SECS", "0");
+            let error = Config::load(None).unwrap_err().to_string();
+            assert!(error.contains("builds.max_clock_skew_secs"), "{error}");
+            Ok(())
+        });
+        Jail::expect_with(|jail| {
+            jail.create_file(
+                "jamscope.toml",
+                "[builds]\nwebhook_secret = \"\"\nmax_clock_skew_secs = 60\n",
+            )?;
+            let error = Config::load(None).unwrap_err().to_string();
+            assert!(error.contains("builds.webhook_secret"), "{error}");
+            jail.create_file(
+                "jamscope.toml",
+                "[builds]\nwebhook_secret = \"s3cret\"\nmax_clock_skew_secs = 60\n",
+            )?;
+            let config = Config::load(None).expect("valid");
+            assert_eq!(config.builds.max_clock_skew_secs, 60);
+            Ok(())
+        });
     }
 
     #[test]

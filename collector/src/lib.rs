@@ -16,6 +16,7 @@ pub mod model;
 pub mod notify;
 pub mod pipeline;
 mod server;
+pub mod signing;
 pub mod store;
 pub mod telemetry;
 

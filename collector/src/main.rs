@@ -282,6 +282,7 @@ fn toml_of(config: &Config) -> anyhow::Result<String> {
         shown.clickhouse.password = Some("<redacted>".into());
     }
     shown.alert = shown.alert.redacted();
+    shown.builds = shown.builds.redacted();
     let value = figment::Figment::from(figment::providers::Serialized::defaults(shown))
         .extract::<toml_value::Value>()
         .context("rendering the configuration")?;

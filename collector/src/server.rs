@@ -6,6 +6,7 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -20,15 +21,19 @@ use tokio::task::JoinHandle;
 
 use crate::alert::service::{AlertParts, AlertService, AlertStats};
 use crate::config::Config;
+use crate::ingest::builds::{BuildSink, BuildsState};
 use crate::ingest::rum::{RumQueues, RumState};
 use crate::ingest::{self, IngestState};
+use crate::model::build::Build;
 use crate::notify::{Notifier, NotifyStats};
 use crate::pipeline::Queue;
 use crate::store::alerts::AlertStore;
 use crate::store::client::Connection;
 use crate::store::embedded::{EmbeddedClickHouse, EmbeddedSettings};
 use crate::store::queries::Queries;
-use crate::store::rows::{RumErrorTable, RumPageViewTable, RumVitalTable, SpanTable, Table};
+use crate::store::rows::{
+    BuildTable, RumErrorTable, RumPageViewTable, RumVitalTable, SpanTable, Table,
+};
 use crate::store::spool::Spool;
 use crate::store::writer::{self, InsertTarget, Writer};
 use crate::store::{schema, StoreError};
@@ -39,6 +44,10 @@ const TABLES: usize = 4;
 
 /// The longest shutdown waits for the self telemetry to be sent.
 const SELF_TELEMETRY_FLUSH: Duration = Duration::from_secs(5);
+
+/// The longest a build event's INSERT may take to send, and to be
+/// answered: its sender is waiting.
+const BUILD_INSERT_TIMEOUT: Duration = Duration::from_secs(10);
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
@@ -187,6 +196,16 @@ async fn run(
     };
     let queue_wait = Duration::from_millis(config.ingest.queue_wait_ms);
     let rum_state = RumState::new(&config.rum, queue_wait, rum_queues, Arc::clone(metrics));
+    let builds_state = BuildsState::new(
+        &config.builds,
+        config.clickhouse.ttl_days,
+        Arc::new(StoreBuilds(InsertTarget {
+            client: connection.client(),
+            send_timeout: BUILD_INSERT_TIMEOUT,
+            response_timeout: BUILD_INSERT_TIMEOUT,
+        })),
+        Arc::clone(metrics),
+    );
 
     let queries = Queries::new(connection.client(), config.kpi.clone());
     let alerting = start_alerting(config, connection, &queries)?;
@@ -224,8 +243,14 @@ async fn run(
     };
     let http_server = axum::serve(
         http_listener,
-        http_router(state.clone(), rum_state.clone(), api, exposition)
-            .into_make_service_with_connect_info::<SocketAddr>(),
+        http_router(
+            state.clone(),
+            rum_state.clone(),
+            builds_state,
+            api,
+            exposition,
+        )
+        .into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(wait_stop(stop_rx.clone()));
     let http = tokio::spawn(async move { http_server.await });
@@ -238,7 +263,8 @@ async fn run(
             ),
     );
     metrics.set_ready(true);
-    print_banner(http_addr, grpc_addr, connection, embedded);
+    let builds_on = config.builds.webhook_secret.is_some();
+    print_banner(http_addr, grpc_addr, builds_on, connection, embedded);
 
     shutdown.await;
     let grace = Duration::from_secs(config.writer.shutdown_timeout_secs);
@@ -401,9 +427,26 @@ struct Exposition {
     notify_stats: Option<Arc<NotifyStats>>,
 }
 
+/// Build events are written while their sender waits (`ingest::builds`).
+struct StoreBuilds(InsertTarget);
+
+impl BuildSink for StoreBuilds {
+    fn insert<'a>(
+        &'a self,
+        build: &'a Build,
+    ) -> Pin<Box<dyn Future<Output = Result<(), String>> + Send + 'a>> {
+        Box::pin(async move {
+            writer::insert_one::<BuildTable>(&self.0, build)
+                .await
+                .map_err(|failure| failure.message)
+        })
+    }
+}
+
 fn http_router(
     state: IngestState,
     rum: RumState,
+    builds: BuildsState,
     api: crate::api::ApiState,
     exposition: Exposition,
 ) -> Router {
@@ -421,6 +464,7 @@ fn http_router(
                 .with_state(exposition),
         )
         .merge(ingest::rum::router(rum))
+        .merge(ingest::builds::router(builds))
         .merge(crate::api::router(api))
 }
 
@@ -465,6 +509,7 @@ fn local_addr(listener: &TcpListener, configured: SocketAddr) -> SocketAddr {
 fn print_banner(
     http: SocketAddr,
     grpc: SocketAddr,
+    builds_on: bool,
     connection: &Connection,
     embedded: Option<&EmbeddedClickHouse>,
 ) {
@@ -472,8 +517,13 @@ fn print_banner(
         Some(e) => format!("embedded, {}", e.engine()),
         None => "configured".to_owned(),
     };
+    let builds = if builds_on {
+        ""
+    } else {
+        " (off: set builds.webhook_secret)"
+    };
     println!(
-        "Jamscope is ready.\n  OTLP/HTTP traces  http://{http}/v1/traces\n  OTLP/gRPC         http://{grpc}\n  RUM beacons       http://{http}/v1/rum (script http://{http}/rum.js)\n  Metrics           http://{http}/metrics\n  ClickHouse        {} (database {}, {clickhouse_kind})",
+        "Jamscope is ready.\n  OTLP/HTTP traces  http://{http}/v1/traces\n  OTLP/gRPC         http://{grpc}\n  RUM beacons       http://{http}/v1/rum (script http://{http}/rum.js)\n  Build events      http://{http}/v1/builds{builds}\n  Metrics           http://{http}/metrics\n  ClickHouse        {} (database {}, {clickhouse_kind})",
         connection.url(),
         connection.database()
     );

@@ -24,6 +24,7 @@ impl ApiError {
         match self {
             ApiError::BadParameter(_) => StatusCode::BAD_REQUEST,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Query(QueryError::Invalid(_)) => StatusCode::BAD_REQUEST,
             ApiError::Query(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
     }

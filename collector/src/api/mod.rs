@@ -5,6 +5,7 @@
 //! responses in one place (`error`).
 
 mod alerts;
+mod builds;
 mod error;
 mod insights;
 pub mod params;
@@ -51,5 +52,6 @@ pub fn router(state: ApiState) -> Router {
             get(alerts::list_silences).post(alerts::create_silence),
         )
         .route("/api/silences/{id}", delete(alerts::expire_silence))
+        .route("/api/builds", get(builds::recent))
         .with_state(state)
 }

@@ -19,6 +19,15 @@ pub enum IngestError {
     /// A sender that is known and not allowed (a browser origin).
     #[error("{0}")]
     Forbidden(String),
+    /// A receiver that is turned off by configuration.
+    #[error("{0}")]
+    NotFound(String),
+    /// A signed request accepted before (a replay).
+    #[error("{0}")]
+    Conflict(String),
+    /// The store did not take a request that waits for it; retry later.
+    #[error("{0}")]
+    Unavailable(String),
     #[error(transparent)]
     Queue(#[from] SubmitError),
 }
@@ -31,6 +40,9 @@ impl IngestError {
             IngestError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             IngestError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             IngestError::Forbidden(_) => StatusCode::FORBIDDEN,
+            IngestError::NotFound(_) => StatusCode::NOT_FOUND,
+            IngestError::Conflict(_) => StatusCode::CONFLICT,
+            IngestError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             IngestError::Queue(SubmitError::Full { .. } | SubmitError::SpoolFull(_)) => {
                 StatusCode::TOO_MANY_REQUESTS
             }
@@ -46,6 +58,7 @@ impl IngestError {
             IngestError::Queue(SubmitError::Full { .. }) => Some(1),
             IngestError::Queue(SubmitError::SpoolFull(_)) => Some(5),
             IngestError::Queue(SubmitError::Closed | SubmitError::SpoolFailed(_)) => Some(5),
+            IngestError::Unavailable(_) => Some(5),
             _ => None,
         }
     }
@@ -62,11 +75,12 @@ impl IngestError {
             IngestError::Queue(SubmitError::Full { .. } | SubmitError::SpoolFull(_)) => {
                 tonic::Status::resource_exhausted(message)
             }
-            IngestError::Queue(SubmitError::Closed | SubmitError::SpoolFailed(_)) => {
-                tonic::Status::unavailable(message)
-            }
+            IngestError::Queue(SubmitError::Closed | SubmitError::SpoolFailed(_))
+            | IngestError::Unavailable(_) => tonic::Status::unavailable(message),
             IngestError::Unauthorized(_) => tonic::Status::unauthenticated(message),
             IngestError::Forbidden(_) => tonic::Status::permission_denied(message),
+            IngestError::NotFound(_) => tonic::Status::unimplemented(message),
+            IngestError::Conflict(_) => tonic::Status::already_exists(message),
         }
     }
 }

@@ -6,11 +6,14 @@
 //! maps every failure to an HTTP status or a gRPC code in one place.
 //! `rum` takes browser beacons (with `rum_decode` for their JSON,
 //! `rum_origin` for CORS, `rum_client` for who sent them) and serves the
-//! SDK (`rum_script`). `outcome` names what became of each record (its
+//! SDK (`rum_script`). `builds` takes signed build and deploy events,
+//! which wait for the store (through a sink `serve` gives it) instead of a
+//! queue. `outcome` names what became of each record (its
 //! signal, why it was rejected) for the metrics. Receivers never talk to
 //! ClickHouse.
 
 mod body;
+pub mod builds;
 mod error;
 pub mod otlp_convert;
 pub mod otlp_grpc;

@@ -2,6 +2,7 @@
 //! these types, the store encodes them into rows, rules read them.
 
 pub mod alert;
+pub mod build;
 mod layer;
 pub mod rum;
 mod span;

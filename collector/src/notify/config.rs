@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use lettre::message::Mailbox;
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 
 use crate::alert::duration::Millis;
 use crate::alert::engine::EngineSettings;
@@ -56,28 +56,28 @@ pub struct AlertConfig {
     /// `smtp://user:pass@host:587?tls=starttls` (`tls` = `starttls`, `tls`
     /// or `none`; the port defaults to 587, 465 or 25 accordingly). Unset:
     /// no email.
-    #[serde(deserialize_with = "lenient_string")]
+    #[serde(deserialize_with = "crate::config::lenient_string")]
     pub smtp_url: Option<String>,
-    #[serde(deserialize_with = "lenient_string")]
+    #[serde(deserialize_with = "crate::config::lenient_string")]
     pub email_from: Option<String>,
     /// Recipients: a TOML array or one comma-separated string.
     #[serde(deserialize_with = "crate::config::string_list")]
     pub email_to: Vec<String>,
     /// Receives Alertmanager's webhook payload (version 4), signed.
-    #[serde(deserialize_with = "lenient_string")]
+    #[serde(deserialize_with = "crate::config::lenient_string")]
     pub webhook_url: Option<String>,
     /// Shared secret for `X-Jamscope-Signature`; required with a webhook.
-    #[serde(deserialize_with = "lenient_string")]
+    #[serde(deserialize_with = "crate::config::lenient_string")]
     pub webhook_secret: Option<String>,
     /// A Slack incoming-webhook URL (itself a secret).
-    #[serde(deserialize_with = "lenient_string")]
+    #[serde(deserialize_with = "crate::config::lenient_string")]
     pub slack_webhook_url: Option<String>,
     /// A PagerDuty Events API v2 integration key.
-    #[serde(deserialize_with = "lenient_string")]
+    #[serde(deserialize_with = "crate::config::lenient_string")]
     pub pagerduty_routing_key: Option<String>,
     pub pagerduty_url: String,
     /// Where people open Jamscope; trace links are built on it.
-    #[serde(deserialize_with = "lenient_string")]
+    #[serde(deserialize_with = "crate::config::lenient_string")]
     pub external_url: Option<String>,
     /// One attempt's limit (connect, send, answer).
     pub send_timeout_ms: u64,
@@ -372,31 +372,6 @@ fn redact_url_password(url: &str) -> String {
         }
         Err(_) => REDACTED.to_owned(),
     }
-}
-
-/// An optional string that the environment provider may have read as a
-/// number or boolean (`JAMSCOPE_ALERT_WEBHOOK_SECRET=12345` arrives as an
-/// integer): taken as its text.
-fn lenient_string<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Lenient {
-        Text(String),
-        Int(i64),
-        UInt(u64),
-        Float(f64),
-        Bool(bool),
-    }
-    let Some(value) = Option::<Lenient>::deserialize(deserializer)? else {
-        return Ok(None);
-    };
-    Ok(Some(match value {
-        Lenient::Text(s) => s,
-        Lenient::Int(n) => n.to_string(),
-        Lenient::UInt(n) => n.to_string(),
-        Lenient::Float(n) => n.to_string(),
-        Lenient::Bool(b) => b.to_string(),
-    }))
 }
 
 #[cfg(test)]

@@ -41,6 +41,7 @@ pub enum Receiver {
     OtlpHttp,
     OtlpGrpc,
     Rum,
+    Builds,
 }
 
 impl Receiver {
@@ -49,6 +50,7 @@ impl Receiver {
             Receiver::OtlpHttp => "otlp_http",
             Receiver::OtlpGrpc => "otlp_grpc",
             Receiver::Rum => "rum",
+            Receiver::Builds => "builds",
         }
     }
 }

@@ -70,7 +70,7 @@ impl Receivers {
                         .to_owned()
                 };
                 assert!(
-                    jamscope::notify::webhook::verify(
+                    jamscope::signing::verify(
                         SECRET.as_bytes(),
                         &header("x-jamscope-timestamp"),
                         &request.body,
@@ -645,5 +645,85 @@ async fn rules_reload_on_change_and_sighup_and_a_bad_file_keeps_the_old_ones() {
     }
     assert!(collector.is_running(), "SIGHUP must not stop the collector");
     assert_eq!(names(&get_json(url.clone()).await), ["GatewayErrorRate"]);
+    collector.stop();
+}
+
+/// Posts a build event signed as CI would (`POST /v1/builds`).
+async fn post_build(collector: &Collector, id: &str, status: &str) {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_millis() as i64;
+    let body = json!({
+        "id": id, "pipeline": "site", "kind": "build", "status": status,
+        "commit": format!("c-{id}"), "started_at": now - 60_000, "finished_at": now,
+        "stages": {"install": 10_000, "build": 40_000}
+    })
+    .to_string();
+    let timestamp = (now / 1000).to_string();
+    let response = reqwest::Client::new()
+        .post(format!("{}/v1/builds", collector.http_url()))
+        .header(jamscope::signing::TIMESTAMP_HEADER, &timestamp)
+        .header(
+            jamscope::signing::SIGNATURE_HEADER,
+            jamscope::signing::signature(BUILD_SECRET.as_bytes(), &timestamp, body.as_bytes()),
+        )
+        .body(body)
+        .send()
+        .await
+        .expect("POST /v1/builds");
+    assert_eq!(response.status().as_u16(), 202, "build {id}");
+}
+
+const BUILD_SECRET: &str = "ci-shared-secret";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_consecutive_failed_builds_fire_critical() {
+    let receivers = Receivers::start().await;
+    let rules = rules_dir(
+        r#"
+groups:
+  - name: pipeline
+    rules:
+      - alert: BuildFailing
+        condition: { type: consecutive, kind: build, warning: 1, critical: 2 }
+        annotations:
+          summary: "{{ $value }} consecutive failed builds of {{ $labels.pipeline }}"
+"#,
+    );
+    let mut collector = Collector::start_with(
+        alert_options(&receivers, rules.path()).env("JAMSCOPE_BUILD_WEBHOOK_SECRET", BUILD_SECRET),
+    );
+    wait_until_leading(&collector).await;
+    post_build(&collector, "b1", "success").await;
+    post_build(&collector, "b2", "failed").await;
+    wait_until("the warning", Duration::from_secs(15), || {
+        !receivers.webhook.accepted().is_empty()
+    })
+    .await;
+    assert_eq!(
+        statuses(&receivers.webhooks()),
+        vec![("firing".to_owned(), vec!["warning:firing".to_owned()])]
+    );
+    post_build(&collector, "b3", "failed").await;
+    wait_until("the critical", Duration::from_secs(15), || {
+        receivers.webhook.accepted().len() >= 2
+    })
+    .await;
+    let webhooks = receivers.webhooks();
+    let second = &webhooks[1];
+    assert_eq!(statuses(&webhooks)[1].1, vec!["critical:firing".to_owned()]);
+    assert_eq!(second["alerts"][0]["labels"]["pipeline"], "site");
+    assert_eq!(
+        second["alerts"][0]["annotations"]["summary"],
+        "2 consecutive failed builds of site"
+    );
+    // A green build ends it: one resolution.
+    post_build(&collector, "b4", "success").await;
+    wait_until("the resolution", Duration::from_secs(15), || {
+        receivers.webhook.accepted().len() >= 3
+    })
+    .await;
+    assert_eq!(statuses(&receivers.webhooks())[2].0, "resolved");
     collector.stop();
 }

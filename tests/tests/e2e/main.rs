@@ -4,6 +4,7 @@
 
 mod alerting;
 mod bad_input;
+mod builds;
 mod durability;
 mod expect;
 mod fault_proxy;

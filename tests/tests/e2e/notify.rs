@@ -197,7 +197,7 @@ async fn webhook_is_signed_and_alertmanager_v4() {
         .as_secs();
     let sent: u64 = timestamp.parse().expect("Unix seconds");
     assert!(now.abs_diff(sent) < 300, "timestamp {sent}, now {now}");
-    assert!(jamscope::notify::webhook::verify(
+    assert!(jamscope::signing::verify(
         SECRET.as_bytes(),
         &timestamp,
         &request.body,

@@ -132,6 +132,16 @@ pub enum PipelineKind {
     Deploy,
 }
 
+/// The events a `consecutive` rule counts (`Queries::consecutive_failures`).
+impl From<PipelineKind> for crate::model::build::BuildKind {
+    fn from(kind: PipelineKind) -> Self {
+        match kind {
+            PipelineKind::Build => Self::Build,
+            PipelineKind::Deploy => Self::Deploy,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Baseline {

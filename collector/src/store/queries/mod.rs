@@ -1,13 +1,15 @@
-//! Reading back: every SELECT the API and the CLI run, in one place. Each
-//! query is parameterised on the server (`{name:Type}` placeholders bound
-//! with `Query::param`), so no request text ever becomes SQL. Results come
-//! back as JSON rows and are decoded into the plain structs each file
-//! declares; the API and the CLI share these functions, never a copy of
-//! the SQL.
+//! Reading back: every SELECT the API, the CLI and alert rules run, in one
+//! place. Each query is parameterised on the server (`{name:Type}`
+//! placeholders bound with `Query::param`), so no request text ever
+//! becomes SQL. Results come back as JSON rows and are decoded into the
+//! plain structs each file declares; the API and the CLI share these
+//! functions, never a copy of the SQL.
 
 mod alert_rules;
+mod builds;
 mod errors;
 mod layers;
+mod rule_metrics;
 mod rum_link;
 mod search;
 mod trace;
@@ -16,8 +18,10 @@ mod vitals;
 use serde::de::DeserializeOwned;
 
 pub use alert_rules::NewError;
+pub use builds::{FailureStreak, StoredBuild, STREAK_DEPTH};
 pub use errors::ErrorGroup;
 pub use layers::{Kpi, KpiSettings};
+pub use rule_metrics::RegressionPoint;
 pub use rum_link::{LinkedPageView, LinkedRum};
 pub use search::{TraceFilter, TraceSummary};
 pub use trace::{StoredSpan, TraceBounds};
@@ -33,6 +37,10 @@ pub enum QueryError {
     },
     #[error("ClickHouse answered something unreadable ({what}): {message}")]
     Decode { what: &'static str, message: String },
+    /// A question that cannot be asked (a label a metric has no column
+    /// for, a filter that does not fit it); said before any SQL runs.
+    #[error("{0}")]
+    Invalid(String),
 }
 
 /// A time window ending now, or an explicit range, in Unix milliseconds.

@@ -3,9 +3,11 @@
 //! implementing [`Table`], plus its migration in `schema/`.
 
 mod attributes;
+mod build;
 mod rum;
 mod span;
 
+pub use build::BuildTable;
 pub use rum::{RumErrorTable, RumPageViewTable, RumVitalTable};
 pub use span::SpanTable;
 

@@ -6,11 +6,13 @@
 //! `EXCHANGE TABLES`, a copy of rows) carry a guard, a query on the
 //! catalog that tells whether they still have to run.
 //!
-//! Migrations add tables and columns; the one exception is version 5,
+//! Migrations add tables and columns (version 7: `builds`, CI/CD events);
+//! the one exception is version 5,
 //! which rebuilds `rum_vitals` under a new partition key and keeps every
 //! row (see `rum::rum_vitals_by_page_start`).
 
 mod alerts;
+mod builds;
 mod ddl;
 mod dedup;
 mod rum;
@@ -93,6 +95,11 @@ const MIGRATIONS: &[Migration] = &[
         version: 6,
         name: "trace_search",
         steps: |options| Step::all(traces::trace_search(options)),
+    },
+    Migration {
+        version: 7,
+        name: "builds",
+        steps: |options| Step::all(builds::builds(options)),
     },
     Migration {
         version: 8,

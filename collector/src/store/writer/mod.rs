@@ -38,9 +38,25 @@ use crate::pipeline::{Ack, Batch, SubmitError};
 use crate::telemetry::{TableStats, WorkTracer};
 use chunk::{Chunk, OpenChunk};
 pub use dead_letter::TABLE as DEAD_LETTER_TABLE;
-pub use failure::FailureClass;
+pub use failure::{FailureClass, InsertFailure};
 pub use insert::InsertTarget;
 use insert::{write_chunk, InsertContext, Outcome};
+
+/// Writes one record at once, for a low-volume table whose sender waits
+/// for ClickHouse (build events): no queue, no spool, no retry; the caller
+/// answers the failure (a 503 the sender retries). A fresh token per call:
+/// a resent record is a new row, which the table's engine may replace by.
+pub async fn insert_one<T: Table>(
+    target: &InsertTarget,
+    record: &T::Record,
+) -> Result<(), InsertFailure> {
+    let mut buf = Vec::new();
+    T::encode(record, &mut buf);
+    target
+        .insert(&T::insert_sql(), buf.into(), &new_token())
+        .await
+        .map(|_took| ())
+}
 
 #[derive(Debug, Clone)]
 pub struct WriterSettings {

@@ -87,6 +87,13 @@ enum RulesCommand {
         #[arg(env = "JAMSCOPE_ALERT_RULES_DIR", default_value = "alert-rules")]
         dir: PathBuf,
     },
+    /// Run the rules of one file against the stored data (the configured
+    /// ClickHouse, or the embedded one a local `serve` runs) and print
+    /// what each would fire now.
+    Test {
+        /// A rule file (`*.yaml`).
+        file: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -170,6 +177,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             params.extend(layer.map(|l| ("layer", l)));
             runtime()?.block_on(print_traces(config, params, slowest))
         }
+        Command::Rules {
+            command: RulesCommand::Test { file },
+        } => runtime()?.block_on(test_rules(config, file)),
         Command::Rules { .. } => Ok(()),
         Command::Serve => runtime()?.block_on(async {
             jamscope::serve(config, shutdown_signal()).await?;
@@ -203,6 +213,36 @@ fn check_rules(dir: &std::path::Path) -> anyhow::Result<()> {
             )
         }
     }
+}
+
+/// `rules test FILE`: per rule, each series' value now and what it breaches.
+async fn test_rules(config: Config, file: PathBuf) -> anyhow::Result<()> {
+    let text = std::fs::read_to_string(&file)
+        .with_context(|| format!("cannot read {}", file.display()))?;
+    let rules = jamscope::alert::rules::load_str(&file, &text).map_err(|errors| {
+        for error in &errors {
+            eprintln!("{error}");
+        }
+        anyhow::anyhow!("{} problems in {}", errors.len(), file.display())
+    })?;
+    let queries = queries(&config).await?;
+    let now = jamscope::alert::service::now_millis();
+    let mut failed = 0;
+    for rule in &rules {
+        match jamscope::alert::service::observe_rule(&queries, rule, now).await {
+            Ok(observations) => {
+                print!("{}", jamscope::alert::dry_run::dry_run(rule, &observations))
+            }
+            Err(error) => {
+                failed += 1;
+                println!("{}: cannot be evaluated: {error}", rule.name);
+            }
+        }
+    }
+    if failed > 0 {
+        anyhow::bail!("{failed} of {} rules could not be evaluated", rules.len());
+    }
+    Ok(())
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {

@@ -3,6 +3,7 @@
 //! both pure. Evaluation against live data and the notifiers plug in
 //! around them; see ARCHITECTURE.md, "Alerting".
 
+pub mod dry_run;
 pub mod duration;
 pub mod engine;
 pub mod rules;

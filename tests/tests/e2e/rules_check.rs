@@ -57,3 +57,41 @@ fn rules_check_prints_the_shipped_rules_and_names_a_broken_file_by_line() {
         "expected {expected} in:\n{stderr}"
     );
 }
+
+/// `jamscope rules test FILE` against stored data: spans sent through a
+/// real collector (Python SDK), then each shipped layer rule evaluated by
+/// ClickHouse and printed with what it would fire.
+#[test]
+fn rules_test_evaluates_a_file_against_stored_spans() {
+    use crate::harness::{python, Collector};
+    let collector = Collector::start();
+    let output = std::process::Command::new(python())
+        .arg(repo_root().join("tests/clients/python/gateway_traffic.py"))
+        .args(["--endpoint", &collector.http_url()])
+        .args(["--requests", "50", "--errors", "1", "--service", "shop-api"])
+        .output()
+        .expect("run gateway_traffic.py");
+    assert!(output.status.success());
+    collector.wait_for_rows("otel_traces", 50);
+
+    let file = repo_root().join("alert-rules/layers.yaml");
+    let env = [
+        ("JAMSCOPE_CLICKHOUSE_URL", collector.clickhouse_url.as_str()),
+        ("JAMSCOPE_CLICKHOUSE_DATABASE", collector.database.as_str()),
+    ];
+    let tested = run_jamscope(&["rules", "test", file.to_str().unwrap()], &env);
+    let stdout = String::from_utf8_lossy(&tested.stdout);
+    let stderr = String::from_utf8_lossy(&tested.stderr);
+    assert!(tested.status.success(), "{stdout}\n{stderr}");
+    // 1 failed request in 50: 2 %, above the 1 % critical level.
+    assert!(
+        stdout
+            .contains("GatewayErrorRate{service=\"shop-api\"} = 2 %: would fire critical (> 1 %)"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("CdnCacheHitRatio: no data"), "{stdout}");
+
+    let missing = run_jamscope(&["rules", "test", "no-such-file.yaml"], &env);
+    assert!(!missing.status.success());
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("no-such-file.yaml"));
+}

@@ -26,6 +26,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 pub use feed::AlertFeed;
+pub use query_rules::observe_rule;
 pub use stats::AlertStats;
 
 use crate::alert::engine::{Engine, Observation, Silence};
@@ -378,7 +379,7 @@ fn max_window_millis(rules: &RuleSet) -> i64 {
         .unwrap_or(0)
 }
 
-pub(crate) fn now_millis() -> i64 {
+pub fn now_millis() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))

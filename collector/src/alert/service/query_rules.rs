@@ -40,17 +40,10 @@ impl QueryRules {
         self.last
             .retain(|name, _| rules.rules.iter().any(|r| &r.name == name));
         for rule in &rules.rules {
-            let observed = match &rule.condition {
-                Condition::Threshold(_) => continue,
-                Condition::Sql(sql) => sql_rule(queries, rule, &sql.query).await,
-                Condition::NewError(new_error) => {
-                    new_errors(queries, rule, new_error.source, now_millis).await
-                }
-                Condition::Consecutive(_) | Condition::Regression(_) => {
-                    super::pipeline_rules::observe(queries, rule, now_millis).await
-                }
-            };
-            match observed {
+            if matches!(rule.condition, Condition::Threshold(_)) {
+                continue;
+            }
+            match observe_rule(queries, rule, now_millis).await {
                 Ok(observations) => {
                     self.last.insert(rule.name.clone(), observations);
                 }
@@ -60,6 +53,48 @@ impl QueryRules {
             }
         }
         self.last.values().flatten().cloned().collect()
+    }
+}
+
+/// One rule's observations from stored data. Threshold rules are read
+/// from the streaming windows when serving; here (for `jamscope rules
+/// test`) their metric is computed by ClickHouse over the same window.
+pub async fn observe_rule(
+    queries: &Queries,
+    rule: &Rule,
+    now_millis: i64,
+) -> Result<Vec<Observation>, QueryError> {
+    match &rule.condition {
+        Condition::Threshold(threshold) => {
+            let Some(metric) = &rule.metric else {
+                return Ok(Vec::new());
+            };
+            let values = queries
+                .metric_over(
+                    metric,
+                    &threshold.filter,
+                    &threshold.group_by,
+                    now_millis - threshold.window.0,
+                    now_millis,
+                )
+                .await?;
+            Ok(values
+                .into_iter()
+                .map(|(labels, value)| Observation {
+                    rule: rule.name.clone(),
+                    labels,
+                    value: Some(value),
+                    example_trace_id: None,
+                })
+                .collect())
+        }
+        Condition::Sql(sql) => sql_rule(queries, rule, &sql.query).await,
+        Condition::NewError(new_error) => {
+            new_errors(queries, rule, new_error.source, now_millis).await
+        }
+        Condition::Consecutive(_) | Condition::Regression(_) => {
+            super::pipeline_rules::observe(queries, rule, now_millis).await
+        }
     }
 }
 

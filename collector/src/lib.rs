@@ -9,6 +9,7 @@
 
 pub mod alert;
 pub mod api;
+pub mod clock;
 pub mod config;
 pub mod correlate;
 pub mod ingest;

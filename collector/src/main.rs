@@ -226,7 +226,7 @@ async fn test_rules(config: Config, file: PathBuf) -> anyhow::Result<()> {
         anyhow::anyhow!("{} problems in {}", errors.len(), file.display())
     })?;
     let queries = queries(&config).await?;
-    let now = jamscope::alert::service::now_millis();
+    let now = jamscope::clock::now_millis();
     let mut failed = 0;
     for rule in &rules {
         match jamscope::alert::service::observe_rule(&queries, rule, now).await {

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{ApiError, ApiState};
 use crate::alert::engine::{Matcher, Phase, Silence};
-use crate::alert::service::now_millis;
+use crate::clock::now_millis;
 use crate::model::alert::LabelSet;
 use crate::store::alerts::{AlertStore, HistoryEntry};
 

@@ -2,8 +2,9 @@
 //! refusal naming the parameter. Unknown parameters are refused too, so a
 //! typo (`servce=`) is an error, not a silently wider answer.
 
+use crate::clock::now_millis;
 use std::collections::HashMap;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, UNIX_EPOCH};
 
 use super::ApiError;
 use crate::model::TraceId;
@@ -130,12 +131,6 @@ pub fn trace_id(text: &str) -> Result<TraceId, ApiError> {
 
 fn millis(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX / 2)
-}
-
-fn now_millis() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, millis)
 }
 
 /// Request text echoed in a message, cut short.

@@ -1,7 +1,9 @@
 //! Every way a request can fail, and the one place each becomes an HTTP
 //! status (with `Retry-After` where retrying helps) or a gRPC status.
 
-use axum::http::StatusCode;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
 
 use crate::pipeline::SubmitError;
 
@@ -61,6 +63,22 @@ impl IngestError {
             IngestError::Unavailable(_) => Some(5),
             _ => None,
         }
+    }
+
+    /// The answer for an endpoint that speaks JSON (beacons, build events):
+    /// the status, `{"error": "..."}` and `Retry-After` where it helps.
+    pub fn json_response(&self) -> Response {
+        let mut response = (
+            self.http_status(),
+            Json(serde_json::json!({ "error": self.to_string() })),
+        )
+            .into_response();
+        if let Some(seconds) = self.retry_after_secs() {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        response
     }
 
     pub fn grpc_status(&self) -> tonic::Status {

@@ -8,14 +8,15 @@
 //! queue per table. `sendBeacon` ignores the answer; people debugging a
 //! page read it: `{"accepted": n, "rejected": m, "errors": [...]}`.
 
+use crate::clock::now_millis;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use axum::body::Body;
 use axum::extract::{ConnectInfo, Query, Request, State};
 use axum::http::request::Parts;
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -390,32 +391,14 @@ fn error_response(metrics: &Metrics, error: IngestError) -> Response {
     if error.retry_after_secs().is_none() {
         tracing::debug!(%error, status = status.as_u16(), "RUM beacon refused");
     }
-    let mut response = (
-        status,
-        Json(serde_json::json!({ "error": error.to_string() })),
-    )
-        .into_response();
-    if let Some(seconds) = error.retry_after_secs() {
-        response
-            .headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
-    }
-    response
-}
-
-fn now_millis() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |since| {
-            i64::try_from(since.as_millis()).unwrap_or(i64::MAX)
-        })
+    error.json_response()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::pipeline::{queue, Batch};
-    use axum::http::{Method, Request as HttpRequest};
+    use axum::http::{HeaderValue, Method, Request as HttpRequest};
     use tokio::sync::mpsc::UnboundedReceiver;
     use tower::ServiceExt as _;
 

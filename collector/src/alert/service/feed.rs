@@ -7,7 +7,7 @@ use crate::alert::window::Windows;
 use crate::model::rum::{PageContext, RumRecord, Vital};
 use crate::model::Span;
 
-use super::now_millis;
+use crate::clock::now_millis;
 
 #[derive(Clone)]
 pub struct AlertFeed {

@@ -18,6 +18,7 @@ mod query_rules;
 mod reload;
 mod stats;
 
+use crate::clock::now_millis;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -377,10 +378,4 @@ fn max_window_millis(rules: &RuleSet) -> i64 {
         })
         .max()
         .unwrap_or(0)
-}
-
-pub fn now_millis() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }

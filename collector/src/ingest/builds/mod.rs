@@ -19,10 +19,10 @@ mod config;
 mod decode;
 mod replay;
 
+use crate::clock::now_millis;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::body::Body;
 use axum::extract::State;
@@ -199,23 +199,7 @@ fn error_response(metrics: &Metrics, error: IngestError) -> Response {
     } else {
         tracing::debug!(%error, status = status.as_u16(), "build event refused");
     }
-    let mut response = (
-        status,
-        Json(serde_json::json!({ "error": error.to_string() })),
-    )
-        .into_response();
-    if let Some(seconds) = error.retry_after_secs() {
-        response
-            .headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
-    }
-    response
-}
-
-fn now_millis() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+    error.json_response()
 }
 
 #[cfg(test)]

@@ -7,6 +7,13 @@ use super::{clickhouse_time, AlertStore};
 use crate::alert::engine::{Matcher, Silence};
 use crate::store::queries::{fetch_json, QueryError};
 
+/// Each silence as its newest version says (add `WHERE` / `GROUP BY Id`).
+const NEWEST_VERSIONS: &str = "SELECT Id AS id, argMax(Matchers, UpdatedAt) AS matchers, \
+        toUnixTimestamp64Milli(argMax(StartsAt, UpdatedAt)) AS starts_at_millis, \
+        toUnixTimestamp64Milli(argMax(EndsAt, UpdatedAt)) AS ends_at_millis, \
+        argMax(Comment, UpdatedAt) AS comment \
+        FROM alert_silences";
+
 #[derive(Deserialize)]
 struct SilenceRow {
     id: String,
@@ -56,14 +63,10 @@ impl AlertStore {
     /// of each; a stored matcher that no longer parses is skipped (logged).
     pub async fn silences(&self, ended_after_millis: i64) -> Result<Vec<Silence>, QueryError> {
         let rows: Vec<SilenceRow> = fetch_json(
-            self.query(
-                "SELECT Id AS id, argMax(Matchers, UpdatedAt) AS matchers, \
-                        toUnixTimestamp64Milli(argMax(StartsAt, UpdatedAt)) AS starts_at_millis, \
-                        toUnixTimestamp64Milli(argMax(EndsAt, UpdatedAt)) AS ends_at_millis, \
-                        argMax(Comment, UpdatedAt) AS comment \
-                 FROM alert_silences GROUP BY Id \
-                 HAVING ends_at_millis > {after:Int64} ORDER BY starts_at_millis",
-            )
+            self.query(&format!(
+                "{NEWEST_VERSIONS} GROUP BY Id \
+                 HAVING ends_at_millis > {{after:Int64}} ORDER BY starts_at_millis"
+            ))
             .param("after", ended_after_millis),
             "reading silences",
         )
@@ -73,13 +76,9 @@ impl AlertStore {
 
     pub async fn silence(&self, id: &str) -> Result<Option<Silence>, QueryError> {
         let rows: Vec<SilenceRow> = fetch_json(
-            self.query(
-                "SELECT Id AS id, argMax(Matchers, UpdatedAt) AS matchers, \
-                        toUnixTimestamp64Milli(argMax(StartsAt, UpdatedAt)) AS starts_at_millis, \
-                        toUnixTimestamp64Milli(argMax(EndsAt, UpdatedAt)) AS ends_at_millis, \
-                        argMax(Comment, UpdatedAt) AS comment \
-                 FROM alert_silences WHERE Id = {id:String} GROUP BY Id",
-            )
+            self.query(&format!(
+                "{NEWEST_VERSIONS} WHERE Id = {{id:String}} GROUP BY Id"
+            ))
             .param("id", id),
             "reading a silence",
         )

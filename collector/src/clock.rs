@@ -1,0 +1,12 @@
+//! The wall clock, read in one place: Unix milliseconds, as rows, rules
+//! and the API count time. Pure modules never call it; they are given
+//! the time.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// Now, in Unix milliseconds (0 before 1970, saturating far ahead).
+pub fn now_millis() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}

@@ -37,22 +37,16 @@ impl Queries {
         new_since_millis: i64,
         lookback_from_millis: i64,
     ) -> Result<Vec<NewError>, QueryError> {
-        fetch_json(
-            self.query(
-                "SELECT Fingerprint AS fingerprint, \
-                        toUnixTimestamp64Milli(min(Timestamp)) AS first_seen_millis, \
-                        count() AS occurrences, \
-                        argMin(Message, Timestamp) AS message, \
-                        argMin(if(Route != '', Route, Path), Timestamp) AS place, \
-                        argMin(TraceId, Timestamp) AS example_trace_id \
-                 FROM rum_errors \
-                 WHERE Timestamp >= fromUnixTimestamp64Milli({from:Int64}) \
-                 GROUP BY Fingerprint \
-                 HAVING first_seen_millis >= {since:Int64} \
-                 ORDER BY first_seen_millis LIMIT 1000",
-            )
-            .param("from", lookback_from_millis)
-            .param("since", new_since_millis),
+        self.first_seen(
+            ErrorGroups {
+                fingerprint: "Fingerprint",
+                message: "Message",
+                place: "if(Route != '', Route, Path)",
+                from: "rum_errors",
+                only: "1",
+            },
+            new_since_millis,
+            lookback_from_millis,
             "finding new browser errors",
         )
         .await
@@ -66,25 +60,64 @@ impl Queries {
         new_since_millis: i64,
         lookback_from_millis: i64,
     ) -> Result<Vec<NewError>, QueryError> {
-        fetch_json(
-            self.query(
-                "SELECT lower(hex(cityHash64(ServiceName, SpanName, \
-                            replaceRegexpAll(StatusMessage, '[0-9]+', 'N')))) AS fingerprint, \
-                        toUnixTimestamp64Milli(min(Timestamp)) AS first_seen_millis, \
-                        count() AS occurrences, \
-                        argMin(if(StatusMessage != '', StatusMessage, SpanName), Timestamp) AS message, \
-                        any(ServiceName) AS place, \
-                        argMin(TraceId, Timestamp) AS example_trace_id \
-                 FROM otel_traces \
-                 WHERE Timestamp >= fromUnixTimestamp64Milli({from:Int64}) AND StatusCode = 'Error' \
-                 GROUP BY fingerprint \
-                 HAVING first_seen_millis >= {since:Int64} \
-                 ORDER BY first_seen_millis LIMIT 1000",
-            )
-            .param("from", lookback_from_millis)
-            .param("since", new_since_millis),
+        self.first_seen(
+            ErrorGroups {
+                fingerprint: "lower(hex(cityHash64(ServiceName, SpanName, \
+                              replaceRegexpAll(StatusMessage, '[0-9]+', 'N'))))",
+                message: "if(StatusMessage != '', StatusMessage, SpanName)",
+                place: "ServiceName",
+                from: "otel_traces",
+                only: "StatusCode = 'Error'",
+            },
+            new_since_millis,
+            lookback_from_millis,
             "finding new span errors",
         )
         .await
     }
+
+    async fn first_seen(
+        &self,
+        groups: ErrorGroups,
+        new_since_millis: i64,
+        lookback_from_millis: i64,
+        what: &'static str,
+    ) -> Result<Vec<NewError>, QueryError> {
+        let ErrorGroups {
+            fingerprint,
+            message,
+            place,
+            from,
+            only,
+        } = groups;
+        fetch_json(
+            self.query(&format!(
+                "SELECT {fingerprint} AS fingerprint, \
+                        toUnixTimestamp64Milli(min(Timestamp)) AS first_seen_millis, \
+                        count() AS occurrences, \
+                        argMin({message}, Timestamp) AS message, \
+                        argMin({place}, Timestamp) AS place, \
+                        argMin(TraceId, Timestamp) AS example_trace_id \
+                 FROM {from} \
+                 WHERE Timestamp >= fromUnixTimestamp64Milli({{from:Int64}}) AND {only} \
+                 GROUP BY fingerprint \
+                 HAVING first_seen_millis >= {{since:Int64}} \
+                 ORDER BY first_seen_millis LIMIT 1000"
+            ))
+            .param("from", lookback_from_millis)
+            .param("since", new_since_millis),
+            what,
+        )
+        .await
+    }
+}
+
+/// How one table's errors are grouped: SQL expressions of our own, never
+/// request text.
+struct ErrorGroups {
+    fingerprint: &'static str,
+    message: &'static str,
+    place: &'static str,
+    from: &'static str,
+    only: &'static str,
 }

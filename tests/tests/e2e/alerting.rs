@@ -727,3 +727,39 @@ groups:
     assert_eq!(statuses(&receivers.webhooks())[2].0, "resolved");
     collector.stop();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_span_error_fires_once_per_fingerprint() {
+    let receivers = Receivers::start().await;
+    let rules = rules_dir(
+        r#"
+groups:
+  - name: spans
+    rules:
+      - alert: NewSpanError
+        condition: { type: new_error, source: spans }
+        labels: { severity: warning }
+        annotations:
+          summary: "New error in {{ $labels.service }}: {{ $labels.message }}"
+"#,
+    );
+    let mut collector = Collector::start_with(alert_options(&receivers, rules.path()));
+    wait_until_leading(&collector).await;
+    let failed = send_gateway(&collector, 10, 1, "checkout-api");
+    wait_until("the new-error webhook", Duration::from_secs(20), || {
+        !receivers.webhook.accepted().is_empty()
+    })
+    .await;
+    let alert = receivers.webhooks()[0]["alerts"][0].clone();
+    assert_eq!(alert["labels"]["service"], "checkout-api");
+    assert_eq!(alert["labels"]["message"], "upstream failed");
+    assert_eq!(
+        alert["annotations"]["example_trace_id"].as_str(),
+        failed.first().map(String::as_str)
+    );
+    // The same failure again (another trace) is the same fingerprint.
+    send_gateway(&collector, 10, 1, "checkout-api");
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    assert_eq!(receivers.webhook.accepted().len(), 1);
+    collector.stop();
+}

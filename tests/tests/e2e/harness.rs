@@ -348,6 +348,37 @@ pub fn query_json(url: &str, database: &str, sql: &str) -> Vec<Value> {
         .collect()
 }
 
+/// A query against `database` with its answer's column names and types
+/// (JSONCompact's `meta`) and rows as arrays.
+pub fn query_typed(
+    url: &str,
+    database: &str,
+    sql: &str,
+) -> (Vec<(String, String)>, Vec<Vec<Value>>) {
+    let url = format!("{url}/?database={database}&output_format_json_quote_64bit_integers=0");
+    let answer: Value =
+        serde_json::from_str(&clickhouse_post(&url, format!("{sql} FORMAT JSONCompact")))
+            .expect("JSONCompact");
+    let columns = answer["meta"]
+        .as_array()
+        .expect("meta")
+        .iter()
+        .map(|c| {
+            (
+                c["name"].as_str().unwrap_or_default().to_owned(),
+                c["type"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    let rows = answer["data"]
+        .as_array()
+        .expect("data")
+        .iter()
+        .map(|r| r.as_array().cloned().unwrap_or_default())
+        .collect();
+    (columns, rows)
+}
+
 /// Runs a statement that returns nothing (DDL, RENAME, ...).
 pub fn execute(url: &str, sql: &str) {
     clickhouse_post(&format!("{url}/"), sql.to_owned());

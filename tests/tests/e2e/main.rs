@@ -5,6 +5,7 @@
 mod alerting;
 mod bad_input;
 mod builds;
+mod dashboards;
 mod durability;
 mod expect;
 mod fault_proxy;

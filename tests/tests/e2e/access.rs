@@ -722,3 +722,47 @@ fn tls_on_every_listener_serves_https_and_grpc_over_tls() {
     assert!(sent.is_ok(), "{sent:?}");
     assert_eq!(collector.wait_for_rows("otel_traces", 4), 4);
 }
+
+#[test]
+fn own_telemetry_sent_to_itself_presents_the_first_key() {
+    let options = CollectorOptions {
+        self_telemetry_to_self: true,
+        ..CollectorOptions::default()
+    }
+    .env("JAMSCOPE_SELF_TELEMETRY_INTERVAL_SECS", "1")
+    .env("JAMSCOPE_AUTH_API_KEYS", format!("{OLD_KEY},{NEW_KEY}"));
+    let collector = Collector::start_with(options);
+    // Client spans give the collector inserts to record spans of.
+    assert_eq!(
+        otlp(&collector.http_url(), &[("x-api-key", NEW_KEY)]).status,
+        200
+    );
+    let own = || {
+        collector.query("SELECT count() AS n FROM otel_traces WHERE ServiceName = 'jamscope'")[0]
+            ["n"]
+            .as_u64()
+            .unwrap_or(0)
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while own() == 0 {
+        assert!(
+            Instant::now() < deadline,
+            "no own span arrived:\n{}",
+            collector.output()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let text = get(
+        &format!("{}/metrics", collector.http_url()),
+        &[("x-api-key", OLD_KEY)],
+    )
+    .body;
+    assert_eq!(
+        metric(
+            &text,
+            "jamscope_requests_unauthenticated_total{endpoint=\"otlp_http\"}"
+        ),
+        Some(0),
+        "{text}"
+    );
+}

@@ -21,7 +21,10 @@ JAMSCOPE=(--jamscope-cmd "$PWD/target/release/jamscope serve"
   --jamscope-env 'JAMSCOPE_GRPC_ADDR=127.0.0.1:0'
   --jamscope-env 'JAMSCOPE_CLICKHOUSE_URL={ch_http_url}'
   --jamscope-env 'JAMSCOPE_CLICKHOUSE_DATABASE=otel'
-  --jamscope-env 'JAMSCOPE_DATA_DIR={workdir}/jamscope-data')
+  --jamscope-env 'JAMSCOPE_DATA_DIR={workdir}/jamscope-data'
+  # Throughput, not the rate limiter: one loopback client sends it all.
+  --jamscope-env 'JAMSCOPE_LIMITS_PER_IP_PER_MINUTE=0'
+  --jamscope-env 'JAMSCOPE_LIMITS_GLOBAL_PER_MINUTE=0')
 
 run() {
   local name=$1; shift

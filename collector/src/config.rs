@@ -16,7 +16,9 @@ use figment::Figment;
 use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
 
+use crate::access::{AuthConfig, LimitsConfig};
 use crate::ingest::builds::BuildsConfig;
+use crate::listen::TlsConfig;
 use crate::model::{LayerRule, LayerRules};
 use crate::notify::AlertConfig;
 use crate::store::queries::KpiSettings;
@@ -34,6 +36,9 @@ const SECTIONS: &[&str] = &[
     "kpi",
     "alert",
     "builds",
+    "auth",
+    "limits",
+    "tls",
 ];
 
 /// Environment names (after `JAMSCOPE_`, lowercased) that name a key
@@ -42,6 +47,8 @@ const SECTIONS: &[&str] = &[
 const ENV_ALIASES: &[(&str, &str)] = &[
     ("build_webhook_secret", "builds.webhook_secret"),
     ("smtp_url", "alert.smtp_url"),
+    // A listener's address, like http_addr, not a key of [rum].
+    ("rum_addr", "rum_addr"),
 ];
 
 /// The file read when `--config` is not given, if it exists.
@@ -54,6 +61,9 @@ pub struct Config {
     pub http_addr: SocketAddr,
     /// OTLP/gRPC.
     pub grpc_addr: SocketAddr,
+    /// The public RUM endpoints (`/v1/rum`, `/rum.js`) on an address of
+    /// their own, which serves nothing else. Unset: on `http_addr`.
+    pub rum_addr: Option<SocketAddr>,
     /// Where the embedded ClickHouse keeps its data.
     pub data_dir: PathBuf,
     /// How log lines on stderr look.
@@ -74,6 +84,12 @@ pub struct Config {
     pub alert: AlertConfig,
     /// Build and deploy events on `POST /v1/builds`.
     pub builds: BuildsConfig,
+    /// API keys for OTLP, `/api` and `/metrics`.
+    pub auth: AuthConfig,
+    /// Requests a minute per client address, per key, overall.
+    pub limits: LimitsConfig,
+    /// Certificates of the listeners that speak TLS.
+    pub tls: TlsConfig,
 }
 
 /// `log_format`: lines for people (`text`) or one JSON object per line for
@@ -184,6 +200,7 @@ impl Default for Config {
         Self {
             http_addr: SocketAddr::from(([127, 0, 0, 1], 4318)),
             grpc_addr: SocketAddr::from(([127, 0, 0, 1], 4317)),
+            rum_addr: None,
             data_dir: PathBuf::from("data"),
             log_format: LogFormat::default(),
             clickhouse: ClickHouseConfig::default(),
@@ -196,6 +213,9 @@ impl Default for Config {
             layers: Vec::new(),
             alert: AlertConfig::default(),
             builds: BuildsConfig::default(),
+            auth: AuthConfig::default(),
+            limits: LimitsConfig::default(),
+            tls: TlsConfig::default(),
         }
     }
 }
@@ -474,6 +494,17 @@ impl Config {
         }
         if let Err((key, problem)) = self.builds.validate() {
             return invalid(key, problem);
+        }
+        if let Err((key, problem)) = self.auth.validate() {
+            return invalid(key, &problem);
+        }
+        if let Err((key, problem)) = self.tls.validate() {
+            return invalid(key, &problem);
+        }
+        if let Some(rum) = self.rum_addr {
+            if rum.port() != 0 && (rum == self.http_addr || rum == self.grpc_addr) {
+                return invalid("rum_addr", "must differ from http_addr and grpc_addr");
+            }
         }
         Ok(())
     }
@@ -862,6 +893,96 @@ mod tests {
                 error.contains("alert.routes") && error.contains("sms"),
                 "{error}"
             );
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn access_keys_read_from_env_and_toml_and_are_hidden() {
+        assert_eq!(env_key("RUM_ADDR"), "rum_addr");
+        assert_eq!(env_key("AUTH_API_KEYS"), "auth.api_keys");
+        assert_eq!(
+            env_key("LIMITS_PER_IP_PER_MINUTE"),
+            "limits.per_ip_per_minute"
+        );
+        assert_eq!(env_key("TLS_CERT_FILE"), "tls.cert_file");
+        Jail::expect_with(|jail| {
+            let config = Config::load(None).expect("valid");
+            assert!(config.auth.api_keys.is_empty());
+            assert_eq!(config.rum_addr, None);
+            assert_eq!(
+                (
+                    config.limits.per_ip_per_minute,
+                    config.limits.per_key_per_minute,
+                    config.limits.global_per_minute
+                ),
+                (100, 1_000, 100_000)
+            );
+            jail.set_env("JAMSCOPE_AUTH_API_KEYS", "old-secret-key, new-secret-key");
+            jail.set_env("JAMSCOPE_RUM_ADDR", "0.0.0.0:8080");
+            jail.set_env("JAMSCOPE_LIMITS_GLOBAL_PER_MINUTE", "0");
+            let config = Config::load(None).expect("valid");
+            assert_eq!(config.auth.api_keys, ["old-secret-key", "new-secret-key"]);
+            assert_eq!(config.rum_addr, Some("0.0.0.0:8080".parse().expect("addr")));
+            assert_eq!(config.limits.global_per_minute, 0);
+            assert!(!format!("{config:?}").contains("secret-key"));
+            assert_eq!(
+                config.auth.redacted().api_keys,
+                ["<redacted>", "<redacted>"]
+            );
+
+            jail.set_env("JAMSCOPE_AUTH_API_KEYS", "has space");
+            let error = Config::load(None).unwrap_err().to_string();
+            assert!(error.contains("auth.api_keys"), "{error}");
+            Ok(())
+        });
+        Jail::expect_with(|jail| {
+            jail.create_file("keys.txt", "# ops\nfile-key\n")?;
+            jail.create_file(
+                "jamscope.toml",
+                "[auth]\napi_keys_file = \"keys.txt\"\n[limits]\nper_ip_per_minute = 5\n",
+            )?;
+            let config = Config::load(None).expect("valid");
+            assert_eq!(config.limits.per_ip_per_minute, 5);
+            assert_eq!(
+                crate::access::own_key(&config.auth).as_deref(),
+                Some("file-key")
+            );
+            jail.create_file("keys.txt", "\n")?;
+            let error = Config::load(None).unwrap_err().to_string();
+            assert!(error.contains("auth.api_keys_file"), "{error}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn tls_files_are_paired_and_loaded() {
+        Jail::expect_with(|jail| {
+            jail.set_env("JAMSCOPE_TLS_CERT_FILE", "cert.pem");
+            let error = Config::load(None).unwrap_err().to_string();
+            assert!(
+                error.contains("tls.cert_file") && error.contains("tls.key_file"),
+                "{error}"
+            );
+            jail.set_env("JAMSCOPE_TLS_KEY_FILE", "key.pem");
+            let error = Config::load(None).unwrap_err().to_string();
+            assert!(
+                error.contains("tls.cert_file") && error.contains("cert.pem"),
+                "{error}"
+            );
+            jail.create_file("cert.pem", "not a certificate\n")?;
+            let error = Config::load(None).unwrap_err().to_string();
+            assert!(error.contains("no PEM certificate"), "{error}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn the_rum_listener_needs_its_own_address() {
+        Jail::expect_with(|jail| {
+            jail.set_env("JAMSCOPE_RUM_ADDR", "127.0.0.1:4318");
+            let error = Config::load(None).unwrap_err().to_string();
+            assert!(error.contains("rum_addr"), "{error}");
             Ok(())
         });
     }

@@ -7,12 +7,14 @@
 //! the other way: it turns one stored trace back into the time each layer
 //! took. See ARCHITECTURE.md.
 
+pub mod access;
 pub mod alert;
 pub mod api;
 pub mod clock;
 pub mod config;
 pub mod correlate;
 pub mod ingest;
+pub mod listen;
 pub mod model;
 pub mod notify;
 pub mod pipeline;

@@ -323,6 +323,7 @@ fn toml_of(config: &Config) -> anyhow::Result<String> {
     }
     shown.alert = shown.alert.redacted();
     shown.builds = shown.builds.redacted();
+    shown.auth = shown.auth.redacted();
     let value = figment::Figment::from(figment::providers::Serialized::defaults(shown))
         .extract::<toml_value::Value>()
         .context("rendering the configuration")?;

@@ -4,26 +4,30 @@
 //! accepting, drain the queue into ClickHouse, flush the self telemetry,
 //! stop the embedded ClickHouse.
 
-use std::future::Future;
+use std::future::{Future, IntoFuture as _};
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::State;
+use axum::extract::{Request, State};
 use axum::http::{header, StatusCode};
-use axum::response::IntoResponse;
-use axum::routing::{get, post};
+use axum::middleware;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, get, post};
+use axum::serve::ListenerExt as _;
 use axum::Router;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use crate::access::{self, Access, BeaconGuard, Endpoint, GrpcGuard, KeyGuard};
 use crate::alert::service::{AlertParts, AlertService, AlertStats};
 use crate::config::Config;
 use crate::ingest::builds::{BuildSink, BuildsState};
 use crate::ingest::rum::{RumQueues, RumState};
-use crate::ingest::{self, IngestState};
+use crate::ingest::{self, IngestError, IngestState};
+use crate::listen::{ListenerKind, TlsError, TlsListener};
 use crate::model::build::Build;
 use crate::notify::{Notifier, NotifyStats};
 use crate::pipeline::Queue;
@@ -66,6 +70,14 @@ pub enum ServeError {
     SelfTelemetry(#[from] SelfTelemetryError),
     #[error("alerting: {0}")]
     Alerting(String),
+    #[error("auth.api_keys_file: {0}")]
+    Keys(#[from] access::KeyFileError),
+    #[error("TLS on the {what} listener: {source}")]
+    Tls {
+        what: &'static str,
+        #[source]
+        source: Box<TlsError>,
+    },
 }
 
 /// Runs the collector until `shutdown` completes, then drains and stops.
@@ -119,17 +131,33 @@ async fn serve_with(
     // self telemetry pointed at this collector can be told so.
     let http_listener = bind("OTLP/HTTP", config.http_addr).await?;
     let grpc_listener = bind("OTLP/gRPC", config.grpc_addr).await?;
+    let rum_listener = match config.rum_addr {
+        Some(addr) => Some(bind("RUM", addr).await?),
+        None => None,
+    };
     let http_addr = local_addr(&http_listener, config.http_addr);
     let grpc_addr = local_addr(&grpc_listener, config.grpc_addr);
+    let rum_addr = rum_listener
+        .as_ref()
+        .zip(config.rum_addr)
+        .map(|(listener, configured)| local_addr(listener, configured));
 
     let metrics = Arc::new(Metrics::default());
-    let self_telemetry =
-        SelfTelemetry::start(&config.self_telemetry, http_addr, Arc::clone(&metrics)).await?;
+    let own_key = access::own_key(&config.auth);
+    let self_telemetry = SelfTelemetry::start_with_key(
+        &config.self_telemetry,
+        http_addr,
+        Arc::clone(&metrics),
+        own_key.as_deref(),
+    )
+    .await?;
     let listeners = Listeners {
         http: http_listener,
         grpc: grpc_listener,
+        rum: rum_listener,
         http_addr,
         grpc_addr,
+        rum_addr,
     };
     let result = run(
         config,
@@ -150,8 +178,11 @@ async fn serve_with(
 struct Listeners {
     http: TcpListener,
     grpc: TcpListener,
+    /// The RUM-only listener, when `rum_addr` is set.
+    rum: Option<TcpListener>,
     http_addr: SocketAddr,
     grpc_addr: SocketAddr,
+    rum_addr: Option<SocketAddr>,
 }
 
 async fn run(
@@ -221,16 +252,43 @@ async fn run(
     let Listeners {
         http: http_listener,
         grpc: grpc_listener,
+        rum: rum_listener,
         http_addr,
         grpc_addr,
+        rum_addr,
     } = listeners;
 
-    // Both servers stop when `shutdown` completes.
+    let access = Arc::new(Access::new(
+        &config.auth,
+        &config.limits,
+        Arc::clone(metrics),
+    )?);
+    if access.keys().is_open() {
+        tracing::warn!(
+            "no API keys configured (auth.api_keys, auth.api_keys_file): OTLP, /api and /metrics are open to anyone who can reach them"
+        );
+    } else {
+        tracing::info!(
+            keys = access.keys().count(),
+            "API keys required on OTLP, /api and /metrics"
+        );
+    }
+    let tls = |kind, what| {
+        config.tls.acceptor(kind).map_err(|source| ServeError::Tls {
+            what,
+            source: Box::new(source),
+        })
+    };
+    let http_tls = tls(ListenerKind::Http, "HTTP")?;
+    let grpc_tls = tls(ListenerKind::Grpc, "gRPC")?;
+    let rum_tls = tls(ListenerKind::Rum, "RUM")?;
+
+    // Every server stops when `shutdown` completes.
     let (stop_tx, stop_rx) = watch::channel(false);
     let wait_stop = |mut rx: watch::Receiver<bool>| async move {
         let _ = rx.wait_for(|stop| *stop).await;
     };
-    // Connect info gives the RUM receiver the client address.
+    let maintenance = tokio::spawn(Arc::clone(&access).maintain(wait_stop(stop_rx.clone())));
     let api = crate::api::ApiState {
         queries: Arc::new(queries),
         alerts: alerting.as_ref().map(|a| a.store.clone()),
@@ -241,30 +299,67 @@ async fn run(
         alert_stats: alerting.as_ref().map(|a| Arc::clone(&a.stats)),
         notify_stats: alerting.as_ref().map(|a| Arc::clone(&a.notify_stats)),
     };
-    let http_server = axum::serve(
-        http_listener,
-        http_router(
-            state.clone(),
-            rum_state.clone(),
-            builds_state,
-            api,
-            exposition,
-        )
-        .into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(wait_stop(stop_rx.clone()));
-    let http = tokio::spawn(async move { http_server.await });
-    let grpc = tokio::spawn(
-        tonic::transport::Server::builder()
-            .add_service(ingest::otlp_grpc::service(state.clone()))
-            .serve_with_incoming_shutdown(
-                tonic::transport::server::TcpIncoming::from(grpc_listener),
-                wait_stop(stop_rx),
-            ),
+    let beacons = BeaconGuard {
+        access: Arc::clone(&access),
+        client: {
+            let rum = rum_state.clone();
+            Arc::new(move |headers, peer| rum.client_address(headers, peer))
+        },
+    };
+    let rum_routes = ingest::rum::router(rum_state.clone()).route_layer(
+        middleware::from_fn_with_state(beacons, access::limit_beacons),
     );
+    let (main_rum, rum_server) = match rum_listener {
+        Some(listener) => {
+            let router = rum_router(state.clone(), rum_routes);
+            let server = spawn_http(listener, rum_tls, router, wait_stop(stop_rx.clone()))?;
+            (None, Some(server))
+        }
+        None => (Some(rum_routes), None),
+    };
+    let router = http_router(HttpRoutes {
+        state: state.clone(),
+        rum: main_rum,
+        builds: builds_state,
+        api,
+        exposition,
+        access: Arc::clone(&access),
+    });
+    let http = spawn_http(http_listener, http_tls, router, wait_stop(stop_rx.clone()))?;
+    let grpc_server = tonic::transport::Server::builder()
+        .layer(tonic::service::InterceptorLayer::new(GrpcGuard(
+            Arc::clone(&access),
+        )))
+        .add_service(ingest::otlp_grpc::service(state.clone()));
+    let grpc = match grpc_tls {
+        None => tokio::spawn(grpc_server.serve_with_incoming_shutdown(
+            tonic::transport::server::TcpIncoming::from(grpc_listener),
+            wait_stop(stop_rx),
+        )),
+        Some(acceptor) => {
+            let incoming =
+                TlsListener::start(grpc_listener, acceptor).map_err(|source| ServeError::Bind {
+                    what: "OTLP/gRPC",
+                    addr: grpc_addr,
+                    source,
+                })?;
+            tokio::spawn(
+                grpc_server
+                    .serve_with_incoming_shutdown(incoming.into_stream(), wait_stop(stop_rx)),
+            )
+        }
+    };
     metrics.set_ready(true);
-    let builds_on = config.builds.webhook_secret.is_some();
-    print_banner(http_addr, grpc_addr, builds_on, connection, embedded);
+    print_banner(&Banner {
+        http: http_addr,
+        grpc: grpc_addr,
+        rum: rum_addr,
+        tls: &config.tls,
+        builds_on: config.builds.webhook_secret.is_some(),
+        keys: access.keys().count(),
+        connection,
+        embedded,
+    });
 
     shutdown.await;
     let grace = Duration::from_secs(config.writer.shutdown_timeout_secs);
@@ -283,6 +378,11 @@ async fn run(
     let _ = stop_tx.send(true);
     let http_result = http.await;
     let grpc_result = grpc.await;
+    let rum_result = match rum_server {
+        Some(server) => Some(server.await),
+        None => None,
+    };
+    let _ = maintenance.await;
     if let Some(alerting) = alerting {
         // Its last aggregates and queued notifications, within the grace.
         alerting.service.shutdown(grace).await;
@@ -303,6 +403,9 @@ async fn run(
     );
 
     server_outcome("HTTP", http_result)?;
+    if let Some(rum_result) = rum_result {
+        server_outcome("RUM", rum_result)?;
+    }
     server_outcome("gRPC", grpc_result)
 }
 
@@ -443,29 +546,117 @@ impl BuildSink for StoreBuilds {
     }
 }
 
-fn http_router(
+/// What the main HTTP listener serves.
+struct HttpRoutes {
     state: IngestState,
-    rum: RumState,
+    /// The RUM routes, unless they have a listener of their own.
+    rum: Option<Router>,
     builds: BuildsState,
     api: crate::api::ApiState,
     exposition: Exposition,
-) -> Router {
-    Router::new()
+    access: Arc<Access>,
+}
+
+/// OTLP/HTTP, `/api` and `/metrics` behind the API keys; health, build
+/// events (signed) and, unless moved to `rum_addr`, RUM.
+fn http_router(routes: HttpRoutes) -> Router {
+    let keyed = |endpoint| {
+        middleware::from_fn_with_state(
+            KeyGuard {
+                access: Arc::clone(&routes.access),
+                endpoint,
+            },
+            access::require_key,
+        )
+    };
+    let otlp = Router::new()
         .route(
             ingest::otlp_http::TRACES_PATH,
             post(ingest::otlp_http::export_traces),
         )
+        .route_layer(keyed(Endpoint::OtlpHttp))
+        .with_state(routes.state.clone());
+    let metrics = Router::new()
+        .route("/metrics", get(metrics))
+        .route_layer(keyed(Endpoint::Metrics))
+        .with_state(routes.exposition);
+    let api = crate::api::with_security_headers(
+        crate::api::router(routes.api).route_layer(keyed(Endpoint::Api)),
+    );
+    let rum = routes.rum.unwrap_or_else(|| {
+        Router::new()
+            .route(ingest::rum::RUM_PATH, any(rum_elsewhere))
+            .route(ingest::rum::SCRIPT_PATH, any(rum_elsewhere))
+    });
+    health(routes.state)
+        .merge(otlp)
+        .merge(metrics)
+        .merge(rum)
+        .merge(ingest::builds::router(routes.builds))
+        .merge(api)
+}
+
+fn health(state: IngestState) -> Router {
+    Router::new()
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(readyz))
         .with_state(state)
-        .merge(
-            Router::new()
-                .route("/metrics", get(metrics))
-                .with_state(exposition),
-        )
-        .merge(ingest::rum::router(rum))
-        .merge(ingest::builds::router(builds))
-        .merge(crate::api::router(api))
+}
+
+/// The public RUM listener: beacons, the script, health; nothing else.
+fn rum_router(state: IngestState, rum: Router) -> Router {
+    health(state).merge(rum).fallback(rum_only)
+}
+
+async fn rum_only(request: Request) -> Response {
+    IngestError::NotFound(format!(
+        "{} is not served here: this listener serves only RUM (POST {}, GET {})",
+        request.uri().path().chars().take(200).collect::<String>(),
+        ingest::rum::RUM_PATH,
+        ingest::rum::SCRIPT_PATH
+    ))
+    .json_response()
+}
+
+async fn rum_elsewhere() -> Response {
+    IngestError::NotFound("RUM is served on its own listener (rum_addr), not on this one".into())
+        .json_response()
+}
+
+/// Serves `router` on `listener`, over TLS when `tls` is set, until
+/// `stop` completes. Connect info gives the RUM receiver the client
+/// address.
+fn spawn_http(
+    listener: TcpListener,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    router: Router,
+    stop: impl Future<Output = ()> + Send + 'static,
+) -> Result<JoinHandle<std::io::Result<()>>, ServeError> {
+    let service = router.into_make_service_with_connect_info::<SocketAddr>();
+    Ok(match tls {
+        None => tokio::spawn(
+            axum::serve(listener, service)
+                .with_graceful_shutdown(stop)
+                .into_future(),
+        ),
+        Some(acceptor) => {
+            let addr = local_addr(&listener, SocketAddr::from(([0, 0, 0, 0], 0)));
+            let listener =
+                TlsListener::start(listener, acceptor).map_err(|source| ServeError::Bind {
+                    what: "HTTP (TLS)",
+                    addr,
+                    source,
+                })?;
+            tokio::spawn(
+                axum::serve(
+                    listener.tap_io(|_: &mut crate::listen::TlsConn| {}),
+                    service,
+                )
+                .with_graceful_shutdown(stop)
+                .into_future(),
+            )
+        }
+    })
 }
 
 async fn readyz(State(state): State<IngestState>) -> (StatusCode, &'static str) {
@@ -504,27 +695,55 @@ fn local_addr(listener: &TcpListener, configured: SocketAddr) -> SocketAddr {
     listener.local_addr().unwrap_or(configured)
 }
 
-/// Where to send data, on stdout: people read it after `make run`, and the
-/// end-to-end tests read the ClickHouse line.
-fn print_banner(
+/// What the banner shows.
+struct Banner<'a> {
     http: SocketAddr,
     grpc: SocketAddr,
+    rum: Option<SocketAddr>,
+    tls: &'a crate::listen::TlsConfig,
     builds_on: bool,
-    connection: &Connection,
-    embedded: Option<&EmbeddedClickHouse>,
-) {
-    let clickhouse_kind = match embedded {
+    /// API keys valid now; 0: open.
+    keys: usize,
+    connection: &'a Connection,
+    embedded: Option<&'a EmbeddedClickHouse>,
+}
+
+/// Where to send data, on stdout: people read it after `make run`, and the
+/// end-to-end tests read the ClickHouse line (which stays last).
+fn print_banner(banner: &Banner<'_>) {
+    let scheme = |kind| {
+        if banner.tls.enabled(kind) {
+            "https"
+        } else {
+            "http"
+        }
+    };
+    let http = format!("{}://{}", scheme(ListenerKind::Http), banner.http);
+    let grpc = format!("{}://{}", scheme(ListenerKind::Grpc), banner.grpc);
+    let (rum, rum_note) = match banner.rum {
+        Some(addr) => (
+            format!("{}://{addr}", scheme(ListenerKind::Rum)),
+            " (public listener: RUM only)",
+        ),
+        None => (http.clone(), ""),
+    };
+    let clickhouse_kind = match banner.embedded {
         Some(e) => format!("embedded, {}", e.engine()),
         None => "configured".to_owned(),
     };
-    let builds = if builds_on {
+    let builds = if banner.builds_on {
         ""
     } else {
         " (off: set builds.webhook_secret)"
     };
+    let keys = match banner.keys {
+        0 => "OFF: no API keys, OTLP, /api and /metrics are open (set auth.api_keys)".to_owned(),
+        1 => "1 API key required on OTLP, /api, /metrics".to_owned(),
+        n => format!("{n} API keys valid on OTLP, /api, /metrics"),
+    };
     println!(
-        "Jamscope is ready.\n  OTLP/HTTP traces  http://{http}/v1/traces\n  OTLP/gRPC         http://{grpc}\n  RUM beacons       http://{http}/v1/rum (script http://{http}/rum.js)\n  Build events      http://{http}/v1/builds{builds}\n  Metrics           http://{http}/metrics\n  ClickHouse        {} (database {}, {clickhouse_kind})",
-        connection.url(),
-        connection.database()
+        "Jamscope is ready.\n  OTLP/HTTP traces  {http}/v1/traces\n  OTLP/gRPC         {grpc}\n  RUM beacons       {rum}/v1/rum (script {rum}/rum.js){rum_note}\n  Build events      {http}/v1/builds{builds}\n  Query API         {http}/api/\n  Metrics           {http}/metrics\n  Auth              {keys}\n  ClickHouse        {} (database {}, {clickhouse_kind})",
+        banner.connection.url(),
+        banner.connection.database()
     );
 }

@@ -14,8 +14,10 @@ mod traces;
 
 use std::sync::Arc;
 
+use axum::http::{header, HeaderName, HeaderValue};
 use axum::routing::{delete, get};
 use axum::Router;
+use tower_http::set_header::SetResponseHeaderLayer;
 
 pub use error::ApiError;
 pub use text::{trace_list, waterfall};
@@ -34,6 +36,31 @@ pub struct ApiState {
     pub alerts: Option<AlertStore>,
     /// The rules being evaluated; `None` when alerting is off.
     pub rules: Option<watch::Receiver<Arc<RuleSet>>>,
+}
+
+/// Headers on every `/api` answer: JSON is not to be sniffed into
+/// anything else, cached, framed, referred from, or run as a page.
+const SECURITY_HEADERS: [(HeaderName, &str); 4] = [
+    (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+    (header::CACHE_CONTROL, "no-store"),
+    (
+        header::CONTENT_SECURITY_POLICY,
+        "default-src 'none'; frame-ancestors 'none'",
+    ),
+    (header::REFERRER_POLICY, "no-referrer"),
+];
+
+/// `router` with [`SECURITY_HEADERS`] on every answer, its refusals (401,
+/// 429) included when their middleware is inside.
+pub fn with_security_headers(router: Router) -> Router {
+    SECURITY_HEADERS
+        .into_iter()
+        .fold(router, |router, (name, value)| {
+            router.layer(SetResponseHeaderLayer::overriding(
+                name,
+                HeaderValue::from_static(value),
+            ))
+        })
 }
 
 pub fn router(state: ApiState) -> Router {

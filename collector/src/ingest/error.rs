@@ -30,6 +30,13 @@ pub enum IngestError {
     /// The store did not take a request that waits for it; retry later.
     #[error("{0}")]
     Unavailable(String),
+    /// A rate limit (`access::limits`) was reached; retry after the
+    /// seconds given.
+    #[error("{message}")]
+    RateLimited {
+        message: String,
+        retry_after_secs: u64,
+    },
     #[error(transparent)]
     Queue(#[from] SubmitError),
 }
@@ -45,6 +52,7 @@ impl IngestError {
             IngestError::NotFound(_) => StatusCode::NOT_FOUND,
             IngestError::Conflict(_) => StatusCode::CONFLICT,
             IngestError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            IngestError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             IngestError::Queue(SubmitError::Full { .. } | SubmitError::SpoolFull(_)) => {
                 StatusCode::TOO_MANY_REQUESTS
             }
@@ -61,6 +69,9 @@ impl IngestError {
             IngestError::Queue(SubmitError::SpoolFull(_)) => Some(5),
             IngestError::Queue(SubmitError::Closed | SubmitError::SpoolFailed(_)) => Some(5),
             IngestError::Unavailable(_) => Some(5),
+            IngestError::RateLimited {
+                retry_after_secs, ..
+            } => Some(*retry_after_secs),
             _ => None,
         }
     }
@@ -93,6 +104,7 @@ impl IngestError {
             IngestError::Queue(SubmitError::Full { .. } | SubmitError::SpoolFull(_)) => {
                 tonic::Status::resource_exhausted(message)
             }
+            IngestError::RateLimited { .. } => tonic::Status::resource_exhausted(message),
             IngestError::Queue(SubmitError::Closed | SubmitError::SpoolFailed(_))
             | IngestError::Unavailable(_) => tonic::Status::unavailable(message),
             IngestError::Unauthorized(_) => tonic::Status::unauthenticated(message),

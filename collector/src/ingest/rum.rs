@@ -9,7 +9,7 @@
 //! page read it: `{"accepted": n, "rejected": m, "errors": [...]}`.
 
 use crate::clock::now_millis;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -25,11 +25,12 @@ use serde::{Deserialize, Serialize};
 
 use super::body::read_body;
 use super::outcome::{RejectReason, Signal};
-use super::rum_client::client_info;
+use super::rum_client::{client_info, client_ip};
 use super::rum_decode::{cap, decode, Decoded};
 use super::rum_origin::cors_layer;
 pub use super::rum_origin::AllowedOrigins;
-use super::rum_script::{serve_script, SCRIPT_PATH};
+use super::rum_script::serve_script;
+pub use super::rum_script::SCRIPT_PATH;
 use super::IngestError;
 use crate::alert::service::AlertFeed;
 use crate::config::{IngestConfig, RumConfig};
@@ -99,6 +100,13 @@ impl RumState {
             metrics,
             alerts: None,
         }
+    }
+
+    /// The address a beacon comes from, as its stored client info is
+    /// computed (before anonymisation): what the per-client rate limit
+    /// counts by.
+    pub fn client_address(&self, headers: &HeaderMap, peer: Option<SocketAddr>) -> Option<IpAddr> {
+        client_ip(headers, peer, self.settings.trust_forwarded_for)
     }
 
     /// Feeds accepted Web Vitals to the alert windows too.

@@ -37,7 +37,7 @@ pub fn client_info(
 
 /// The socket peer, or the first `X-Forwarded-For` entry (the client as
 /// the outermost proxy saw it) when configured to trust the proxies.
-fn client_ip(
+pub(super) fn client_ip(
     headers: &HeaderMap,
     peer: Option<SocketAddr>,
     trust_forwarded_for: bool,

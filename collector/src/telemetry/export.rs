@@ -114,6 +114,22 @@ impl SelfTelemetry {
         http_addr: SocketAddr,
         metrics: Arc<Metrics>,
     ) -> Result<Option<Self>, SelfTelemetryError> {
+        Self::start_with_key(config, http_addr, metrics, None).await
+    }
+
+    /// [`SelfTelemetry::start`], sending `api_key` as
+    /// `Authorization: Bearer` (the collector's own key, when `[auth]`
+    /// has keys).
+    pub async fn start_with_key(
+        config: &SelfTelemetryConfig,
+        http_addr: SocketAddr,
+        metrics: Arc<Metrics>,
+        api_key: Option<&str>,
+    ) -> Result<Option<Self>, SelfTelemetryError> {
+        let headers: std::collections::HashMap<String, String> = api_key
+            .map(|key| ("authorization".to_owned(), format!("Bearer {key}")))
+            .into_iter()
+            .collect();
         let Some(endpoint) = config.endpoint.as_deref() else {
             return Ok(None);
         };
@@ -132,6 +148,7 @@ impl SelfTelemetry {
             .with_http()
             .with_http_client(client.clone())
             .with_protocol(Protocol::HttpBinary)
+            .with_headers(headers.clone())
             .with_endpoint(format!("{base}/v1/traces"))
             .build()?;
         let processor = BatchSpanProcessor::builder(span_exporter)
@@ -162,6 +179,7 @@ impl SelfTelemetry {
                 .with_http()
                 .with_http_client(client)
                 .with_protocol(Protocol::HttpBinary)
+                .with_headers(headers)
                 .with_endpoint(format!("{base}/v1/metrics"))
                 .build()?;
             let provider = SdkMeterProvider::builder()

@@ -96,6 +96,21 @@ struct RejectionLabels {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct LimitLabels {
+    limit: &'static str,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct EndpointLabels {
+    endpoint: &'static str,
+}
+
+/// Label values of `requests_rate_limited` and `requests_unauthenticated`,
+/// shown at 0 from the start (`access` names them the same way).
+const LIMIT_KINDS: [&str; 3] = ["per_ip", "per_key", "global"];
+const KEYED_ENDPOINTS: [&str; 4] = ["otlp_http", "otlp_grpc", "api", "metrics"];
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
 struct RefusalLabels {
     receiver: Receiver,
     status: u16,
@@ -136,6 +151,8 @@ pub struct Metrics {
     records_accepted: Family<SignalLabels, Counter>,
     records_rejected: Family<RejectionLabels, Counter>,
     requests_refused: Family<RefusalLabels, Counter>,
+    requests_rate_limited: Family<LimitLabels, Counter>,
+    requests_unauthenticated: Family<EndpointLabels, Counter>,
     /// The (receiver, status) pairs refused so far: a family cannot be
     /// listed, and the OTLP export reads every series.
     refusals_seen: Mutex<BTreeSet<(Receiver, u16)>>,
@@ -195,6 +212,18 @@ impl Default for Metrics {
             "Requests refused whole, by receiver and HTTP status (gRPC: the status of the same refusal over HTTP)",
             requests_refused.clone(),
         );
+        let requests_rate_limited = Family::default();
+        registry.register(
+            "requests_rate_limited",
+            "Requests answered 429 for a rate limit, by limit (per_ip, per_key, global)",
+            requests_rate_limited.clone(),
+        );
+        let requests_unauthenticated = Family::default();
+        registry.register(
+            "requests_unauthenticated",
+            "Requests answered 401 for a missing or unknown API key, by endpoint",
+            requests_unauthenticated.clone(),
+        );
         let metrics = Self {
             registry,
             spans_accepted,
@@ -207,6 +236,8 @@ impl Default for Metrics {
             records_accepted,
             records_rejected,
             requests_refused,
+            requests_rate_limited,
+            requests_unauthenticated,
             refusals_seen: Mutex::new(BTreeSet::new()),
             table_families,
             ready: AtomicBool::new(false),
@@ -218,6 +249,16 @@ impl Default for Metrics {
             let labels = SignalLabels { signal };
             let _ = metrics.records_received.get_or_create(&labels);
             let _ = metrics.records_accepted.get_or_create(&labels);
+        }
+        for limit in LIMIT_KINDS {
+            let _ = metrics
+                .requests_rate_limited
+                .get_or_create(&LimitLabels { limit });
+        }
+        for endpoint in KEYED_ENDPOINTS {
+            let _ = metrics
+                .requests_unauthenticated
+                .get_or_create(&EndpointLabels { endpoint });
         }
         metrics
     }
@@ -557,6 +598,21 @@ impl Metrics {
         if let Ok(mut seen) = self.refusals_seen.lock() {
             seen.insert((receiver, status));
         }
+    }
+
+    /// A request refused by the rate limit `limit` (`per_ip`, `per_key`,
+    /// `global`).
+    pub fn rate_limited(&self, limit: &'static str) {
+        self.requests_rate_limited
+            .get_or_create(&LimitLabels { limit })
+            .inc();
+    }
+
+    /// A request to `endpoint` without a valid API key.
+    pub fn unauthenticated(&self, endpoint: &'static str) {
+        self.requests_unauthenticated
+            .get_or_create(&EndpointLabels { endpoint })
+            .inc();
     }
 
     pub fn records_received_count(&self, signal: Signal) -> u64 {

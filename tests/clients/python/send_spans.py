@@ -10,9 +10,13 @@ that land in ClickHouse's ``otel_traces`` table.
 Usage:
     send_spans.py --endpoint http://127.0.0.1:4318 [--protocol http|grpc]
                   [--compression none|gzip] [--timeout SECONDS] [--start-ns NS]
+                  [--ca-file PEM]
 
 ``--protocol http`` posts protobuf to ``<endpoint>/v1/traces``;
 ``--protocol grpc`` calls TraceService/Export on ``<endpoint>`` (plaintext).
+``--ca-file`` trusts that PEM certificate and speaks TLS (an https://
+endpoint). Headers (an API key) come the SDK's way, from
+``OTEL_EXPORTER_OTLP_HEADERS``.
 
 Exit status: 0 when every export call returned SUCCESS, 1 when an export
 failed (nothing is printed on stdout then), 2 on bad arguments.
@@ -110,6 +114,7 @@ def build_exporter(args: argparse.Namespace) -> SpanExporter:
             endpoint=base + "/v1/traces",
             timeout=args.timeout,
             compression=compression,
+            certificate_file=args.ca_file,
         )
 
     import grpc
@@ -118,6 +123,16 @@ def build_exporter(args: argparse.Namespace) -> SpanExporter:
     )
 
     compression = grpc.Compression.Gzip if args.compression == "gzip" else grpc.Compression.NoCompression
+    if args.ca_file:
+        with open(args.ca_file, "rb") as pem:
+            credentials = grpc.ssl_channel_credentials(root_certificates=pem.read())
+        return OTLPSpanExporter(
+            endpoint=base,
+            insecure=False,
+            credentials=credentials,
+            timeout=args.timeout,
+            compression=compression,
+        )
     return OTLPSpanExporter(
         endpoint=base,
         insecure=True,
@@ -320,6 +335,7 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         default=None,
         help="root span start, ns since the epoch (default: about 30 s ago, sub-second part .123456789)",
     )
+    parser.add_argument("--ca-file", default=None, help="PEM certificate to trust: speak TLS")
     return parser.parse_args(argv)
 
 

@@ -2,6 +2,7 @@
 //! OpenTelemetry SDK exporters and raw HTTP clients. One test binary, so
 //! all tests share one ClickHouse; each collector writes its own database.
 
+mod access;
 mod alerting;
 mod bad_input;
 mod builds;

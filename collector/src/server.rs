@@ -465,6 +465,7 @@ fn http_router(
         )
         .merge(ingest::rum::router(rum))
         .merge(ingest::builds::router(builds))
+        .merge(crate::ui::router(api.clone()))
         .merge(crate::api::router(api))
 }
 

@@ -79,15 +79,15 @@ pub fn render(window: &str, groups: &[ErrorGroup]) -> String {
         };
         body.push_str(&format!(
             "<article class=\"panel\" id=\"fp-{id}\" data-fingerprint=\"{fingerprint}\">\
-             <h3>{kind}: {message}</h3><div class=\"facts\"><span><strong>{count}</strong> times</span>\
-             <span>{sessions} sessions</span><span>first {first}</span><span>last {last}</span>\
+             <h3>{kind}: {message}</h3><div class=\"facts\"><span><strong>{count}</strong></span>\
+             <span>{sessions}</span><span>first {first}</span><span>last {last}</span>\
              {releases}<span class=\"mono\">{fingerprint}</span>{trace}</div>{stack}</article>",
             id = path_segment(&group.fingerprint),
             fingerprint = Esc(&group.fingerprint),
             kind = Esc(&group.error_type),
             message = Esc(&group.message),
-            count = group.count,
-            sessions = group.sessions,
+            count = format::count(group.count, "time", "times"),
+            sessions = format::count(group.sessions, "session", "sessions"),
             first = format::time(group.first_seen_ms),
             last = format::time(group.last_seen_ms),
         ));
@@ -127,7 +127,8 @@ mod tests {
         assert!(html.contains("id=\"fp-0123456789abcdef\""));
         assert!(html.contains("Error: &lt;img src=x onerror=alert(1)&gt;"));
         assert!(!html.contains("<img"));
-        assert!(html.contains("<strong>12</strong> times"));
+        assert!(html.contains("<strong>12 times</strong>"));
+        assert!(html.contains("<span>3 sessions</span>"));
         assert!(html.contains("releases 1.4.2"));
         assert!(html.contains("checkout (https://x/app.js:1:2)"));
         assert!(html.contains("href=\"/ui/traces/4bf92f3577b34da6a3ce929d0e0e4736\""));

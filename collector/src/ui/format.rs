@@ -42,13 +42,24 @@ pub fn vital(metric: &str, value: f64) -> String {
     }
 }
 
-/// A KPI or alert value: whole numbers plainly, others to two decimals.
+/// A KPI or alert value: whole numbers plainly, others to two decimals,
+/// or three significant digits below 1.
 pub fn number(value: f64) -> String {
-    if value.fract() == 0.0 && value.abs() < 1e15 {
+    if !value.is_finite() {
+        "–".to_owned()
+    } else if value.fract() == 0.0 && value.abs() < 1e15 {
         format!("{value:.0}")
-    } else {
+    } else if value.abs() >= 1.0 {
         format!("{value:.2}")
+    } else {
+        let digits = (2 - value.abs().log10().floor() as i32).clamp(2, 9) as usize;
+        format!("{value:.digits$}")
     }
+}
+
+/// `n` and the noun, singular or plural: `1 error`, `3 errors`.
+pub fn count(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 /// A Unix-millisecond time as `<time>`, in UTC to the second.
@@ -92,7 +103,11 @@ mod tests {
         assert_eq!(vital("LCP", 3_200.0), "3.20 s");
         assert_eq!(vital("INP", 180.4), "180 ms");
         assert_eq!(number(3.0), "3");
-        assert_eq!(number(0.456), "0.46");
+        assert_eq!(number(0.456), "0.456");
+        assert_eq!(number(12.345), "12.35");
+        assert_eq!(number(4.0 / 3600.0), "0.00111");
+        assert_eq!(count(1, "error", "errors"), "1 error");
+        assert_eq!(count(0, "error", "errors"), "0 errors");
         assert_eq!(
             time(1_763_892_000_000),
             "<time datetime=\"2025-11-23T10:00:00Z\">2025-11-23 10:00:00 UTC</time>"

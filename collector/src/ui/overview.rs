@@ -300,7 +300,9 @@ mod tests {
         let html = render(&data);
         assert!(html.contains("<section class=\"card poor\" data-metric=\"LCP\" data-p75=\"4200\""));
         assert!(html.contains("4.20 s"));
-        assert_eq!(html.matches("class=\"spark-line\"").count(), 2);
+        // Buckets 0 and 5 of 24, over 100 units.
+        assert!(html.contains("<polyline class=\"spark-line\" points=\"0.00,"));
+        assert!(html.contains(" 21.74,"));
     }
 
     #[test]

@@ -125,31 +125,26 @@ pub fn sparkline(values: &[Option<f64>], reference: Option<f64>, label: &str) ->
             y(reference)
         ));
     }
-    // One polyline per run of buckets with data; a lone point is a dash.
-    let mut run: Vec<(f64, f64)> = Vec::new();
-    let flush = |run: &mut Vec<(f64, f64)>, out: &mut String| {
-        if run.len() == 1 {
-            let (x, y) = run[0];
-            run.clear();
-            run.push(((x - 1.5).max(0.0), y));
-            run.push(((x + 1.5).min(W), y));
-        }
-        if !run.is_empty() {
-            let points: Vec<String> = run.iter().map(|(x, y)| format!("{x:.2},{y:.2}")).collect();
-            out.push_str(&format!(
-                "<polyline class=\"spark-line\" points=\"{}\"/>",
-                points.join(" ")
-            ));
-        }
-        run.clear();
-    };
-    for (i, value) in values.iter().enumerate() {
-        match value {
-            Some(v) => run.push((i as f64 * step, y(*v))),
-            None => flush(&mut run, &mut out),
-        }
+    // One line through the buckets with data (a bucket without data is
+    // skipped, not drawn as zero); a lone point is a dash.
+    let mut points: Vec<(f64, f64)> = values
+        .iter()
+        .enumerate()
+        .filter_map(|(i, value)| value.map(|v| (i as f64 * step, y(v))))
+        .collect();
+    if let [(x, y)] = points[..] {
+        points = vec![((x - 1.5).max(0.0), y), ((x + 1.5).min(W), y)];
     }
-    flush(&mut run, &mut out);
+    if !points.is_empty() {
+        let joined: Vec<String> = points
+            .iter()
+            .map(|(x, y)| format!("{x:.2},{y:.2}"))
+            .collect();
+        out.push_str(&format!(
+            "<polyline class=\"spark-line\" points=\"{}\"/>",
+            joined.join(" ")
+        ));
+    }
     out.push_str("</svg>");
     out
 }
@@ -191,9 +186,15 @@ mod tests {
     }
 
     #[test]
-    fn sparklines_break_at_gaps_and_escape_their_label() {
+    fn sparklines_skip_empty_buckets_and_escape_their_label() {
         let svg = sparkline(&[Some(1.0), Some(2.0), None, Some(3.0)], Some(2.5), "<LCP>");
-        assert_eq!(svg.matches("<polyline").count(), 2);
+        assert_eq!(svg.matches("<polyline").count(), 1);
+        // x: buckets 0, 1 and 3 of 0..=3 over 100 units; 3.0 is the top.
+        assert!(svg.contains("points=\"0.00,"));
+        assert!(svg.contains(" 33.33,"));
+        assert!(svg.contains(" 100.00,"));
+        let lone = sparkline(&[None, Some(1.0), None], None, "x");
+        assert!(lone.contains("points=\"48.50,"));
         assert!(svg.contains("spark-ref"));
         assert!(svg.contains("aria-label=\"&lt;LCP&gt;\""));
         let empty = sparkline(&[None, None], None, "x");

@@ -49,12 +49,13 @@ pub fn render(view: &TraceView) -> String {
     let errors = view.spans.iter().filter(|s| s.status == "Error").count();
     let mut body = format!(
         "<p class=\"muted\"><a href=\"/ui/traces\">Traces</a> › <span class=\"mono\">{id}</span></p>\
-         <h1>{}</h1><div class=\"facts\"><span>{} total</span><span>{} spans</span>\
-         <span>{errors} errors</span><span>started {}</span>{}</div>\
+         <h1>{}</h1><div class=\"facts\"><span>{} total</span><span>{}</span>\
+         <span>{}</span><span>started {}</span>{}</div>\
          <p>{}</p>",
         Esc(&title),
         format::duration(view.total_ms),
-        view.spans.len(),
+        format::count(view.spans.len() as u64, "span", "spans"),
+        format::count(errors as u64, "error", "errors"),
         format::time(i64::try_from(view.start_unix_nano / 1_000_000).unwrap_or(i64::MAX)),
         if view.duplicates > 0 {
             format!("<span>{} duplicate spans dropped</span>", view.duplicates)
@@ -65,8 +66,8 @@ pub fn render(view: &TraceView) -> String {
         id = Esc(&view.trace_id),
     );
     body.push_str(&breakdown(view));
-    body.push_str(&page_views(&view.rum));
     body.push_str(&waterfall(view));
+    body.push_str(&page_views(&view.rum));
     page(&title, Nav::Traces, &body)
 }
 
@@ -154,18 +155,19 @@ fn page_views(rum: &[LinkedRum]) -> String {
             .collect();
         out.push_str(&format!(
             "<article class=\"panel\"><h3><a class=\"rum-link\" href=\"/ui/page-views/{href}\">{path}</a></h3>\
-             <div class=\"facts\"><span>{app}</span><span>{browser}</span><span>{device}</span>\
-             <span>{errors} errors</span><span>{time}</span></div><p>{vitals}</p></article>",
+             <div class=\"facts\">{facts}<span>{errors}</span><span>{time}</span></div><p>{vitals}</p></article>",
             href = path_segment(&view.page_view_id),
             path = Esc(if view.path.is_empty() {
                 &view.page_view_id
             } else {
                 &view.path
             }),
-            app = Esc(&view.app),
-            browser = Esc(&view.browser),
-            device = Esc(&view.device),
-            errors = linked.errors.len(),
+            facts = [&view.app, &view.browser, &view.device]
+                .iter()
+                .filter(|fact| !fact.is_empty())
+                .map(|fact| format!("<span>{}</span>", Esc(fact)))
+                .collect::<String>(),
+            errors = format::count(linked.errors.len() as u64, "error", "errors"),
             time = format::time(view.timestamp_ms),
         ));
     }

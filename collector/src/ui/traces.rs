@@ -85,7 +85,7 @@ pub fn render(asked: &Asked, traces: &[TraceSummary]) -> String {
     body.push_str(&format!(
         "<p class=\"muted\">{} traces, {} first.</p>\
          <div class=\"scroll\"><table id=\"traces\"><thead><tr><th>Trace</th>\
-         <th class=\"num\">Duration</th><th class=\"num wide\">Spans</th><th class=\"num\">Errors</th>\
+         <th class=\"num dur-cell\">Duration</th><th class=\"num wide\">Spans</th><th class=\"num\">Errors</th>\
          <th class=\"wide\">Layers</th><th class=\"wide\">Started</th></tr></thead><tbody>",
         traces.len(),
         if asked.slowest { "slowest" } else { "newest" }
@@ -97,11 +97,15 @@ pub fn render(asked: &Asked, traces: &[TraceSummary]) -> String {
         } else {
             format!("{}: {}", trace.root_service, trace.root_name)
         };
-        let layers: String = trace.layers.iter().map(|l| layer_chip(l)).collect();
+        let layers: String = LAYERS
+            .iter()
+            .filter(|layer| trace.layers.iter().any(|l| l == *layer))
+            .map(|layer| layer_chip(layer))
+            .collect();
         body.push_str(&format!(
             "<tr data-trace-id=\"{id}\"><td><a class=\"trace-link\" href=\"/ui/traces/{href}\">{root}</a>\
              <div class=\"mono muted\">{id}</div></td>\
-             <td class=\"num\" data-duration-ms=\"{ms}\">{took}<span class=\"dur\">\
+             <td class=\"num dur-cell\" data-duration-ms=\"{ms}\">{took}<span class=\"dur\">\
              <svg viewBox=\"0 0 {width} 4\" preserveAspectRatio=\"none\" aria-hidden=\"true\">\
              <rect x=\"0\" y=\"0\" width=\"{bar:.1}\" height=\"4\"/></svg></span></td>\
              <td class=\"num wide\">{spans}</td><td class=\"num\">{errors}</td>\

@@ -17,10 +17,12 @@ async function send(method, url, body) {
     init.body = JSON.stringify(body);
   }
   const response = await fetch(url, init);
+  // Read the whole answer before the page reloads, or the reload aborts it.
+  const text = await response.text();
   if (!response.ok) {
     let message = `${response.status} ${response.statusText}`;
     try {
-      message = (await response.json()).error || message;
+      message = JSON.parse(text).error || message;
     } catch {
       // not JSON: keep the status line
     }

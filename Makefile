@@ -5,7 +5,7 @@ SHELL := /bin/bash
 VENV := .venv
 PYTHON := $(VENV)/bin/python
 CARGO ?= cargo
-NPM_DIRS := rum-beacon tests/clients/node
+NPM_DIRS := rum-beacon tests/clients/node tests/browser
 export JAMSCOPE_CLICKHOUSE_EMBEDDED_PYTHON ?= $(abspath $(PYTHON))
 
 .PHONY: run test lint bench deps venv node-deps chromium build-debug build-release clean
@@ -17,10 +17,11 @@ run: venv build-release
 # Which collector and Python the Rust end-to-end and the browser tests start.
 TEST_ENV = JAMSCOPE_TEST_BIN=$(abspath target/debug/jamscope) JAMSCOPE_TEST_PYTHON=$(abspath $(PYTHON))
 
-## The whole suite: unit, end-to-end (real ClickHouse, real SDK clients) and browser tests.
+## The whole suite: unit, end-to-end (real ClickHouse, real SDK clients) and browser tests (the SDK, the web UI).
 test: deps build-debug
 	$(TEST_ENV) $(CARGO) test --workspace --locked -- --test-threads=4
 	cd rum-beacon && $(TEST_ENV) node --test test/
+	cd tests/browser && $(TEST_ENV) node --test
 
 lint:
 	$(CARGO) fmt --all -- --check

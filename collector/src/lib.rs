@@ -5,7 +5,8 @@
 //! encodes them as RowBinary and inserts them into ClickHouse. [`serve`]
 //! wires these together and shuts them down in order. [`correlate`] works
 //! the other way: it turns one stored trace back into the time each layer
-//! took. See ARCHITECTURE.md.
+//! took; [`api`] answers questions as JSON and [`ui`] as web pages. See
+//! ARCHITECTURE.md.
 
 pub mod access;
 pub mod alert;
@@ -22,5 +23,6 @@ mod server;
 pub mod signing;
 pub mod store;
 pub mod telemetry;
+pub mod ui;
 
 pub use server::{serve, ServeError};

@@ -580,6 +580,16 @@ fn http_router(routes: HttpRoutes) -> Router {
         .route("/metrics", get(metrics))
         .route_layer(keyed(Endpoint::Metrics))
         .with_state(routes.exposition);
+    // The web UI reads what the API reads, behind the same key (a browser
+    // signs in once; the key then rides in a cookie).
+    let ui_pages =
+        crate::ui::router(routes.api.clone()).route_layer(middleware::from_fn_with_state(
+            KeyGuard {
+                access: Arc::clone(&routes.access),
+                endpoint: Endpoint::Api,
+            },
+            access::require_key_or_sign_in,
+        ));
     let api = crate::api::with_security_headers(
         crate::api::router(routes.api).route_layer(keyed(Endpoint::Api)),
     );
@@ -594,6 +604,8 @@ fn http_router(routes: HttpRoutes) -> Router {
         .merge(rum)
         .merge(ingest::builds::router(routes.builds))
         .merge(api)
+        .merge(ui_pages)
+        .merge(crate::ui::public_router())
 }
 
 fn health(state: IngestState) -> Router {
@@ -737,12 +749,14 @@ fn print_banner(banner: &Banner<'_>) {
         " (off: set builds.webhook_secret)"
     };
     let keys = match banner.keys {
-        0 => "OFF: no API keys, OTLP, /api and /metrics are open (set auth.api_keys)".to_owned(),
-        1 => "1 API key required on OTLP, /api, /metrics".to_owned(),
-        n => format!("{n} API keys valid on OTLP, /api, /metrics"),
+        0 => {
+            "OFF: no API keys, OTLP, /api, /ui and /metrics are open (set auth.api_keys)".to_owned()
+        }
+        1 => "1 API key required on OTLP, /api, /ui, /metrics".to_owned(),
+        n => format!("{n} API keys valid on OTLP, /api, /ui, /metrics"),
     };
     println!(
-        "Jamscope is ready.\n  OTLP/HTTP traces  {http}/v1/traces\n  OTLP/gRPC         {grpc}\n  RUM beacons       {rum}/v1/rum (script {rum}/rum.js){rum_note}\n  Build events      {http}/v1/builds{builds}\n  Query API         {http}/api/\n  Metrics           {http}/metrics\n  Auth              {keys}\n  ClickHouse        {} (database {}, {clickhouse_kind})",
+        "Jamscope is ready.\n  OTLP/HTTP traces  {http}/v1/traces\n  OTLP/gRPC         {grpc}\n  RUM beacons       {rum}/v1/rum (script {rum}/rum.js){rum_note}\n  Build events      {http}/v1/builds{builds}\n  Query API         {http}/api/\n  Web UI            {http}/ui/\n  Metrics           {http}/metrics\n  Auth              {keys}\n  ClickHouse        {} (database {}, {clickhouse_kind})",
         banner.connection.url(),
         banner.connection.database()
     );

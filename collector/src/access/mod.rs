@@ -266,16 +266,63 @@ pub struct KeyGuard {
 /// Middleware: the request's API key is valid and within its limit (and,
 /// for ingest, within the global one), else 401 or 429.
 pub async fn require_key(State(guard): State<KeyGuard>, request: Request, next: Next) -> Response {
-    let headers = request.headers();
-    let admitted = guard.access.admit(
-        guard.endpoint,
-        header_bytes(headers, header::AUTHORIZATION.as_str()),
-        header_bytes(headers, API_KEY_HEADER),
-    );
-    match admitted {
+    match admit_request(&guard, request.headers()) {
         Ok(()) => next.run(request).await,
         Err(error) => refused(&error),
     }
+}
+
+/// The cookie the web UI's sign-in form sets: the API key, read like an
+/// `x-api-key` header (HttpOnly, SameSite=Strict), so a browser's pages
+/// and its same-origin `fetch` calls to `/api` present it.
+pub const KEY_COOKIE: &str = "jamscope_key";
+
+/// Middleware on the web UI's pages: as [`require_key`], but a browser
+/// without an accepted key is sent to the sign-in form.
+pub async fn require_key_or_sign_in(
+    State(guard): State<KeyGuard>,
+    request: Request,
+    next: Next,
+) -> Response {
+    match admit_request(&guard, request.headers()) {
+        Ok(()) => next.run(request).await,
+        Err(IngestError::Unauthorized(_)) => {
+            let path = request
+                .uri()
+                .path_and_query()
+                .map_or("/ui/", |p| p.as_str());
+            let tried = cookie_key(request.headers()).is_some();
+            let next_path: String = url::form_urlencoded::byte_serialize(path.as_bytes()).collect();
+            let refused = if tried { "&refused=1" } else { "" };
+            axum::response::IntoResponse::into_response(axum::response::Redirect::to(&format!(
+                "/ui/login?next={next_path}{refused}"
+            )))
+        }
+        Err(error) => refused(&error),
+    }
+}
+
+fn admit_request(guard: &KeyGuard, headers: &HeaderMap) -> Result<(), IngestError> {
+    let from_cookie = cookie_key(headers);
+    guard.access.admit(
+        guard.endpoint,
+        header_bytes(headers, header::AUTHORIZATION.as_str()),
+        header_bytes(headers, API_KEY_HEADER).or(from_cookie.as_deref()),
+    )
+}
+
+/// The key in the sign-in cookie, percent-decoded.
+fn cookie_key(headers: &HeaderMap) -> Option<Vec<u8>> {
+    let cookies = headers.get(header::COOKIE)?.to_str().ok()?;
+    let value = cookies
+        .split(';')
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == KEY_COOKIE)
+        .map(|(_, value)| value)?;
+    let decoded: String = url::form_urlencoded::parse(format!("k={value}").as_bytes())
+        .next()
+        .map(|(_, v)| v.into_owned())?;
+    (!decoded.is_empty()).then(|| decoded.into_bytes())
 }
 
 fn header_bytes<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a [u8]> {

@@ -47,7 +47,13 @@ pub struct ActiveAlerts {
 }
 
 pub async fn active(State(state): State<ApiState>) -> Result<Json<ActiveAlerts>, ApiError> {
-    let store = store(&state)?;
+    let alerts = active_alerts(store(&state)?).await?;
+    Ok(Json(ActiveAlerts { alerts }))
+}
+
+/// What is pending or firing now, by labels, each marked when a silence
+/// mutes it (the API's and the web UI's list).
+pub(crate) async fn active_alerts(store: &AlertStore) -> Result<Vec<ActiveAlert>, ApiError> {
     let now = now_millis();
     let saved = store.load_state().await?.unwrap_or_default();
     let silences = store.silences(now).await?;
@@ -75,7 +81,7 @@ pub async fn active(State(state): State<ApiState>) -> Result<Json<ActiveAlerts>,
         })
         .collect();
     alerts.sort_by(|a, b| a.labels.cmp(&b.labels));
-    Ok(Json(ActiveAlerts { alerts }))
+    Ok(alerts)
 }
 
 #[derive(Deserialize)]

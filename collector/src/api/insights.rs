@@ -8,9 +8,9 @@ use axum::extract::{Path, Query, State};
 use axum::Json;
 use serde_json::{json, Value};
 
-use super::params::Params;
+use super::params::{self, Params};
 use super::{ApiError, ApiState};
-use crate::store::queries::VitalGrouping;
+use crate::store::queries::{Buckets, VitalGrouping};
 
 const MINUTE: Duration = Duration::from_secs(60);
 
@@ -50,6 +50,37 @@ pub async fn vitals(
     ))
 }
 
+/// Buckets a series is cut into when `buckets=` is not given, and at most.
+pub const DEFAULT_BUCKETS: u32 = 24;
+const MAX_BUCKETS: u64 = 1_000;
+
+/// `GET /api/vitals/series?window=24h&buckets=24`: per metric, the p75
+/// over the range and per time bucket (what the web UI's sparklines draw).
+pub async fn vitals_series(
+    State(state): State<ApiState>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Result<Json<Value>, ApiError> {
+    let params = Params::new(query, &["window", "from", "to", "buckets"])?;
+    let range = params.range(60 * MINUTE)?;
+    let count = params
+        .number("buckets", MAX_BUCKETS)?
+        .map_or(DEFAULT_BUCKETS, |n| n as u32);
+    if count == 0 {
+        return Err(ApiError::BadParameter(format!(
+            "parameter 'buckets' must be from 1 to {MAX_BUCKETS}"
+        )));
+    }
+    let buckets = Buckets::over(range, count);
+    let series = state.queries.vitals_series(range, buckets).await?;
+    Ok(Json(json!({
+        "from_ms": range.from_millis,
+        "to_ms": range.to_millis,
+        "step_ms": buckets.step_ms,
+        "buckets": buckets.count,
+        "series": series,
+    })))
+}
+
 /// `GET /api/errors?window=24h&limit=50`
 pub async fn errors(
     State(state): State<ApiState>,
@@ -69,17 +100,8 @@ pub async fn page_view(
     State(state): State<ApiState>,
     Path(page_view_id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    if page_view_id.is_empty()
-        || page_view_id.len() > 128
-        || !page_view_id
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_.:".contains(c))
-    {
-        return Err(ApiError::BadParameter(
-            "page view id must be 1 to 128 letters, digits or -_.:".into(),
-        ));
-    }
-    let found = state.queries.page_view(&page_view_id).await?;
+    let page_view_id = params::page_view_id(&page_view_id)?;
+    let found = state.queries.page_view(page_view_id).await?;
     let linked = found
         .ok_or_else(|| ApiError::NotFound(format!("no page view '{page_view_id}' is stored")))?;
     Ok(Json(json!(linked)))

@@ -19,9 +19,13 @@ use axum::routing::{delete, get};
 use axum::Router;
 use tower_http::set_header::SetResponseHeaderLayer;
 
+pub(crate) use alerts::{active_alerts, ActiveAlert};
 pub use error::ApiError;
+pub use insights::DEFAULT_BUCKETS;
 pub use text::{trace_list, waterfall};
-pub use traces::{filter_from, trace_view, TraceView};
+#[cfg(test)]
+pub(crate) use traces::assemble as assemble_trace;
+pub use traces::{filter_from, trace_view, LayerMs, SpanView, TraceView};
 
 use tokio::sync::watch;
 
@@ -70,6 +74,7 @@ pub fn router(state: ApiState) -> Router {
         .route("/api/page-views/{page_view_id}", get(insights::page_view))
         .route("/api/layers", get(insights::layers))
         .route("/api/vitals", get(insights::vitals))
+        .route("/api/vitals/series", get(insights::vitals_series))
         .route("/api/errors", get(insights::errors))
         .route("/api/alerts", get(alerts::active))
         .route("/api/alerts/history", get(alerts::history))

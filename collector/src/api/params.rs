@@ -129,6 +129,21 @@ pub fn trace_id(text: &str) -> Result<TraceId, ApiError> {
     })
 }
 
+/// A page view id from a path: 1 to 128 letters, digits or `-_.:`.
+pub fn page_view_id(text: &str) -> Result<&str, ApiError> {
+    if text.is_empty()
+        || text.len() > 128
+        || !text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.:".contains(c))
+    {
+        return Err(ApiError::BadParameter(
+            "page view id must be 1 to 128 letters, digits or -_.:".into(),
+        ));
+    }
+    Ok(text)
+}
+
 fn millis(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX / 2)
 }
@@ -200,5 +215,13 @@ mod tests {
         assert!(trace_id("4bf92f35").is_err());
         assert!(trace_id("00000000000000000000000000000000").is_err());
         assert!(trace_id("' OR 1=1 --").is_err());
+    }
+
+    #[test]
+    fn page_view_ids_are_checked() {
+        assert_eq!(page_view_id("p-0123.ab:c_d").unwrap(), "p-0123.ab:c_d");
+        assert!(page_view_id("").is_err());
+        assert!(page_view_id("<script>").is_err());
+        assert!(page_view_id(&"a".repeat(129)).is_err());
     }
 }

@@ -85,7 +85,12 @@ pub async fn trace_view(
     Ok(assemble(trace_id, stored, rum))
 }
 
-fn assemble(trace_id: TraceId, stored: Vec<StoredSpan>, rum: Vec<LinkedRum>) -> Option<TraceView> {
+/// The view of stored span rows (and page views) of one trace.
+pub(crate) fn assemble(
+    trace_id: TraceId,
+    stored: Vec<StoredSpan>,
+    rum: Vec<LinkedRum>,
+) -> Option<TraceView> {
     let by_id: HashMap<String, StoredSpan> = stored
         .iter()
         .map(|span| (span.span_id.clone(), span.clone()))

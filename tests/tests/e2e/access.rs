@@ -766,3 +766,91 @@ fn own_telemetry_sent_to_itself_presents_the_first_key() {
         "{text}"
     );
 }
+
+/// A request that does not follow redirects, with a cookie when given.
+fn browser(method: &str, url: &str, cookie: Option<&str>, body: &str) -> Reply {
+    block_on(async {
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client");
+        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+        let mut request = client
+            .request(method, url)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body.to_owned());
+        if let Some(cookie) = cookie {
+            request = request.header("cookie", cookie);
+        }
+        let response = request.send().await.expect("collector answers");
+        Reply {
+            status: response.status().as_u16(),
+            headers: response.headers().clone(),
+            body: response.text().await.expect("body"),
+        }
+    })
+}
+
+#[test]
+fn the_web_ui_asks_for_a_key_and_keeps_it_in_a_strict_cookie() {
+    let collector = start(&[("JAMSCOPE_AUTH_API_KEYS", format!("{OLD_KEY},{NEW_KEY}"))]);
+    let base = collector.http_url();
+
+    // No key: the pages send a browser to the sign-in form; assets are open.
+    let page = browser("GET", &format!("{base}/ui/traces?window=1h"), None, "");
+    assert_eq!(page.status, 303, "{}", page.body);
+    assert_eq!(
+        page.header("location"),
+        Some("/ui/login?next=%2Fui%2Ftraces%3Fwindow%3D1h")
+    );
+    let form = browser("GET", &format!("{base}/ui/login?next=/ui/traces"), None, "");
+    assert_eq!(form.status, 200);
+    assert!(form.body.contains("type=\"password\""));
+    assert_eq!(
+        browser("GET", &format!("{base}/ui/app.css"), None, "").status,
+        200
+    );
+
+    // Signing in sets an HttpOnly, SameSite=Strict cookie and goes back,
+    // never to another site.
+    let signed = browser(
+        "POST",
+        &format!("{base}/ui/login"),
+        None,
+        &format!("key={NEW_KEY}&next=%2F%2Fevil.example%2F"),
+    );
+    assert_eq!(signed.status, 303);
+    assert_eq!(signed.header("location"), Some("/ui/"));
+    let cookie = signed.header("set-cookie").expect("a cookie").to_owned();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+        "{cookie}"
+    );
+    let pair = cookie.split(';').next().expect("name=value").to_owned();
+
+    // The cookie opens the pages and the API the silence buttons call.
+    let overview = browser("GET", &format!("{base}/ui/"), Some(&pair), "");
+    assert_eq!(overview.status, 200, "{}", overview.body);
+    assert!(overview.body.contains("<html"));
+    let api = browser(
+        "GET",
+        &format!("{base}/api/layers?window=1h"),
+        Some(&pair),
+        "",
+    );
+    assert_eq!(api.status, 200, "{}", api.body);
+
+    // A wrong key in the cookie is sent back to the form, marked refused;
+    // the API answers 401 as it does to a wrong header.
+    let wrong = "jamscope_key=not-a-key";
+    let refused = browser("GET", &format!("{base}/ui/"), Some(wrong), "");
+    assert_eq!(refused.status, 303);
+    assert!(refused
+        .header("location")
+        .is_some_and(|l| l.ends_with("&refused=1")));
+    assert_eq!(
+        browser("GET", &format!("{base}/api/layers"), Some(wrong), "").status,
+        401
+    );
+    assert!(!collector.output().contains(NEW_KEY), "a key was logged");
+}

@@ -22,10 +22,10 @@ pub use builds::{FailureStreak, StoredBuild, STREAK_DEPTH};
 pub use errors::ErrorGroup;
 pub use layers::{Kpi, KpiSettings};
 pub use rule_metrics::RegressionPoint;
-pub use rum_link::{LinkedPageView, LinkedRum};
+pub use rum_link::{LinkedError, LinkedPageView, LinkedRum, LinkedVital};
 pub use search::{TraceFilter, TraceSummary};
 pub use trace::{StoredSpan, TraceBounds};
-pub use vitals::{VitalGroup, VitalGrouping};
+pub use vitals::{Buckets, VitalGroup, VitalGrouping, VitalPoint, VitalSeries};
 
 #[derive(Debug, thiserror::Error)]
 pub enum QueryError {

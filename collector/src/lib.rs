@@ -12,6 +12,8 @@ pub mod api;
 pub mod clock;
 pub mod config;
 pub mod correlate;
+#[cfg(test)]
+mod fuzz;
 pub mod ingest;
 pub mod model;
 pub mod notify;

@@ -14,6 +14,8 @@ pub mod api;
 pub mod clock;
 pub mod config;
 pub mod correlate;
+#[cfg(test)]
+mod fuzz;
 pub mod ingest;
 pub mod listen;
 pub mod model;

@@ -46,7 +46,7 @@ pub async fn read_body(
         }
     };
     if decoded.is_empty() {
-        return Err(IngestError::BadRequest("request body is empty".into()));
+        return Err(IngestError::EmptyBody);
     }
     Ok(decoded)
 }
@@ -133,6 +133,6 @@ mod tests {
         let broken = read_body(&gzip_headers(), Body::from("not gzip"), &limits(100, 100)).await;
         assert!(matches!(broken, Err(IngestError::BadRequest(m)) if m.contains("invalid gzip")));
         let empty = read_body(&HeaderMap::new(), Body::empty(), &limits(100, 100)).await;
-        assert!(matches!(empty, Err(IngestError::BadRequest(m)) if m.contains("empty")));
+        assert!(matches!(empty, Err(IngestError::EmptyBody)));
     }
 }

@@ -1,5 +1,6 @@
 //! Every way a request can fail, and the one place each becomes an HTTP
-//! status (with `Retry-After` where retrying helps) or a gRPC status.
+//! status (with `Retry-After` where retrying helps) or a gRPC status (with
+//! `RetryInfo` where retrying helps, as OTLP/gRPC asks).
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -11,6 +12,10 @@ use crate::pipeline::SubmitError;
 pub enum IngestError {
     #[error("{0}")]
     BadRequest(String),
+    /// A body of zero bytes (after decompression). Bad input for beacons
+    /// and build events; OTLP/HTTP answers it as an empty request.
+    #[error("request body is empty")]
+    EmptyBody,
     #[error("{0}")]
     PayloadTooLarge(String),
     #[error("{0}")]
@@ -44,7 +49,7 @@ pub enum IngestError {
 impl IngestError {
     pub fn http_status(&self) -> StatusCode {
         match self {
-            IngestError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            IngestError::BadRequest(_) | IngestError::EmptyBody => StatusCode::BAD_REQUEST,
             IngestError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             IngestError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             IngestError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
@@ -92,25 +97,37 @@ impl IngestError {
         response
     }
 
+    /// The gRPC answer, by OTLP's table of retryable codes: malformed input
+    /// is `INVALID_ARGUMENT` (not retryable); a message too large is
+    /// `RESOURCE_EXHAUSTED` without `RetryInfo`, which OTLP says clients
+    /// must not retry (the same code gRPC servers give an oversized
+    /// message; `OUT_OF_RANGE` would be retried, forever); overload is
+    /// `RESOURCE_EXHAUSTED` and unavailability `UNAVAILABLE`, both with
+    /// `RetryInfo`, which makes them retryable after the delay given.
     pub fn grpc_status(&self) -> tonic::Status {
+        use tonic::Code;
         let message = self.to_string();
-        match self {
-            IngestError::BadRequest(_) | IngestError::UnsupportedMediaType(_) => {
-                tonic::Status::invalid_argument(message)
-            }
+        let code = match self {
+            IngestError::BadRequest(_)
+            | IngestError::EmptyBody
+            | IngestError::UnsupportedMediaType(_) => Code::InvalidArgument,
             IngestError::PayloadTooLarge(_) | IngestError::Queue(SubmitError::TooLarge { .. }) => {
-                tonic::Status::out_of_range(message)
+                Code::ResourceExhausted
             }
             IngestError::Queue(SubmitError::Full { .. } | SubmitError::SpoolFull(_)) => {
-                tonic::Status::resource_exhausted(message)
+                Code::ResourceExhausted
             }
-            IngestError::RateLimited { .. } => tonic::Status::resource_exhausted(message),
+            IngestError::RateLimited { .. } => Code::ResourceExhausted,
             IngestError::Queue(SubmitError::Closed | SubmitError::SpoolFailed(_))
-            | IngestError::Unavailable(_) => tonic::Status::unavailable(message),
-            IngestError::Unauthorized(_) => tonic::Status::unauthenticated(message),
-            IngestError::Forbidden(_) => tonic::Status::permission_denied(message),
-            IngestError::NotFound(_) => tonic::Status::unimplemented(message),
-            IngestError::Conflict(_) => tonic::Status::already_exists(message),
+            | IngestError::Unavailable(_) => Code::Unavailable,
+            IngestError::Unauthorized(_) => Code::Unauthenticated,
+            IngestError::Forbidden(_) => Code::PermissionDenied,
+            IngestError::NotFound(_) => Code::Unimplemented,
+            IngestError::Conflict(_) => Code::AlreadyExists,
+        };
+        match self.retry_after_secs() {
+            Some(seconds) => super::grpc_status::with_retry_info(code, message, seconds),
+            None => tonic::Status::new(code, message),
         }
     }
 }

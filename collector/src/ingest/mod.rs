@@ -2,8 +2,10 @@
 //!
 //! One file per wire format. `otlp_http` and `otlp_grpc` only unwrap their
 //! transport and call [`accept_traces`]; `otlp_convert` turns OTLP into
-//! spans; `body` reads and decompresses HTTP bodies within limits; `error`
-//! maps every failure to an HTTP status or a gRPC code in one place.
+//! spans (`otlp_json` decodes OTLP JSON straight into them); `body` reads
+//! and decompresses HTTP bodies within limits; `error` maps every failure
+//! to an HTTP status or a gRPC code in one place (`grpc_status` adds the
+//! `RetryInfo` OTLP/gRPC clients need to retry).
 //! `rum` takes browser beacons (with `rum_decode` for their JSON,
 //! `rum_origin` for CORS, `rum_client` for who sent them) and serves the
 //! SDK (`rum_script`). `builds` takes signed build and deploy events,
@@ -15,13 +17,15 @@
 mod body;
 pub mod builds;
 mod error;
+mod grpc_status;
 pub mod otlp_convert;
 pub mod otlp_grpc;
 pub mod otlp_http;
+pub mod otlp_json;
 pub mod outcome;
 pub mod rum;
 mod rum_client;
-mod rum_decode;
+pub(crate) mod rum_decode;
 mod rum_origin;
 mod rum_script;
 
@@ -55,7 +59,9 @@ pub struct IngestState {
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Accepted {
     pub rejected_spans: u64,
-    pub rejection_reason: Option<String>,
+    /// What OTLP's partial success says: why spans were rejected, or a
+    /// warning (dropped links) with none rejected. `None`: all was taken.
+    pub message: Option<String>,
 }
 
 impl IngestState {
@@ -78,14 +84,23 @@ impl IngestState {
     }
 }
 
-/// Converts an export request and queues its valid spans. Invalid spans are
-/// counted (OTLP partial success); a queue that stays full refuses the whole
-/// request so the client retries it whole, and nothing is half-accepted.
+/// Converts a decoded export request and queues its valid spans.
 pub async fn accept_traces(
     state: &IngestState,
     request: ExportTraceServiceRequest,
 ) -> Result<Accepted, IngestError> {
     let converted = otlp_convert::convert_request(request, &state.layers, &state.span_window());
+    accept_converted(state, converted).await
+}
+
+/// Queues the valid spans of one request. Invalid spans are counted (OTLP
+/// partial success); a queue that stays full refuses the whole request so
+/// the client retries it whole, and nothing is half-accepted.
+pub async fn accept_converted(
+    state: &IngestState,
+    converted: otlp_convert::ConvertedTraces,
+) -> Result<Accepted, IngestError> {
+    let message = converted.message();
     let accepted = converted.spans.len() as u64;
     if let Some(alerts) = &state.alerts {
         alerts.spans(&converted.spans);
@@ -105,6 +120,6 @@ pub async fn accept_traces(
     state.metrics.spans_acknowledged(accepted, rejected);
     Ok(Accepted {
         rejected_spans: rejected,
-        rejection_reason: converted.rejection_reason,
+        message,
     })
 }

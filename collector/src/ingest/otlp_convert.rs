@@ -1,5 +1,9 @@
 //! OTLP trace messages → domain spans. Strings are moved out of the decoded
 //! message, never copied; the resource and scope are shared by their spans.
+//!
+//! What is decided here holds for every encoding (the protobuf messages
+//! below and `otlp_json`'s one-pass decoder): which spans are rejected and
+//! why, which links are dropped, what the sender is told.
 
 use std::sync::Arc;
 
@@ -22,6 +26,10 @@ pub struct ConvertedTraces {
     pub rejections: Rejections,
     /// The first reason a span was rejected; OTLP has room for one message.
     pub rejection_reason: Option<String>,
+    /// Links dropped from spans that were kept (their ids were invalid).
+    pub dropped_links: u64,
+    /// Why the first of them was dropped.
+    pub link_warning: Option<String>,
 }
 
 impl ConvertedTraces {
@@ -29,16 +37,54 @@ impl ConvertedTraces {
         self.rejections.total()
     }
 
-    fn reject(&mut self, reason: RejectReason, message: impl FnOnce() -> String) {
+    pub(super) fn reject(&mut self, reason: RejectReason, message: impl FnOnce() -> String) {
         self.rejections.add(Signal::Spans, reason, 1);
         if self.rejection_reason.is_none() {
             self.rejection_reason = Some(message());
         }
     }
+
+    /// A link that carries no usable context is dropped and its span kept:
+    /// the span itself is valid, and refusing it would lose more than the
+    /// link holds. The sender still hears of it (`message`).
+    pub(super) fn drop_link(&mut self, message: impl FnOnce() -> String) {
+        self.dropped_links += 1;
+        if self.link_warning.is_none() {
+            self.link_warning = Some(message());
+        }
+    }
+
+    /// Keeps `span` when its times can be stored; rejects it otherwise.
+    pub(super) fn push(&mut self, span: Span, window: &TimeWindow) {
+        match window.check(&span) {
+            Some(message) => self.reject(RejectReason::TimeWindow, || message),
+            None => self.spans.push(span),
+        }
+    }
+
+    /// What the partial-success response says: the first rejection and,
+    /// when links were dropped, how many and why. OTLP lets a server warn
+    /// with `rejected_spans` 0 and a message, which is what dropped links
+    /// alone produce.
+    pub fn message(&self) -> Option<String> {
+        let links = self.link_warning.as_ref().map(|first| {
+            let n = self.dropped_links;
+            let s = if n == 1 { "" } else { "s" };
+            format!(
+                "{n} link{s} with an invalid trace or span id dropped, spans kept (first: {first})"
+            )
+        });
+        match (&self.rejection_reason, links) {
+            (Some(reason), Some(links)) => Some(format!("{reason}; {links}")),
+            (Some(reason), None) => Some(reason.clone()),
+            (None, links) => links,
+        }
+    }
 }
 
-/// Converts every span; those whose ids are malformed or whose times
-/// `window` refuses are counted as rejected instead.
+/// Converts every span; those whose ids are malformed, whose kind or status
+/// is outside OTLP's enums, or whose times `window` refuses are counted as
+/// rejected instead.
 pub fn convert_request(
     request: ExportTraceServiceRequest,
     layers: &LayerRules,
@@ -55,11 +101,13 @@ pub fn convert_request(
         ..Default::default()
     };
     for resource_spans in request.resource_spans {
-        let resource = Arc::new(convert_resource(
-            resource_spans
-                .resource
-                .map(|r| r.attributes)
-                .unwrap_or_default(),
+        let resource = Arc::new(resource_from(
+            convert_attributes(
+                resource_spans
+                    .resource
+                    .map(|r| r.attributes)
+                    .unwrap_or_default(),
+            ),
             layers,
         ));
         for scope_spans in resource_spans.scope_spans {
@@ -75,8 +123,9 @@ pub fn convert_request(
     out
 }
 
-fn convert_resource(attributes: Vec<KeyValue>, layers: &LayerRules) -> Resource {
-    let attributes = convert_attributes(attributes);
+/// The resource of a group of spans: its service name and layer come from
+/// its attributes.
+pub(super) fn resource_from(attributes: Attributes, layers: &LayerRules) -> Resource {
     let string_attribute = |key: &str| {
         attributes.iter().find_map(|(k, v)| match v {
             AttributeValue::String(s) if k == key => Some(s.as_str()),
@@ -98,6 +147,53 @@ fn convert_resource(attributes: Vec<KeyValue>, layers: &LayerRules) -> Resource 
     }
 }
 
+/// A span's name as quoted in messages: cut short, so a hostile name does
+/// not become a hostile response.
+pub(super) fn quoted_name(name: &str) -> String {
+    name.chars().take(100).collect()
+}
+
+/// OTLP's `Span.SpanKind`; `None` for a value outside the enum.
+pub(super) fn span_kind(kind: i64) -> Option<SpanKind> {
+    Some(match kind {
+        0 => SpanKind::Unspecified,
+        1 => SpanKind::Internal,
+        2 => SpanKind::Server,
+        3 => SpanKind::Client,
+        4 => SpanKind::Producer,
+        5 => SpanKind::Consumer,
+        _ => return None,
+    })
+}
+
+/// OTLP's `Status.StatusCode`; `None` for a value outside the enum.
+pub(super) fn status_code(code: i64) -> Option<StatusCode> {
+    Some(match code {
+        0 => StatusCode::Unset,
+        1 => StatusCode::Ok,
+        2 => StatusCode::Error,
+        _ => return None,
+    })
+}
+
+/// Why a span is refused for an enum value outside OTLP's: storing it as
+/// `Unspecified` or `Unset` would misreport it (a status meant as an error
+/// would count as fine), so the sender is told instead.
+pub(super) fn enum_refusal(
+    name: &str,
+    field: &str,
+    value: &dyn std::fmt::Display,
+    range: &str,
+) -> String {
+    format!(
+        "span '{}': {field} {value} is outside the OTLP enum ({range})",
+        quoted_name(name)
+    )
+}
+
+pub(super) const KIND_RANGE: &str = "0 to 5";
+pub(super) const STATUS_RANGE: &str = "0 to 2";
+
 fn convert_span(
     span: otlp::Span,
     resource: &Arc<Resource>,
@@ -109,7 +205,7 @@ fn convert_span(
         out.reject(RejectReason::InvalidId, || {
             format!(
                 "span '{}': trace_id must be 16 bytes and not all zero, got {} bytes",
-                span.name,
+                quoted_name(&span.name),
                 span.trace_id.len()
             )
         });
@@ -119,7 +215,7 @@ fn convert_span(
         out.reject(RejectReason::InvalidId, || {
             format!(
                 "span '{}': span_id must be 8 bytes and not all zero, got {} bytes",
-                span.name,
+                quoted_name(&span.name),
                 span.span_id.len()
             )
         });
@@ -136,7 +232,7 @@ fn convert_span(
                 out.reject(RejectReason::InvalidId, || {
                     format!(
                         "span '{}': parent_span_id must be empty or 8 bytes, got {} bytes",
-                        span.name,
+                        quoted_name(&span.name),
                         span.parent_span_id.len()
                     )
                 });
@@ -144,30 +240,48 @@ fn convert_span(
             }
         }
     };
+    let Some(kind) = span_kind(i64::from(span.kind)) else {
+        out.reject(RejectReason::InvalidValue, || {
+            enum_refusal(&span.name, "kind", &span.kind, KIND_RANGE)
+        });
+        return;
+    };
+    let status = span.status.unwrap_or_default();
+    let Some(code) = status_code(i64::from(status.code)) else {
+        out.reject(RejectReason::InvalidValue, || {
+            enum_refusal(&span.name, "status.code", &status.code, STATUS_RANGE)
+        });
+        return;
+    };
     let mut links = Vec::with_capacity(span.links.len());
-    for link in span.links {
-        // A link to an invalid context carries no information; drop the link,
-        // keep the span.
-        if let (Some(trace_id), Some(span_id)) = (
+    for (index, link) in span.links.into_iter().enumerate() {
+        match (
             TraceId::from_bytes(&link.trace_id),
             SpanId::from_bytes(&link.span_id),
         ) {
-            links.push(Link {
+            (Some(trace_id), Some(span_id)) => links.push(Link {
                 trace_id,
                 span_id,
                 trace_state: link.trace_state,
                 attributes: convert_attributes(link.attributes),
-            });
+            }),
+            _ => out.drop_link(|| {
+                format!(
+                    "span '{}': links[{index}] needs a 16-byte trace_id and an 8-byte span_id, not all zero; got {} and {} bytes",
+                    quoted_name(&span.name),
+                    link.trace_id.len(),
+                    link.span_id.len()
+                )
+            }),
         }
     }
-    let status = span.status.unwrap_or_default();
     let span = Span {
         trace_id,
         span_id,
         parent_span_id,
         trace_state: span.trace_state,
         name: span.name,
-        kind: convert_kind(span.kind),
+        kind,
         start_unix_nanos: span.start_time_unix_nano,
         end_unix_nanos: span.end_time_unix_nano,
         attributes: convert_attributes(span.attributes),
@@ -182,35 +296,13 @@ fn convert_span(
             .collect(),
         links,
         status: Status {
-            code: convert_status_code(status.code),
+            code,
             message: status.message,
         },
         resource: Arc::clone(resource),
         scope: Arc::clone(scope),
     };
-    match window.check(&span) {
-        Some(message) => out.reject(RejectReason::TimeWindow, || message),
-        None => out.spans.push(span),
-    }
-}
-
-fn convert_kind(kind: i32) -> SpanKind {
-    match otlp::span::SpanKind::try_from(kind) {
-        Ok(otlp::span::SpanKind::Internal) => SpanKind::Internal,
-        Ok(otlp::span::SpanKind::Server) => SpanKind::Server,
-        Ok(otlp::span::SpanKind::Client) => SpanKind::Client,
-        Ok(otlp::span::SpanKind::Producer) => SpanKind::Producer,
-        Ok(otlp::span::SpanKind::Consumer) => SpanKind::Consumer,
-        Ok(otlp::span::SpanKind::Unspecified) | Err(_) => SpanKind::Unspecified,
-    }
-}
-
-fn convert_status_code(code: i32) -> StatusCode {
-    match otlp::status::StatusCode::try_from(code) {
-        Ok(otlp::status::StatusCode::Ok) => StatusCode::Ok,
-        Ok(otlp::status::StatusCode::Error) => StatusCode::Error,
-        Ok(otlp::status::StatusCode::Unset) | Err(_) => StatusCode::Unset,
-    }
+    out.push(span, window);
 }
 
 pub(crate) fn convert_attributes(attributes: Vec<KeyValue>) -> Attributes {
@@ -380,5 +472,63 @@ mod tests {
         );
         assert_eq!(unnamed.spans[0].resource.service_name, "unknown_service");
         assert_eq!(unnamed.spans[0].resource.layer, Layer::Other);
+    }
+
+    #[test]
+    fn out_of_range_enums_reject_the_span_naming_the_field() {
+        let mut kind = valid_span("kind-9");
+        kind.kind = 9;
+        let mut status = valid_span("status-7");
+        status.status = Some(otlp::Status {
+            code: 7,
+            ..Default::default()
+        });
+        let converted = convert_request(
+            request(vec![], vec![kind, status, valid_span("good")]),
+            &LayerRules::default(),
+            &TimeWindow::UNBOUNDED,
+        );
+        assert_eq!(converted.spans.len(), 1);
+        assert_eq!(
+            converted
+                .rejections
+                .count(Signal::Spans, RejectReason::InvalidValue),
+            2
+        );
+        let message = converted.message().unwrap();
+        assert!(
+            message.contains("span 'kind-9': kind 9 is outside the OTLP enum"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn links_with_invalid_ids_are_dropped_counted_and_told() {
+        let mut span = valid_span("linked");
+        span.links = vec![
+            otlp::span::Link {
+                trace_id: vec![1; 16],
+                span_id: vec![2; 8],
+                ..Default::default()
+            },
+            otlp::span::Link {
+                trace_id: vec![1; 3],
+                span_id: vec![2; 8],
+                ..Default::default()
+            },
+        ];
+        let converted = convert_request(
+            request(vec![], vec![span]),
+            &LayerRules::default(),
+            &TimeWindow::UNBOUNDED,
+        );
+        assert_eq!(converted.spans[0].links.len(), 1);
+        assert_eq!((converted.rejected(), converted.dropped_links), (0, 1));
+        let message = converted.message().unwrap();
+        assert!(
+            message.contains("1 link with an invalid trace or span id dropped")
+                && message.contains("links[1]"),
+            "{message}"
+        );
     }
 }

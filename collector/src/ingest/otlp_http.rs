@@ -11,7 +11,8 @@ use opentelemetry_proto::tonic::collector::trace::v1::{
 use prost::Message;
 
 use super::body::read_body;
-use super::{accept_traces, Accepted, IngestError, IngestState};
+use super::otlp_convert::{convert_request, ConvertedTraces};
+use super::{accept_converted, otlp_json, Accepted, IngestError, IngestState};
 use crate::telemetry::Receiver;
 
 pub const TRACES_PATH: &str = "/v1/traces";
@@ -47,18 +48,6 @@ impl Encoding {
             Encoding::Json => "application/json",
         }
     }
-
-    fn decode(self, bytes: &[u8]) -> Result<ExportTraceServiceRequest, IngestError> {
-        match self {
-            Encoding::Protobuf => ExportTraceServiceRequest::decode(bytes).map_err(|e| {
-                IngestError::BadRequest(format!(
-                    "body is not a valid OTLP protobuf ExportTraceServiceRequest: {e}"
-                ))
-            }),
-            Encoding::Json => serde_json::from_slice(bytes)
-                .map_err(|e| IngestError::BadRequest(format!("body is not valid OTLP JSON: {e}"))),
-        }
-    }
 }
 
 /// The handler: extract, decode, call the domain, answer.
@@ -73,9 +62,15 @@ pub async fn export_traces(
     };
     let result = async {
         state.spans.wait_for_room(state.queue_wait()).await?;
-        let bytes = read_body(&headers, body, &state.limits).await?;
-        let request = encoding.decode(&bytes)?;
-        accept_traces(&state, request).await
+        let bytes = match read_body(&headers, body, &state.limits).await {
+            Ok(bytes) => bytes,
+            // OTLP: an empty request is answered with success. Zero bytes
+            // are the protobuf encoding of one; JSON gets the same leniency.
+            Err(IngestError::EmptyBody) => bytes::Bytes::new(),
+            Err(error) => return Err(error),
+        };
+        let converted = decode(encoding, &bytes, &state)?;
+        accept_converted(&state, converted).await
     }
     .await;
     match result {
@@ -84,10 +79,33 @@ pub async fn export_traces(
     }
 }
 
+/// Decodes and converts a body: protobuf through the generated types, JSON
+/// in one pass (`otlp_json`).
+fn decode(
+    encoding: Encoding,
+    bytes: &[u8],
+    state: &IngestState,
+) -> Result<ConvertedTraces, IngestError> {
+    let window = state.span_window();
+    match encoding {
+        Encoding::Protobuf => ExportTraceServiceRequest::decode(bytes)
+            .map(|request| convert_request(request, &state.layers, &window))
+            .map_err(|e| {
+                IngestError::BadRequest(format!(
+                    "body is not a valid OTLP protobuf ExportTraceServiceRequest: {e}"
+                ))
+            }),
+        Encoding::Json => otlp_json::decode(bytes, &state.layers, &window),
+    }
+}
+
 fn success_response(encoding: Encoding, accepted: Accepted) -> Response {
-    let partial = (accepted.rejected_spans > 0).then(|| ExportTracePartialSuccess {
-        rejected_spans: accepted.rejected_spans as i64,
-        error_message: accepted.rejection_reason.unwrap_or_default(),
+    // Set when spans were rejected, or (rejected 0) to carry a warning.
+    let partial = (accepted.rejected_spans > 0 || accepted.message.is_some()).then(|| {
+        ExportTracePartialSuccess {
+            rejected_spans: accepted.rejected_spans as i64,
+            error_message: accepted.message.unwrap_or_default(),
+        }
     });
     let body = match encoding {
         Encoding::Protobuf => ExportTraceServiceResponse {

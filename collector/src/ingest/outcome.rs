@@ -53,7 +53,8 @@ pub enum RejectReason {
     /// fields, not an object).
     Malformed,
     /// A well-formed event with a value that cannot be right (unknown
-    /// metric or event type, out of range, empty id or message).
+    /// metric or event type, out of range, empty id or message), or a
+    /// span whose kind or status code is outside OTLP's enum.
     InvalidValue,
     /// Events past `rum.max_events_per_batch` in one request.
     BatchLimit,

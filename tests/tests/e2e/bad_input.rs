@@ -1,155 +1,129 @@
 //! Bad input gets its documented status and a message saying what is wrong,
-//! and the collector keeps serving afterwards.
+//! on every endpoint (`table`), and the collector keeps serving afterwards.
 
-use std::io::Write;
+mod bodies;
+mod send;
+mod table;
 
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceResponse;
 use prost::Message;
+use serde_json::json;
 
-use crate::harness::Collector;
-use crate::payload::{post, protobuf_spans, request, span, RpcStatus};
+use crate::harness::{Collector, CollectorOptions};
+use crate::payload::{post, protobuf_spans, request, span};
+use bodies::{build_event, json_request, json_span, now_nanos, now_secs, sign, BUILD_SECRET};
+use send::{send, Request};
+use table::{cases, MAX_DECOMPRESSED, SITE};
 
 const PROTOBUF: Option<&str> = Some("application/x-protobuf");
 const JSON: Option<&str> = Some("application/json");
 
-struct Case {
-    what: &'static str,
-    content_type: Option<&'static str>,
-    encoding: Option<&'static str>,
-    body: Vec<u8>,
-    status: u16,
-    message: &'static str,
-}
-
-fn cases() -> Vec<Case> {
-    let valid = protobuf_spans("bad-input", 3);
-    let mut gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-    gzip.write_all(&[b'x'; 64]).expect("gzip");
-    let mut cut_gzip = gzip.finish().expect("gzip");
-    cut_gzip.truncate(cut_gzip.len() / 2);
-    vec![
-        Case {
-            what: "truncated protobuf",
-            content_type: PROTOBUF,
-            encoding: None,
-            body: valid[..valid.len() / 2].to_vec(),
-            status: 400,
-            message: "not a valid OTLP protobuf",
-        },
-        Case {
-            what: "wrong content type",
-            content_type: Some("text/csv"),
-            encoding: None,
-            body: valid.clone(),
-            status: 415,
-            message: "Content-Type 'text/csv' is not supported",
-        },
-        Case {
-            what: "missing content type",
-            content_type: None,
-            encoding: None,
-            body: valid.clone(),
-            status: 415,
-            message: "missing Content-Type",
-        },
-        Case {
-            what: "invalid gzip",
-            content_type: PROTOBUF,
-            encoding: Some("gzip"),
-            body: b"this is not gzip".to_vec(),
-            status: 400,
-            message: "invalid gzip body",
-        },
-        Case {
-            what: "truncated gzip",
-            content_type: PROTOBUF,
-            encoding: Some("gzip"),
-            body: cut_gzip,
-            status: 400,
-            message: "invalid gzip body",
-        },
-        Case {
-            what: "unknown content encoding",
-            content_type: PROTOBUF,
-            encoding: Some("br"),
-            body: valid.clone(),
-            status: 415,
-            message: "Content-Encoding 'br' is not supported",
-        },
-        Case {
-            what: "2 MB body",
-            content_type: PROTOBUF,
-            encoding: None,
-            body: vec![0u8; 2 << 20],
-            status: 413,
-            message: "exceeds 1048576 bytes",
-        },
-        Case {
-            what: "empty body",
-            content_type: PROTOBUF,
-            encoding: None,
-            body: Vec::new(),
-            status: 400,
-            message: "request body is empty",
-        },
-        Case {
-            what: "JSON with a malformed trace id",
-            content_type: JSON,
-            encoding: None,
-            body: br#"{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"not-hex!","spanId":"00f067aa0ba902b7","name":"x"}]}]}]}"#.to_vec(),
-            status: 400,
-            message: "not valid OTLP JSON",
-        },
-        Case {
-            what: "not JSON at all",
-            content_type: JSON,
-            encoding: None,
-            body: b"<xml/>".to_vec(),
-            status: 400,
-            message: "not valid OTLP JSON",
-        },
-    ]
-}
-
-/// The error message in the response body, decoded per its content type.
-fn error_message(headers: &reqwest::header::HeaderMap, body: &[u8]) -> String {
-    let content_type = headers
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    if content_type.starts_with("application/x-protobuf") {
-        RpcStatus::decode(body)
-            .expect("google.rpc.Status body")
-            .message
-    } else if content_type.starts_with("application/json") {
-        let value: serde_json::Value = serde_json::from_slice(body).expect("JSON body");
-        value["message"].as_str().unwrap_or_default().to_owned()
-    } else {
-        String::from_utf8_lossy(body).into_owned()
-    }
-}
-
+/// The table, against one collector with every endpoint on: after each
+/// case a normal request still succeeds, and after all of them every kind
+/// of normal request is still stored.
 #[test]
-fn bad_requests_get_a_status_and_a_message_and_serving_goes_on() {
-    let collector = Collector::start();
-    let url = format!("{}/v1/traces", collector.http_url());
-    let mut accepted = 0;
+fn every_endpoint_answers_bad_input_with_its_status_and_reason_and_serving_goes_on() {
+    let rules = tempfile::tempdir().expect("rules dir");
+    let collector = Collector::start_with(
+        CollectorOptions::default()
+            .env("JAMSCOPE_BUILD_WEBHOOK_SECRET", BUILD_SECRET)
+            .env("JAMSCOPE_RUM_ALLOWED_ORIGINS", SITE)
+            .env("JAMSCOPE_ALERT_ENABLED", "true")
+            .env(
+                "JAMSCOPE_ALERT_RULES_DIR",
+                rules.path().display().to_string(),
+            )
+            .env(
+                "JAMSCOPE_INGEST_MAX_DECOMPRESSED_BYTES",
+                MAX_DECOMPRESSED.to_string(),
+            ),
+    );
+    let traces = format!("{}/v1/traces", collector.http_url());
+    let mut spans = 0;
+    // Every case runs; the failures are reported together.
+    let mut failures = Vec::new();
     for case in cases() {
-        let (status, headers, body) = post(&url, case.content_type, case.encoding, case.body);
-        assert_eq!(status, case.status, "{}: status", case.what);
-        let message = error_message(&headers, &body);
-        assert!(
-            message.contains(case.message),
-            "{}: message {message:?} should say {:?}",
-            case.what,
-            case.message
+        let reply = send(&collector, &case.request);
+        if reply.status != case.status {
+            failures.push(format!(
+                "{}: status {} instead of {} (message {:?})",
+                case.what, reply.status, case.status, reply.message
+            ));
+        }
+        match case.says {
+            Some(words) if !reply.message.contains(words) => failures.push(format!(
+                "{}: message {:?} should say {words:?}",
+                case.what, reply.message
+            )),
+            None if !reply.message.is_empty() => failures.push(format!(
+                "{}: nothing to say, got {:?}",
+                case.what, reply.message
+            )),
+            _ => {}
+        }
+        spans += case.stores;
+        let (status, _, _) = post(
+            &traces,
+            PROTOBUF,
+            None,
+            protobuf_spans("after-bad-input", 1),
         );
-        // The next good request still succeeds.
-        let (status, _, _) = post(&url, PROTOBUF, None, protobuf_spans("after-bad-input", 2));
         assert_eq!(status, 200, "after {}", case.what);
-        accepted += 2;
+        spans += 1;
     }
-    assert_eq!(collector.wait_for_rows("otel_traces", accepted), accepted);
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert_eq!(collector.wait_for_rows("otel_traces", spans), spans);
+
+    // Normal requests of every kind, from the same collector.
+    let (status, _, _) = post(
+        &traces,
+        JSON,
+        None,
+        json_request(vec![json_span(json!({}))]),
+    );
+    assert_eq!(status, 200);
+    assert_eq!(collector.wait_for_rows("otel_traces", spans + 1), spans + 1);
+    let beacon = json!({"name": "LCP", "value": 1200, "delta": 1200, "id": "v1-bad-input-after", "page": "/"});
+    let reply = send(
+        &collector,
+        &Request::Http {
+            method: "POST",
+            path: "/v1/rum".into(),
+            headers: vec![
+                ("origin", SITE.to_owned()),
+                ("content-type", "text/plain".to_owned()),
+            ],
+            body: beacon.to_string().into_bytes(),
+        },
+    );
+    assert!(
+        reply.status < 300,
+        "beacon: {} {}",
+        reply.status,
+        reply.message
+    );
+    assert_eq!(collector.wait_for_rows("rum_vitals", 1), 1);
+    let now_ms = (now_nanos() / 1_000_000) as i64;
+    let event = build_event("after-bad-input", now_ms - 60_000, now_ms);
+    let timestamp = now_secs().to_string();
+    let reply = send(
+        &collector,
+        &Request::Http {
+            method: "POST",
+            path: "/v1/builds".into(),
+            headers: vec![
+                ("content-type", "application/json".to_owned()),
+                (
+                    "x-jamscope-signature",
+                    sign(BUILD_SECRET, &timestamp, &event),
+                ),
+                ("x-jamscope-timestamp", timestamp),
+            ],
+            body: event.into_bytes(),
+        },
+    );
+    assert_eq!(reply.status, 202, "build: {}", reply.message);
+    assert_eq!(collector.wait_for_rows("builds", 1), 1);
 }
 
 #[test]

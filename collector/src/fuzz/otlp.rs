@@ -1,0 +1,152 @@
+//! OTLP traces, protobuf and JSON: any bytes decode or are refused without
+//! a panic and within a bound on memory; every span of a decodable request
+//! is either kept or counted as rejected; JSON and protobuf agree.
+
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use proptest::collection::vec;
+use proptest::prelude::*;
+use prost::Message;
+
+use super::meter::peak_bytes;
+use super::strategies::{damaged, json_with_keys, request};
+use super::{config, MAX_INPUT};
+use crate::ingest::otlp_convert::{convert_request, ConvertedTraces};
+use crate::ingest::otlp_json;
+use crate::model::{LayerRules, TimeWindow};
+
+/// Decoded spans hold more than their bytes (a 3-byte `{},` in an array
+/// is a 32-byte value, grown by doubling), so the bound is linear with a
+/// generous factor; what it catches is memory driven by a declared length
+/// or growing faster than the input.
+const BYTES_PER_INPUT_BYTE: usize = 96;
+const BASE_BYTES: usize = 256 << 10;
+
+fn bound(input: usize) -> usize {
+    BASE_BYTES + BYTES_PER_INPUT_BYTE * input
+}
+
+fn protobuf(body: &[u8]) -> Option<ConvertedTraces> {
+    let request = ExportTraceServiceRequest::decode(body).ok()?;
+    Some(convert_request(
+        request,
+        &LayerRules::default(),
+        &TimeWindow::UNBOUNDED,
+    ))
+}
+
+fn json(body: &[u8]) -> Option<ConvertedTraces> {
+    otlp_json::decode(body, &LayerRules::default(), &TimeWindow::UNBOUNDED).ok()
+}
+
+fn span_count(request: &ExportTraceServiceRequest) -> usize {
+    request
+        .resource_spans
+        .iter()
+        .flat_map(|rs| &rs.scope_spans)
+        .map(|ss| ss.spans.len())
+        .sum()
+}
+
+/// The keys the JSON decoder knows, in both spellings, plus a stranger.
+const OTLP_KEYS: &[&str] = &[
+    "resourceSpans",
+    "resource_spans",
+    "resource",
+    "attributes",
+    "scopeSpans",
+    "scope_spans",
+    "scope",
+    "name",
+    "version",
+    "spans",
+    "traceId",
+    "spanId",
+    "parentSpanId",
+    "parent_span_id",
+    "traceState",
+    "kind",
+    "startTimeUnixNano",
+    "endTimeUnixNano",
+    "events",
+    "links",
+    "status",
+    "code",
+    "message",
+    "timeUnixNano",
+    "key",
+    "value",
+    "stringValue",
+    "boolValue",
+    "intValue",
+    "doubleValue",
+    "bytesValue",
+    "arrayValue",
+    "kvlistValue",
+    "values",
+    "instrumentationLibrarySpans",
+    "droppedAttributesCount",
+    "unknownField",
+];
+
+proptest! {
+    #![proptest_config(config(1024))]
+
+    #[test]
+    fn any_bytes_as_protobuf(body in vec(any::<u8>(), 0..MAX_INPUT)) {
+        let (_, peak) = peak_bytes(|| protobuf(&body));
+        prop_assert!(peak <= bound(body.len()), "{peak} bytes for {} in", body.len());
+    }
+
+    #[test]
+    fn any_bytes_as_json(body in vec(any::<u8>(), 0..MAX_INPUT)) {
+        let (_, peak) = peak_bytes(|| json(&body));
+        prop_assert!(peak <= bound(body.len()), "{peak} bytes for {} in", body.len());
+    }
+}
+
+proptest! {
+    #![proptest_config(config(512))]
+
+    #[test]
+    fn every_protobuf_span_is_kept_or_counted(request in request()) {
+        let total = span_count(&request);
+        let converted = protobuf(&request.encode_to_vec()).expect("a valid encoding decodes");
+        prop_assert_eq!(converted.spans.len() as u64 + converted.rejected(), total as u64);
+        // A rejection or a dropped link always comes with words.
+        prop_assert_eq!(
+            converted.message().is_some(),
+            converted.rejected() > 0 || converted.dropped_links > 0
+        );
+    }
+
+    #[test]
+    fn json_decodes_what_protobuf_decodes(request in request()) {
+        // The generated types' serde output is OTLP JSON (hex ids, int64 as
+        // strings): the one-pass decoder must reach the same spans.
+        let body = serde_json::to_vec(&request).expect("serializes");
+        let from_protobuf = protobuf(&request.encode_to_vec()).expect("decodes");
+        let from_json = json(&body).expect("OTLP JSON decodes");
+        prop_assert_eq!(&from_json.spans, &from_protobuf.spans);
+        prop_assert_eq!(from_json.rejected(), from_protobuf.rejected());
+        prop_assert_eq!(from_json.dropped_links, from_protobuf.dropped_links);
+    }
+
+    #[test]
+    fn damaged_protobuf(body in request().prop_flat_map(|r| damaged(r.encode_to_vec()))) {
+        let (_, peak) = peak_bytes(|| protobuf(&body));
+        prop_assert!(peak <= bound(body.len()));
+    }
+
+    #[test]
+    fn damaged_json(body in request().prop_flat_map(|r| damaged(serde_json::to_vec(&r).unwrap_or_default()))) {
+        let (_, peak) = peak_bytes(|| json(&body));
+        prop_assert!(peak <= bound(body.len()));
+    }
+
+    #[test]
+    fn json_in_otlp_words(document in json_with_keys(OTLP_KEYS)) {
+        let body = serde_json::to_vec(&document).unwrap_or_default();
+        let (_, peak) = peak_bytes(|| json(&body));
+        prop_assert!(peak <= bound(body.len()));
+    }
+}

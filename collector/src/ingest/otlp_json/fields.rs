@@ -1,0 +1,185 @@
+//! The scaffolding every OTLP/JSON message shares: field names in both
+//! spellings, an object decoded by a [`Message`], and arrays of them.
+
+use std::fmt;
+use std::marker::PhantomData;
+
+use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+
+use super::{Ctx, Step};
+
+/// The known fields of one message, found by either spelling.
+pub(super) trait Field: Sized {
+    fn from_name(name: &str) -> Option<Self>;
+    /// The lowerCamelCase name, for error paths.
+    fn name(&self) -> &'static str;
+}
+
+/// Declares a message's fields: `Variant = "camelCase" | "snake_case"`.
+macro_rules! fields {
+    ($ty:ident { $($variant:ident = $camel:literal $(| $alias:literal)*),+ $(,)? }) => {
+        #[derive(Debug, Clone, Copy)]
+        pub(super) enum $ty { $($variant),+ }
+
+        impl $crate::ingest::otlp_json::fields::Field for $ty {
+            fn from_name(name: &str) -> Option<Self> {
+                match name {
+                    $($camel $(| $alias)* => Some(Self::$variant),)+
+                    _ => None,
+                }
+            }
+
+            fn name(&self) -> &'static str {
+                match self { $(Self::$variant => $camel),+ }
+            }
+        }
+    };
+}
+pub(super) use fields;
+
+/// A map key: `Some(field)` when known, `None` for a field to ignore.
+pub(super) struct Key<F>(PhantomData<F>);
+
+impl<F> Key<F> {
+    pub(super) fn new() -> Self {
+        Self(PhantomData)
+    }
+}
+
+impl<'de, F: Field> DeserializeSeed<'de> for Key<F> {
+    type Value = Option<F>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_str(self)
+    }
+}
+
+impl<'de, F: Field> Visitor<'de> for Key<F> {
+    type Value = Option<F>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a field name")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, name: &str) -> Result<Self::Value, E> {
+        Ok(F::from_name(name))
+    }
+}
+
+/// One OTLP message, read from a JSON object.
+pub(super) trait Message {
+    type Out;
+    /// What the object is, for "expected ..." errors.
+    const WHAT: &'static str;
+
+    fn decode<'de, A: MapAccess<'de>>(ctx: &mut Ctx<'_>, map: A) -> Result<Self::Out, A::Error>;
+
+    /// The message sent as `null`: its default.
+    fn null(ctx: &mut Ctx<'_>) -> Self::Out;
+}
+
+/// Decodes a [`Message`] (or `null`) in place.
+pub(super) struct Msg<'c, 'a, M> {
+    ctx: &'c mut Ctx<'a>,
+    message: PhantomData<M>,
+}
+
+impl<'c, 'a, M> Msg<'c, 'a, M> {
+    pub(super) fn new(ctx: &'c mut Ctx<'a>) -> Self {
+        Self {
+            ctx,
+            message: PhantomData,
+        }
+    }
+}
+
+impl<'de, M: Message> DeserializeSeed<'de> for Msg<'_, '_, M> {
+    type Value = M::Out;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de, M: Message> Visitor<'de> for Msg<'_, '_, M> {
+    type Value = M::Out;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        write!(f, "{} (a JSON object) or null", M::WHAT)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+        M::decode(self.ctx, map)
+    }
+
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(M::null(self.ctx))
+    }
+}
+
+/// Decodes an array of a [`Message`] (or `null`, an empty array).
+pub(super) struct List<'c, 'a, M> {
+    ctx: &'c mut Ctx<'a>,
+    message: PhantomData<M>,
+}
+
+impl<'c, 'a, M> List<'c, 'a, M> {
+    pub(super) fn new(ctx: &'c mut Ctx<'a>) -> Self {
+        Self {
+            ctx,
+            message: PhantomData,
+        }
+    }
+}
+
+impl<'de, M: Message> DeserializeSeed<'de> for List<'_, '_, M> {
+    type Value = Vec<M::Out>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de, M: Message> Visitor<'de> for List<'_, '_, M> {
+    type Value = Vec<M::Out>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        write!(f, "an array of {} or null", M::WHAT)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        // No size hint is trusted for capacity: it would let a sender
+        // choose an allocation. Growth follows the elements actually read.
+        let mut out = Vec::new();
+        loop {
+            self.ctx.path.push(Step::Index(out.len()));
+            match seq.next_element_seed(Msg::<M>::new(self.ctx))? {
+                Some(element) => out.push(element),
+                None => {
+                    self.ctx.path.pop();
+                    return Ok(out);
+                }
+            }
+            self.ctx.path.pop();
+        }
+    }
+
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(Vec::new())
+    }
+}
+
+/// Reads the value of `field` with `seed` (which may borrow `ctx`), with
+/// the field on the path while it is read, and left there when reading
+/// fails so the error can say where.
+macro_rules! read {
+    ($ctx:ident, $map:ident, $field:expr, $seed:expr) => {{
+        $ctx.path.push($crate::ingest::otlp_json::Step::Field(
+            $crate::ingest::otlp_json::fields::Field::name(&$field),
+        ));
+        let value = $map.next_value_seed($seed)?;
+        $ctx.path.pop();
+        value
+    }};
+}
+pub(super) use read;

@@ -4,9 +4,9 @@
 //! transport and call [`accept_traces`]; `otlp_convert` turns OTLP into
 //! spans; `body` reads and decompresses HTTP bodies within limits; `error`
 //! maps every failure to an HTTP status or a gRPC code in one place.
-//! `rum` takes browser beacons (with `rum_decode` for their JSON,
-//! `rum_origin` for CORS, `rum_client` for who sent them) and serves the
-//! SDK (`rum_script`). `builds` takes signed build and deploy events,
+//! `rum/` takes browser beacons (with `rum/decode.rs` for their JSON,
+//! `rum/origin.rs` for CORS, `rum/client.rs` for who sent them) and serves
+//! the SDK (`rum/script.rs`). `builds` takes signed build and deploy events,
 //! which wait for the store (through a sink `serve` gives it) instead of a
 //! queue. `outcome` names what became of each record (its
 //! signal, why it was rejected) for the metrics. Receivers never talk to
@@ -20,10 +20,6 @@ pub mod otlp_grpc;
 pub mod otlp_http;
 pub mod outcome;
 pub mod rum;
-mod rum_client;
-mod rum_decode;
-mod rum_origin;
-mod rum_script;
 
 use std::sync::Arc;
 use std::time::Duration;

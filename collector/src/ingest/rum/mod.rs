@@ -4,9 +4,14 @@
 //! Checks run cheapest first: the page's origin (403, before CORS, so a
 //! foreign page learns nothing), the ingest key (401), the content type
 //! (415), the body size (413), the JSON shape (400). Then every event is
-//! validated on its own (`rum_decode`) and the valid ones are queued, one
+//! validated on its own (`decode`) and the valid ones are queued, one
 //! queue per table. `sendBeacon` ignores the answer; people debugging a
 //! page read it: `{"accepted": n, "rejected": m, "errors": [...]}`.
+
+mod client;
+mod decode;
+mod origin;
+mod script;
 
 use crate::clock::now_millis;
 use std::net::SocketAddr;
@@ -25,17 +30,17 @@ use serde::{Deserialize, Serialize};
 
 use super::body::read_body;
 use super::outcome::{RejectReason, Signal};
-use super::rum_client::client_info;
-use super::rum_decode::{cap, decode, Decoded};
-use super::rum_origin::cors_layer;
-pub use super::rum_origin::AllowedOrigins;
-use super::rum_script::{serve_script, SCRIPT_PATH};
 use super::IngestError;
 use crate::alert::service::AlertFeed;
 use crate::config::{IngestConfig, RumConfig};
 use crate::model::rum::{PageContext, PageView, RumError, RumRecord, Vital};
 use crate::pipeline::{Queue, SubmitError};
 use crate::telemetry::{Metrics, Receiver};
+use client::client_info;
+use decode::{cap, decode, Decoded};
+use origin::cors_layer;
+pub use origin::AllowedOrigins;
+use script::{serve_script, SCRIPT_PATH};
 
 pub const RUM_PATH: &str = "/v1/rum";
 

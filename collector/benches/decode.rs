@@ -123,7 +123,12 @@ fn decode_to_rows(c: &mut Criterion) {
         group.bench_function("decode_convert_encode_rows", |b| {
             b.iter(|| {
                 let request = ExportTraceServiceRequest::decode(black_box(&bytes[..])).unwrap();
-                let converted = convert_request(request, &layers, &TimeWindow::UNBOUNDED);
+                let converted = convert_request(
+                    request,
+                    &layers,
+                    &TimeWindow::UNBOUNDED,
+                    &jamscope::model::SpanLimits::default(),
+                );
                 rows.clear();
                 row_ends.clear();
                 SpanTable::encode_all(&converted.spans, &mut rows, &mut row_ends);

@@ -16,6 +16,7 @@ pub mod ingest;
 pub mod model;
 pub mod notify;
 pub mod pipeline;
+pub mod redact;
 mod server;
 pub mod signing;
 pub mod store;

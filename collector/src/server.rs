@@ -21,6 +21,7 @@ use tokio::task::JoinHandle;
 
 use crate::alert::service::{AlertParts, AlertService, AlertStats};
 use crate::config::Config;
+use crate::ingest::bounds::{self, DecodeBudget};
 use crate::ingest::builds::{BuildSink, BuildsState};
 use crate::ingest::rum::{RumQueues, RumState};
 use crate::ingest::{self, IngestState};
@@ -179,6 +180,10 @@ async fn run(
         }
     }
 
+    // One budget for the bodies all requests decode at once.
+    let requests = &config.requests;
+    DecodeBudget::install(requests.max_decoding_bytes, requests.decoding_wait());
+
     let (deadline_tx, deadline_rx) = watch::channel(None);
     let mut writers = Writers {
         connection,
@@ -214,6 +219,7 @@ async fn run(
         spans,
         layers: Arc::new(config.layer_rules()),
         limits: config.ingest.clone(),
+        span_limits: config.span_limits,
         max_span_age: config.max_span_age(),
         metrics: Arc::clone(metrics),
         alerts: alerting.as_ref().map(|a| a.service.feed()),
@@ -230,7 +236,6 @@ async fn run(
     let wait_stop = |mut rx: watch::Receiver<bool>| async move {
         let _ = rx.wait_for(|stop| *stop).await;
     };
-    // Connect info gives the RUM receiver the client address.
     let api = crate::api::ApiState {
         queries: Arc::new(queries),
         alerts: alerting.as_ref().map(|a| a.store.clone()),
@@ -241,21 +246,39 @@ async fn run(
         alert_stats: alerting.as_ref().map(|a| Arc::clone(&a.stats)),
         notify_stats: alerting.as_ref().map(|a| Arc::clone(&a.notify_stats)),
     };
-    let http_server = axum::serve(
+    let router = http_router(
+        state.clone(),
+        rum_state.clone(),
+        builds_state,
+        api,
+        exposition,
+    );
+    let router = bounds::layer(
+        router,
+        bounds::Listener::new(
+            "http",
+            requests.max_in_flight,
+            requests.body_read_timeout(),
+            Arc::clone(metrics),
+        ),
+    );
+    let http = tokio::spawn(bounds::serve_http(
         http_listener,
-        http_router(
-            state.clone(),
-            rum_state.clone(),
-            builds_state,
-            api,
-            exposition,
-        )
-        .into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(wait_stop(stop_rx.clone()));
-    let http = tokio::spawn(async move { http_server.await });
+        router,
+        requests.header_read_timeout(),
+        requests.idle_timeout(),
+        wait_stop(stop_rx.clone()),
+    ));
     let grpc = tokio::spawn(
         tonic::transport::Server::builder()
+            // Past max_in_flight calls, RESOURCE_EXHAUSTED at once; a
+            // call (its message read, decoded and handled) has the body
+            // timeout.
+            .load_shed(true)
+            .timeout(requests.body_read_timeout())
+            .layer(tower::limit::GlobalConcurrencyLimitLayer::new(
+                requests.max_in_flight,
+            ))
             .add_service(ingest::otlp_grpc::service(state.clone()))
             .serve_with_incoming_shutdown(
                 tonic::transport::server::TcpIncoming::from(grpc_listener),

@@ -4,6 +4,8 @@
 //! transport and call [`accept_traces`]; `otlp_convert` turns OTLP into
 //! spans; `body` reads and decompresses HTTP bodies within limits; `error`
 //! maps every failure to an HTTP status or a gRPC code in one place.
+//! `bounds/` keeps each request within its limits (in flight, bytes being
+//! decoded, time); `forwarded` finds the client behind trusted proxies.
 //! `rum/` takes browser beacons (with `rum/decode.rs` for their JSON,
 //! `rum/origin.rs` for CORS, `rum/client.rs` for who sent them) and serves
 //! the SDK (`rum/script.rs`). `builds` takes signed build and deploy events,
@@ -13,8 +15,10 @@
 //! ClickHouse.
 
 mod body;
+pub mod bounds;
 pub mod builds;
 mod error;
+pub mod forwarded;
 pub mod otlp_convert;
 pub mod otlp_grpc;
 pub mod otlp_http;
@@ -28,7 +32,7 @@ pub use error::IngestError;
 
 use crate::alert::service::AlertFeed;
 use crate::config::IngestConfig;
-use crate::model::{LayerRules, Span, TimeWindow};
+use crate::model::{LayerRules, Span, SpanLimits, TimeWindow};
 use crate::pipeline::Queue;
 use crate::telemetry::Metrics;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
@@ -40,6 +44,8 @@ pub struct IngestState {
     pub spans: Queue<Span>,
     pub layers: Arc<LayerRules>,
     pub limits: IngestConfig,
+    /// How much of each span is stored.
+    pub span_limits: SpanLimits,
     /// How old a span may be: the storage retention unless configured.
     pub max_span_age: Duration,
     pub metrics: Arc<Metrics>,
@@ -81,7 +87,15 @@ pub async fn accept_traces(
     state: &IngestState,
     request: ExportTraceServiceRequest,
 ) -> Result<Accepted, IngestError> {
-    let converted = otlp_convert::convert_request(request, &state.layers, &state.span_window());
+    let converted = otlp_convert::convert_request(
+        request,
+        &state.layers,
+        &state.span_window(),
+        &state.span_limits,
+    );
+    state
+        .metrics
+        .spans_truncated(converted.truncated, &converted.truncation);
     let accepted = converted.spans.len() as u64;
     if let Some(alerts) = &state.alerts {
         alerts.spans(&converted.spans);

@@ -1,5 +1,6 @@
 //! OTLP trace messages → domain spans. Strings are moved out of the decoded
 //! message, never copied; the resource and scope are shared by their spans.
+//! Every span and resource is cut to the configured [`SpanLimits`].
 
 use std::sync::Arc;
 
@@ -9,8 +10,8 @@ use opentelemetry_proto::tonic::trace::v1 as otlp;
 
 use super::outcome::{RejectReason, Rejections, Signal};
 use crate::model::{
-    AttributeValue, Attributes, Event, LayerRules, Link, Resource, Scope, Span, SpanId, SpanKind,
-    Status, StatusCode, TimeWindow, TraceId,
+    AttributeValue, Attributes, Event, LayerRules, Link, Resource, Scope, SentDropped, Span,
+    SpanId, SpanKind, SpanLimits, Status, StatusCode, TimeWindow, TraceId, Truncation,
 };
 
 /// The spans that were valid, and an account of those that were not, for
@@ -22,11 +23,21 @@ pub struct ConvertedTraces {
     pub rejections: Rejections,
     /// The first reason a span was rejected; OTLP has room for one message.
     pub rejection_reason: Option<String>,
+    /// Spans (and resources) the limits cut, and what they lost.
+    pub truncated: u64,
+    pub truncation: Truncation,
 }
 
 impl ConvertedTraces {
     pub fn rejected(&self) -> u64 {
         self.rejections.total()
+    }
+
+    fn count_truncation(&mut self, cut: Truncation) {
+        if cut.any() {
+            self.truncated += 1;
+            self.truncation.add(&cut);
+        }
     }
 
     fn reject(&mut self, reason: RejectReason, message: impl FnOnce() -> String) {
@@ -38,11 +49,13 @@ impl ConvertedTraces {
 }
 
 /// Converts every span; those whose ids are malformed or whose times
-/// `window` refuses are counted as rejected instead.
+/// `window` refuses are counted as rejected instead. Spans and resources
+/// larger than `limits` are cut (and say so).
 pub fn convert_request(
     request: ExportTraceServiceRequest,
     layers: &LayerRules,
     window: &TimeWindow,
+    limits: &SpanLimits,
 ) -> ConvertedTraces {
     let span_count = request
         .resource_spans
@@ -61,6 +74,8 @@ pub fn convert_request(
                 .map(|r| r.attributes)
                 .unwrap_or_default(),
             layers,
+            limits,
+            &mut out,
         ));
         for scope_spans in resource_spans.scope_spans {
             let scope = Arc::new(scope_spans.scope.map_or_else(Scope::default, |s| Scope {
@@ -68,15 +83,21 @@ pub fn convert_request(
                 version: s.version,
             }));
             for span in scope_spans.spans {
-                convert_span(span, &resource, &scope, window, &mut out);
+                convert_span(span, &resource, &scope, window, limits, &mut out);
             }
         }
     }
     out
 }
 
-fn convert_resource(attributes: Vec<KeyValue>, layers: &LayerRules) -> Resource {
-    let attributes = convert_attributes(attributes);
+fn convert_resource(
+    attributes: Vec<KeyValue>,
+    layers: &LayerRules,
+    limits: &SpanLimits,
+    out: &mut ConvertedTraces,
+) -> Resource {
+    let mut attributes = convert_attributes(attributes);
+    out.count_truncation(limits.apply_to_resource(&mut attributes));
     let string_attribute = |key: &str| {
         attributes.iter().find_map(|(k, v)| match v {
             AttributeValue::String(s) if k == key => Some(s.as_str()),
@@ -103,6 +124,7 @@ fn convert_span(
     resource: &Arc<Resource>,
     scope: &Arc<Scope>,
     window: &TimeWindow,
+    limits: &SpanLimits,
     out: &mut ConvertedTraces,
 ) {
     let Some(trace_id) = TraceId::from_bytes(&span.trace_id) else {
@@ -161,7 +183,12 @@ fn convert_span(
         }
     }
     let status = span.status.unwrap_or_default();
-    let span = Span {
+    let sent_dropped = SentDropped {
+        attributes: span.dropped_attributes_count,
+        events: span.dropped_events_count,
+        links: span.dropped_links_count,
+    };
+    let mut span = Span {
         trace_id,
         span_id,
         parent_span_id,
@@ -190,7 +217,10 @@ fn convert_span(
     };
     match window.check(&span) {
         Some(message) => out.reject(RejectReason::TimeWindow, || message),
-        None => out.spans.push(span),
+        None => {
+            out.count_truncation(limits.apply(&mut span, sent_dropped));
+            out.spans.push(span);
+        }
     }
 }
 
@@ -299,6 +329,7 @@ mod tests {
             request(vec![], vec![span]),
             &LayerRules::default(),
             &TimeWindow::UNBOUNDED,
+            &SpanLimits::default(),
         );
         let attributes = &converted.spans[0].attributes;
         assert_eq!(
@@ -312,6 +343,38 @@ mod tests {
     }
 
     #[test]
+    fn oversized_spans_are_cut_marked_and_counted() {
+        let mut span = valid_span("big");
+        span.attributes = vec![kv(
+            "payload",
+            any_value::Value::StringValue("x".repeat(100_000)),
+        )];
+        span.dropped_attributes_count = 2;
+        let limits = SpanLimits {
+            max_value_bytes: 1000,
+            ..SpanLimits::default()
+        };
+        let converted = convert_request(
+            request(vec![], vec![span, valid_span("small")]),
+            &LayerRules::default(),
+            &TimeWindow::UNBOUNDED,
+            &limits,
+        );
+        let big = &converted.spans[0].attributes;
+        assert_eq!(big[0].1, AttributeValue::String("x".repeat(1000)));
+        assert!(big.contains(&(
+            crate::model::TRUNCATED_ATTRIBUTE.into(),
+            AttributeValue::Bool(true)
+        )));
+        assert!(big.contains(&(
+            "otel.dropped_attributes_count".into(),
+            AttributeValue::Int(2)
+        )));
+        assert!(converted.spans[1].attributes.is_empty());
+        assert_eq!((converted.truncated, converted.truncation.values), (1, 1));
+    }
+
+    #[test]
     fn invalid_ids_are_rejected_one_by_one() {
         let mut bad = valid_span("bad");
         bad.trace_id = vec![1; 8];
@@ -319,6 +382,7 @@ mod tests {
             request(vec![], vec![valid_span("good"), bad]),
             &LayerRules::default(),
             &TimeWindow::UNBOUNDED,
+            &SpanLimits::default(),
         );
         assert_eq!(converted.spans.len(), 1);
         assert_eq!(converted.rejected(), 1);
@@ -341,6 +405,7 @@ mod tests {
             request(vec![], vec![backwards, no_parent, valid_span("good")]),
             &LayerRules::default(),
             &TimeWindow::UNBOUNDED,
+            &SpanLimits::default(),
         );
         assert_eq!(converted.spans.len(), 1);
         let count = |reason| converted.rejections.count(Signal::Spans, reason);
@@ -368,6 +433,7 @@ mod tests {
             ),
             &rules,
             &TimeWindow::UNBOUNDED,
+            &SpanLimits::default(),
         );
         let resource = &converted.spans[0].resource;
         assert_eq!(resource.service_name, "strapi-eu");
@@ -377,6 +443,7 @@ mod tests {
             request(vec![], vec![valid_span("a")]),
             &rules,
             &TimeWindow::UNBOUNDED,
+            &SpanLimits::default(),
         );
         assert_eq!(unnamed.spans[0].resource.service_name, "unknown_service");
         assert_eq!(unnamed.spans[0].resource.layer, Layer::Other);

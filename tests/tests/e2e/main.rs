@@ -4,6 +4,7 @@
 
 mod alerting;
 mod bad_input;
+mod bounds;
 mod builds;
 mod durability;
 mod expect;
@@ -16,6 +17,7 @@ mod query_api;
 mod receivers;
 mod rules_check;
 mod rum;
+mod rum_privacy;
 mod sdk_clients;
 mod self_telemetry;
 mod tls;

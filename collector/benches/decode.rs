@@ -11,7 +11,7 @@ use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use jamscope::ingest::otlp_convert::convert_request;
-use jamscope::model::{LayerRules, TimeWindow};
+use jamscope::model::{LayerRules, SpanLimits, TimeWindow};
 use jamscope::store::rows::{SpanTable, Table};
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{any_value, AnyValue, KeyValue};
@@ -127,7 +127,12 @@ fn decode_to_rows(c: &mut Criterion) {
         group.bench_function("decode_convert_encode_rows", |b| {
             b.iter(|| {
                 let request = ExportTraceServiceRequest::decode(black_box(&bytes[..])).unwrap();
-                let converted = convert_request(request, &layers, &TimeWindow::UNBOUNDED);
+                let converted = convert_request(
+                    request,
+                    &layers,
+                    &TimeWindow::UNBOUNDED,
+                    &jamscope::model::SpanLimits::default(),
+                );
                 rows.clear();
                 row_ends.clear();
                 SpanTable::encode_all(&converted.spans, &mut rows, &mut row_ends);
@@ -154,6 +159,7 @@ fn json_decode_to_rows(c: &mut Criterion) {
                     black_box(&bytes[..]),
                     &layers,
                     &TimeWindow::UNBOUNDED,
+                    &SpanLimits::default(),
                 )
                 .unwrap();
                 assert_eq!(converted.spans.len(), spans);
@@ -167,7 +173,12 @@ fn json_decode_to_rows(c: &mut Criterion) {
             b.iter(|| {
                 let request: ExportTraceServiceRequest =
                     serde_json::from_slice(black_box(&bytes[..])).unwrap();
-                let converted = convert_request(request, &layers, &TimeWindow::UNBOUNDED);
+                let converted = convert_request(
+                    request,
+                    &layers,
+                    &TimeWindow::UNBOUNDED,
+                    &SpanLimits::default(),
+                );
                 assert_eq!(converted.spans.len(), spans);
                 rows.clear();
                 row_ends.clear();

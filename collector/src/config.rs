@@ -17,9 +17,11 @@ use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
 
 use crate::access::{AuthConfig, LimitsConfig};
+use crate::ingest::bounds::RequestsConfig;
 use crate::ingest::builds::BuildsConfig;
+pub use crate::ingest::rum::RumConfig;
 use crate::listen::TlsConfig;
-use crate::model::{LayerRule, LayerRules};
+use crate::model::{LayerRule, LayerRules, SpanLimits};
 use crate::notify::AlertConfig;
 use crate::store::queries::KpiSettings;
 use crate::store::spool::SpoolConfig;
@@ -31,6 +33,8 @@ const SECTIONS: &[&str] = &[
     "writer",
     "ingest",
     "rum",
+    "requests",
+    "span_limits",
     "spool",
     "self_telemetry",
     "kpi",
@@ -72,6 +76,10 @@ pub struct Config {
     pub writer: WriterConfig,
     pub ingest: IngestConfig,
     pub rum: RumConfig,
+    /// Per-request bounds: in flight, bytes being decoded, timeouts.
+    pub requests: RequestsConfig,
+    /// How much of one span is stored.
+    pub span_limits: SpanLimits,
     pub spool: SpoolConfig,
     /// What the layer KPIs read from span attributes.
     pub kpi: KpiSettings,
@@ -172,29 +180,6 @@ pub struct IngestConfig {
     pub max_span_ahead_secs: u64,
 }
 
-/// Browser beacons on `POST /v1/rum`. List values can be TOML arrays or one
-/// comma-separated string (`JAMSCOPE_RUM_KEYS=old,new`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct RumConfig {
-    /// Origins whose pages may send beacons (`https://shop.example`,
-    /// `https://*.example.com` for any subdomain, `*` for any). A request
-    /// from any other origin is refused with 403.
-    #[serde(deserialize_with = "string_list")]
-    pub allowed_origins: Vec<String>,
-    /// Ingest keys accepted as `?key=`. Empty: anonymous beacons are
-    /// accepted. Several keys are valid side by side, for rotation.
-    #[serde(deserialize_with = "string_list")]
-    pub keys: Vec<String>,
-    /// Events per request at most; the rest are rejected.
-    pub max_events_per_batch: usize,
-    /// Take the client address from the first `X-Forwarded-For` entry. Only
-    /// behind a proxy that sets it: otherwise clients choose their own.
-    pub trust_forwarded_for: bool,
-    /// Largest request body; browsers cap beacons at 64 KiB anyway.
-    pub max_body_bytes: usize,
-}
-
 impl Default for Config {
     fn default() -> Self {
         Self {
@@ -207,6 +192,8 @@ impl Default for Config {
             writer: WriterConfig::default(),
             ingest: IngestConfig::default(),
             rum: RumConfig::default(),
+            requests: RequestsConfig::default(),
+            span_limits: SpanLimits::default(),
             spool: SpoolConfig::default(),
             kpi: KpiSettings::default(),
             self_telemetry: SelfTelemetryConfig::default(),
@@ -266,18 +253,6 @@ impl Default for IngestConfig {
             queue_wait_ms: 2_000,
             max_span_age_hours: None,
             max_span_ahead_secs: 3_600,
-        }
-    }
-}
-
-impl Default for RumConfig {
-    fn default() -> Self {
-        Self {
-            allowed_origins: vec!["*".into()],
-            keys: Vec::new(),
-            max_events_per_batch: 100,
-            trust_forwarded_for: false,
-            max_body_bytes: 64 << 10,
         }
     }
 }
@@ -480,14 +455,14 @@ impl Config {
         if let Err((key, problem)) = self.self_telemetry.validate() {
             return invalid(key, &problem);
         }
-        if self.rum.max_events_per_batch == 0 {
-            return invalid("rum.max_events_per_batch", "must be at least 1");
+        if let Err((key, problem)) = self.rum.validate() {
+            return invalid(key, &problem);
         }
-        if self.rum.max_body_bytes == 0 {
-            return invalid("rum.max_body_bytes", "must be above 0");
+        if let Err((key, problem)) = self.requests.validate(&self.ingest) {
+            return invalid(key, &problem);
         }
-        if let Err(problem) = crate::ingest::rum::AllowedOrigins::parse(&self.rum.allowed_origins) {
-            return invalid("rum.allowed_origins", &problem);
+        if let Err((key, problem)) = self.span_limits.validate() {
+            return invalid(key, problem);
         }
         if let Err((key, problem)) = self.alert.validate() {
             return invalid(key, &problem);
@@ -507,6 +482,27 @@ impl Config {
             }
         }
         Ok(())
+    }
+
+    /// A copy safe to print (`config check`): every secret, and the
+    /// password of every URL, replaced by `<redacted>`.
+    pub fn redacted(&self) -> Self {
+        let mut shown = self.clone();
+        let redact_url = |url: &mut Option<String>| {
+            if let Some(url) = url {
+                *url = crate::redact::url(url);
+            }
+        };
+        redact_url(&mut shown.clickhouse.url);
+        if shown.clickhouse.password.is_some() {
+            shown.clickhouse.password = Some(crate::redact::REDACTED.into());
+        }
+        redact_url(&mut shown.self_telemetry.endpoint);
+        shown.rum = shown.rum.redacted();
+        shown.alert = shown.alert.redacted();
+        shown.builds = shown.builds.redacted();
+        shown.auth = shown.auth.redacted();
+        shown
     }
 
     /// How old an accepted span may be.
@@ -718,6 +714,58 @@ mod tests {
             assert_eq!(Config::load(None).expect("valid").rum.keys, ["12345"]);
             Ok(())
         });
+    }
+
+    #[test]
+    fn privacy_and_bounds_keys_read_from_env_and_toml() {
+        Jail::expect_with(|jail| {
+            jail.set_env("JAMSCOPE_RUM_TRUSTED_PROXIES", "10.0.0.0/8, 127.0.0.1");
+            jail.set_env("JAMSCOPE_RUM_KEEP_QUERY_PARAMS", "utm_source,utm_medium");
+            jail.set_env("JAMSCOPE_REQUESTS_MAX_IN_FLIGHT", "8");
+            jail.set_env("JAMSCOPE_SPAN_LIMITS_MAX_VALUE_BYTES", "100");
+            let config = Config::load(None).expect("valid");
+            assert_eq!(config.rum.trusted_proxies, ["10.0.0.0/8", "127.0.0.1"]);
+            assert_eq!(config.rum.keep_query_params, ["utm_source", "utm_medium"]);
+            assert_eq!(config.requests.max_in_flight, 8);
+            assert_eq!(config.span_limits.max_value_bytes, 100);
+            assert_eq!(config.span_limits.max_attributes, 128);
+            jail.set_env("JAMSCOPE_RUM_TRUST_FORWARDED_FOR", "true");
+            let error = Config::load(None).unwrap_err().to_string();
+            assert!(
+                error.contains("rum.trust_forwarded_for") && error.contains("rum.trusted_proxies"),
+                "{error}"
+            );
+            Ok(())
+        });
+        Jail::expect_with(|jail| {
+            jail.create_file(
+                "jamscope.toml",
+                "[rum]\ntrusted_proxies = [\"10.0.0.0/99\"]\n",
+            )?;
+            let error = Config::load(None).unwrap_err().to_string();
+            assert!(error.contains("rum.trusted_proxies"), "{error}");
+            jail.create_file("jamscope.toml", "[requests]\nmax_decoding_bytes = 1000\n")?;
+            let error = Config::load(None).unwrap_err().to_string();
+            assert!(error.contains("requests.max_decoding_bytes"), "{error}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn secrets_are_redacted_for_display() {
+        let mut config = Config::default();
+        config.clickhouse.url = Some("https://jamscope:chpass@ch.example:8443".into());
+        config.clickhouse.password = Some("chpass".into());
+        config.self_telemetry.endpoint = Some("http://otel:otelpass@127.0.0.1:4318".into());
+        config.rum.keys = vec!["rum-key-1".into()];
+        let shown = format!("{:?}", config.redacted());
+        for secret in ["chpass", "otelpass", "rum-key-1"] {
+            assert!(!shown.contains(secret), "{secret} in {shown}");
+        }
+        assert!(
+            shown.contains("https://jamscope:<redacted>@ch.example:8443"),
+            "{shown}"
+        );
     }
 
     #[test]

@@ -21,6 +21,7 @@ pub mod listen;
 pub mod model;
 pub mod notify;
 pub mod pipeline;
+pub mod redact;
 mod server;
 pub mod signing;
 pub mod store;

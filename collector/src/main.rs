@@ -317,13 +317,7 @@ async fn print_traces(
 }
 
 fn toml_of(config: &Config) -> anyhow::Result<String> {
-    let mut shown = config.clone();
-    if shown.clickhouse.password.is_some() {
-        shown.clickhouse.password = Some("<redacted>".into());
-    }
-    shown.alert = shown.alert.redacted();
-    shown.builds = shown.builds.redacted();
-    shown.auth = shown.auth.redacted();
+    let shown = config.redacted();
     let value = figment::Figment::from(figment::providers::Serialized::defaults(shown))
         .extract::<toml_value::Value>()
         .context("rendering the configuration")?;

@@ -4,7 +4,7 @@
 //! accepting, drain the queue into ClickHouse, flush the self telemetry,
 //! stop the embedded ClickHouse.
 
-use std::future::{Future, IntoFuture as _};
+use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -24,6 +24,7 @@ use tokio::task::JoinHandle;
 use crate::access::{self, Access, BeaconGuard, Endpoint, GrpcGuard, KeyGuard};
 use crate::alert::service::{AlertParts, AlertService, AlertStats};
 use crate::config::Config;
+use crate::ingest::bounds::{self, DecodeBudget, RequestsConfig};
 use crate::ingest::builds::{BuildSink, BuildsState};
 use crate::ingest::rum::{RumQueues, RumState};
 use crate::ingest::{self, IngestError, IngestState};
@@ -210,6 +211,10 @@ async fn run(
         }
     }
 
+    // One budget for the bodies all requests decode at once.
+    let requests = &config.requests;
+    DecodeBudget::install(requests.max_decoding_bytes, requests.decoding_wait());
+
     let (deadline_tx, deadline_rx) = watch::channel(None);
     let mut writers = Writers {
         connection,
@@ -245,6 +250,7 @@ async fn run(
         spans,
         layers: Arc::new(config.layer_rules()),
         limits: config.ingest.clone(),
+        span_limits: config.span_limits,
         max_span_age: config.max_span_age(),
         metrics: Arc::clone(metrics),
         alerts: alerting.as_ref().map(|a| a.service.feed()),
@@ -312,7 +318,18 @@ async fn run(
     let (main_rum, rum_server) = match rum_listener {
         Some(listener) => {
             let router = rum_router(state.clone(), rum_routes);
-            let server = spawn_http(listener, rum_tls, router, wait_stop(stop_rx.clone()))?;
+            let bounds = HttpBounds {
+                listener: "rum",
+                requests,
+                metrics,
+            };
+            let server = spawn_http(
+                listener,
+                rum_tls,
+                router,
+                bounds,
+                wait_stop(stop_rx.clone()),
+            )?;
             (None, Some(server))
         }
         None => (Some(rum_routes), None),
@@ -325,8 +342,26 @@ async fn run(
         exposition,
         access: Arc::clone(&access),
     });
-    let http = spawn_http(http_listener, http_tls, router, wait_stop(stop_rx.clone()))?;
+    let bounds = HttpBounds {
+        listener: "http",
+        requests,
+        metrics,
+    };
+    let http = spawn_http(
+        http_listener,
+        http_tls,
+        router,
+        bounds,
+        wait_stop(stop_rx.clone()),
+    )?;
     let grpc_server = tonic::transport::Server::builder()
+        // Past max_in_flight calls, RESOURCE_EXHAUSTED at once; a call (its
+        // message read, decoded and handled) has the body timeout.
+        .load_shed(true)
+        .timeout(requests.body_read_timeout())
+        .layer(tower::limit::GlobalConcurrencyLimitLayer::new(
+            requests.max_in_flight,
+        ))
         .layer(tonic::service::InterceptorLayer::new(GrpcGuard(
             Arc::clone(&access),
         )))
@@ -635,22 +670,43 @@ async fn rum_elsewhere() -> Response {
         .json_response()
 }
 
-/// Serves `router` on `listener`, over TLS when `tls` is set, until
-/// `stop` completes. Connect info gives the RUM receiver the client
-/// address.
+/// What every HTTP listener is bounded by (`[requests]`): requests in
+/// flight, header, body and idle deadlines.
+struct HttpBounds<'a> {
+    listener: &'static str,
+    requests: &'a RequestsConfig,
+    metrics: &'a Arc<Metrics>,
+}
+
+/// Serves `router` on `listener`, over TLS when `tls` is set, within
+/// `bounds`, until `stop` completes. Connect info gives the RUM receiver
+/// the client address.
 fn spawn_http(
     listener: TcpListener,
     tls: Option<tokio_rustls::TlsAcceptor>,
     router: Router,
+    bounds: HttpBounds<'_>,
     stop: impl Future<Output = ()> + Send + 'static,
 ) -> Result<JoinHandle<std::io::Result<()>>, ServeError> {
-    let service = router.into_make_service_with_connect_info::<SocketAddr>();
-    Ok(match tls {
-        None => tokio::spawn(
-            axum::serve(listener, service)
-                .with_graceful_shutdown(stop)
-                .into_future(),
+    let requests = bounds.requests;
+    let router = bounds::layer(
+        router,
+        bounds::Listener::new(
+            bounds.listener,
+            requests.max_in_flight,
+            requests.body_read_timeout(),
+            Arc::clone(bounds.metrics),
         ),
+    );
+    let (header, idle) = (requests.header_read_timeout(), requests.idle_timeout());
+    Ok(match tls {
+        None => {
+            // Small answers go out at once instead of waiting for Nagle.
+            let listener = listener.tap_io(|tcp| {
+                let _ = tcp.set_nodelay(true);
+            });
+            tokio::spawn(bounds::serve_http(listener, router, header, idle, stop))
+        }
         Some(acceptor) => {
             let addr = local_addr(&listener, SocketAddr::from(([0, 0, 0, 0], 0)));
             let listener =
@@ -659,14 +715,7 @@ fn spawn_http(
                     addr,
                     source,
                 })?;
-            tokio::spawn(
-                axum::serve(
-                    listener.tap_io(|_: &mut crate::listen::TlsConn| {}),
-                    service,
-                )
-                .with_graceful_shutdown(stop)
-                .into_future(),
-            )
+            tokio::spawn(bounds::serve_http(listener, router, header, idle, stop))
         }
     })
 }

@@ -107,7 +107,7 @@ function splitBatches(header, events, maxBytes = 6e4) {
   return close(), bodies;
 }
 function send(url, body) {
-  navigator.sendBeacon?.(url, body) || fetch(url, { method: "POST", body, keepalive: !0 }).catch(() => {
+  navigator.sendBeacon?.(url, body) || fetch(url, { method: "POST", body, keepalive: !0, credentials: "omit" }).catch(() => {
   });
 }
 function createQueue(url, header) {

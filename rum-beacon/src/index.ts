@@ -13,8 +13,7 @@ declare const __IIFE__: boolean;
 
 // The <script> that loaded rum.js. document.currentScript is only set while the script first runs.
 const script: HTMLScriptElement | null = __IIFE__
-  ? (document.currentScript as HTMLScriptElement | null) ||
-    document.querySelector('script[data-endpoint],script[data-key]')
+  ? (document.currentScript as HTMLScriptElement | null) || document.querySelector('script[src*="rum.js"]')
   : null;
 
 let started = false;
@@ -46,5 +45,7 @@ export function init(options: Options = {}): void {
 
 if (__IIFE__) {
   (window as unknown as { JamscopeRum: object }).JamscopeRum = { init };
-  if (script && (script.dataset.endpoint || script.dataset.key)) init();
+  // The script tag alone starts collecting (beacons go to the script's own origin unless data-endpoint says
+  // otherwise); data-manual leaves it to a JamscopeRum.init({...}) call of the page.
+  if (script && script.dataset.manual == null) init();
 }

@@ -35,8 +35,10 @@ export function splitBatches(header: object, events: string[], maxBytes = MAX_BO
 
 /** Sends one body: sendBeacon with a string (text/plain, no CORS preflight), else keepalive fetch. */
 export function send(url: string, body: string): void {
-  // sendBeacon returns false when the browser refuses to queue the body (e.g. over its quota).
-  if (!navigator.sendBeacon?.(url, body)) fetch(url, { method: 'POST', body, keepalive: true }).catch(() => {});
+  // sendBeacon returns false when the browser refuses to queue the body (e.g. over its quota). The fallback
+  // sends no cookies: a beacon needs none, and the collector allows no credentials.
+  if (!navigator.sendBeacon?.(url, body))
+    fetch(url, { method: 'POST', body, keepalive: true, credentials: 'omit' }).catch(() => {});
 }
 
 export interface Queue {

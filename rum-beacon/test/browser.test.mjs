@@ -21,6 +21,17 @@ const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
 const VITALS = ['LCP', 'FCP', 'TTFB', 'CLS', 'INP'];
 const webVitalsIife = readFileSync(join(root, 'node_modules/web-vitals/dist/web-vitals.iife.js'));
 
+/** The script tag exactly as the top-level README prints it, so the two cannot drift apart. */
+function readmeSnippet() {
+  const readme = readFileSync(join(root, '../README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('## Real-user monitoring: the one script tag'));
+  const match = /```html\n(<script [^\n]*<\/script>)\n```/.exec(section);
+  assert.ok(match, 'README.md has the one script tag in an html block');
+  return match[1];
+}
+const README_SNIPPET = readmeSnippet();
+const README_COLLECTOR = 'https://collector.example';
+
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 let collector; // { child, http, clickhouse, output() }
@@ -158,6 +169,10 @@ webVitals.onLCP(sendToAnalytics);
 webVitals.onFCP(sendToAnalytics);
 webVitals.onTTFB(sendToAnalytics);
 </script></head><body><h1 style="font-size:48px">Plain web-vitals page</h1>${text}</body></html>`,
+    // The README's one script tag, verbatim but for the collector's address.
+    '/readme': () => `<!doctype html><html><head><meta charset="utf-8"><title>readme</title>
+${README_SNIPPET.replace(README_COLLECTOR, collector.http)}
+</head><body><h1 style="font-size:64px">A page with the README's one script tag</h1>${text}</body></html>`,
     '/away': () => '<!doctype html><title>away</title><p>away</p>',
   };
 }
@@ -260,6 +275,25 @@ test('the SDK reports LCP, FCP, TTFB, CLS and INP with the page\'s trace id', { 
   assert.deepEqual(views, [{ TraceId: TRACE, Path: '/vitals' }]);
 });
 
+test('the README\'s one script tag, as printed, sends LCP, FCP and TTFB from another origin', { timeout: 60_000 }, async () => {
+  assert.ok(README_SNIPPET.includes(`${README_COLLECTOR}/rum.js`), README_SNIPPET);
+  assert.ok(!/data-endpoint|data-key/.test(README_SNIPPET), 'the snippet needs neither');
+  assert.notEqual(new URL(allowed.origin).origin, new URL(collector.http).origin, 'a cross-origin page');
+  await visit(allowed.origin, '/readme', async (tab) => {
+    await tab.waitForSelector('h1');
+    await sleep(300);
+  });
+  const rows = await waitForRows(
+    "SELECT Name, Release, Environment, Path FROM rum_vitals FINAL WHERE App = 'shop'",
+    (rows) => ['LCP', 'FCP', 'TTFB'].every((name) => rows.some((r) => r.Name == name)),
+    'LCP, FCP and TTFB from the README snippet',
+  );
+  console.log('stored from the README snippet:', JSON.stringify(rows.map(({ Name }) => Name)));
+  for (const row of rows) {
+    assert.deepEqual([row.Release, row.Environment, row.Path], ['1.4.2', 'production', '/readme']);
+  }
+});
+
 test('a thrown error is stored once per page view, with one fingerprint across page views', { timeout: 60_000 }, async () => {
   for (let i = 0; i < 2; i++) {
     await visit(allowed.origin, '/throws?app=browser-errors', async (tab) => {
@@ -282,7 +316,7 @@ test('a thrown error is stored once per page view, with one fingerprint across p
     assert.equal(row.ErrorType, 'Error');
     assert.match(row.Message, /^checkout failed for order \d+$/);
     assert.equal(row.functions[0], 'checkout');
-    assert.match(row.files[0], /\/app\.js\?v=/);
+    assert.match(row.files[0], /\/app\.js$/, 'stored without its query');
   }
 });
 

@@ -12,7 +12,7 @@ use super::strategies::{damaged, json_with_keys, request};
 use super::{config, MAX_INPUT};
 use crate::ingest::otlp_convert::{convert_request, ConvertedTraces};
 use crate::ingest::otlp_json;
-use crate::model::{LayerRules, TimeWindow};
+use crate::model::{LayerRules, SpanLimits, TimeWindow};
 
 /// Decoded spans hold more than their bytes (a 3-byte `{},` in an array
 /// is a 32-byte value, grown by doubling), so the bound is linear with a
@@ -31,11 +31,18 @@ fn protobuf(body: &[u8]) -> Option<ConvertedTraces> {
         request,
         &LayerRules::default(),
         &TimeWindow::UNBOUNDED,
+        &SpanLimits::default(),
     ))
 }
 
 fn json(body: &[u8]) -> Option<ConvertedTraces> {
-    otlp_json::decode(body, &LayerRules::default(), &TimeWindow::UNBOUNDED).ok()
+    otlp_json::decode(
+        body,
+        &LayerRules::default(),
+        &TimeWindow::UNBOUNDED,
+        &SpanLimits::default(),
+    )
+    .ok()
 }
 
 fn span_count(request: &ExportTraceServiceRequest) -> usize {

@@ -7,7 +7,7 @@ use proptest::prelude::*;
 use super::meter::peak_bytes;
 use super::strategies::json_with_keys;
 use super::{config, MAX_INPUT};
-use crate::ingest::rum_decode;
+use crate::ingest::rum::decode as rum_decode;
 
 const MAX_EVENTS: usize = 100;
 /// `serde_json::Value` trees are several times their text, and decoded

@@ -6,17 +6,21 @@
 //! and decompresses HTTP bodies within limits; `error` maps every failure
 //! to an HTTP status or a gRPC code in one place (`grpc_status` adds the
 //! `RetryInfo` OTLP/gRPC clients need to retry).
-//! `rum` takes browser beacons (with `rum_decode` for their JSON,
-//! `rum_origin` for CORS, `rum_client` for who sent them) and serves the
-//! SDK (`rum_script`). `builds` takes signed build and deploy events,
+//! `bounds/` keeps each request within its limits (in flight, bytes being
+//! decoded, time); `forwarded` finds the client behind trusted proxies.
+//! `rum/` takes browser beacons (with `rum/decode.rs` for their JSON,
+//! `rum/origin.rs` for CORS, `rum/client.rs` for who sent them) and serves
+//! the SDK (`rum/script.rs`). `builds` takes signed build and deploy events,
 //! which wait for the store (through a sink `serve` gives it) instead of a
 //! queue. `outcome` names what became of each record (its
 //! signal, why it was rejected) for the metrics. Receivers never talk to
 //! ClickHouse.
 
 mod body;
+pub mod bounds;
 pub mod builds;
 mod error;
+pub mod forwarded;
 mod grpc_status;
 pub mod otlp_convert;
 pub mod otlp_grpc;
@@ -24,10 +28,6 @@ pub mod otlp_http;
 pub mod otlp_json;
 pub mod outcome;
 pub mod rum;
-mod rum_client;
-pub(crate) mod rum_decode;
-mod rum_origin;
-mod rum_script;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -36,7 +36,7 @@ pub use error::IngestError;
 
 use crate::alert::service::AlertFeed;
 use crate::config::IngestConfig;
-use crate::model::{LayerRules, Span, TimeWindow};
+use crate::model::{LayerRules, Span, SpanLimits, TimeWindow};
 use crate::pipeline::Queue;
 use crate::telemetry::Metrics;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
@@ -48,6 +48,8 @@ pub struct IngestState {
     pub spans: Queue<Span>,
     pub layers: Arc<LayerRules>,
     pub limits: IngestConfig,
+    /// How much of each span is stored.
+    pub span_limits: SpanLimits,
     /// How old a span may be: the storage retention unless configured.
     pub max_span_age: Duration,
     pub metrics: Arc<Metrics>,
@@ -89,7 +91,12 @@ pub async fn accept_traces(
     state: &IngestState,
     request: ExportTraceServiceRequest,
 ) -> Result<Accepted, IngestError> {
-    let converted = otlp_convert::convert_request(request, &state.layers, &state.span_window());
+    let converted = otlp_convert::convert_request(
+        request,
+        &state.layers,
+        &state.span_window(),
+        &state.span_limits,
+    );
     accept_converted(state, converted).await
 }
 
@@ -101,6 +108,9 @@ pub async fn accept_converted(
     converted: otlp_convert::ConvertedTraces,
 ) -> Result<Accepted, IngestError> {
     let message = converted.message();
+    state
+        .metrics
+        .spans_truncated(converted.truncated, &converted.truncation);
     let accepted = converted.spans.len() as u64;
     if let Some(alerts) = &state.alerts {
         alerts.spans(&converted.spans);

@@ -3,7 +3,8 @@
 //!
 //! What is decided here holds for every encoding (the protobuf messages
 //! below and `otlp_json`'s one-pass decoder): which spans are rejected and
-//! why, which links are dropped, what the sender is told.
+//! why, which links are dropped, what the sender is told, and how every
+//! span and resource is cut to the configured [`SpanLimits`].
 
 use std::sync::Arc;
 
@@ -13,8 +14,8 @@ use opentelemetry_proto::tonic::trace::v1 as otlp;
 
 use super::outcome::{RejectReason, Rejections, Signal};
 use crate::model::{
-    AttributeValue, Attributes, Event, LayerRules, Link, Resource, Scope, Span, SpanId, SpanKind,
-    Status, StatusCode, TimeWindow, TraceId,
+    AttributeValue, Attributes, Event, LayerRules, Link, Resource, Scope, SentDropped, Span,
+    SpanId, SpanKind, SpanLimits, Status, StatusCode, TimeWindow, TraceId, Truncation,
 };
 
 /// The spans that were valid, and an account of those that were not, for
@@ -30,9 +31,23 @@ pub struct ConvertedTraces {
     pub dropped_links: u64,
     /// Why the first of them was dropped.
     pub link_warning: Option<String>,
+    /// Spans (and resources) the limits cut, and what they lost.
+    pub truncated: u64,
+    pub truncation: Truncation,
+    /// What every kept span and resource is cut to.
+    limits: SpanLimits,
 }
 
 impl ConvertedTraces {
+    /// Nothing converted yet; spans and resources will be cut to `limits`.
+    pub fn new(limits: &SpanLimits, span_capacity: usize) -> Self {
+        Self {
+            spans: Vec::with_capacity(span_capacity),
+            limits: *limits,
+            ..Default::default()
+        }
+    }
+
     pub fn rejected(&self) -> u64 {
         self.rejections.total()
     }
@@ -54,11 +69,29 @@ impl ConvertedTraces {
         }
     }
 
-    /// Keeps `span` when its times can be stored; rejects it otherwise.
-    pub(super) fn push(&mut self, span: Span, window: &TimeWindow) {
+    /// Keeps `span` when its times can be stored, cut to the limits (the
+    /// sender's own dropped counts added to ours); rejects it otherwise.
+    pub(super) fn push(&mut self, mut span: Span, window: &TimeWindow, sent: SentDropped) {
         match window.check(&span) {
             Some(message) => self.reject(RejectReason::TimeWindow, || message),
-            None => self.spans.push(span),
+            None => {
+                let cut = self.limits.apply(&mut span, sent);
+                self.count_truncation(cut);
+                self.spans.push(span);
+            }
+        }
+    }
+
+    /// A resource's attributes cut to the limits.
+    pub(super) fn limit_resource(&mut self, attributes: &mut Attributes) {
+        let cut = self.limits.apply_to_resource(attributes);
+        self.count_truncation(cut);
+    }
+
+    fn count_truncation(&mut self, cut: Truncation) {
+        if cut.any() {
+            self.truncated += 1;
+            self.truncation.add(&cut);
         }
     }
 
@@ -84,11 +117,13 @@ impl ConvertedTraces {
 
 /// Converts every span; those whose ids are malformed, whose kind or status
 /// is outside OTLP's enums, or whose times `window` refuses are counted as
-/// rejected instead.
+/// rejected instead. Spans and resources larger than `limits` are cut (and
+/// say so).
 pub fn convert_request(
     request: ExportTraceServiceRequest,
     layers: &LayerRules,
     window: &TimeWindow,
+    limits: &SpanLimits,
 ) -> ConvertedTraces {
     let span_count = request
         .resource_spans
@@ -96,20 +131,16 @@ pub fn convert_request(
         .flat_map(|rs| &rs.scope_spans)
         .map(|ss| ss.spans.len())
         .sum();
-    let mut out = ConvertedTraces {
-        spans: Vec::with_capacity(span_count),
-        ..Default::default()
-    };
+    let mut out = ConvertedTraces::new(limits, span_count);
     for resource_spans in request.resource_spans {
-        let resource = Arc::new(resource_from(
-            convert_attributes(
-                resource_spans
-                    .resource
-                    .map(|r| r.attributes)
-                    .unwrap_or_default(),
-            ),
-            layers,
-        ));
+        let mut attributes = convert_attributes(
+            resource_spans
+                .resource
+                .map(|r| r.attributes)
+                .unwrap_or_default(),
+        );
+        out.limit_resource(&mut attributes);
+        let resource = Arc::new(resource_from(attributes, layers));
         for scope_spans in resource_spans.scope_spans {
             let scope = Arc::new(scope_spans.scope.map_or_else(Scope::default, |s| Scope {
                 name: s.name,
@@ -246,6 +277,11 @@ fn convert_span(
         });
         return;
     };
+    let sent = SentDropped {
+        attributes: span.dropped_attributes_count,
+        events: span.dropped_events_count,
+        links: span.dropped_links_count,
+    };
     let status = span.status.unwrap_or_default();
     let Some(code) = status_code(i64::from(status.code)) else {
         out.reject(RejectReason::InvalidValue, || {
@@ -302,7 +338,7 @@ fn convert_span(
         resource: Arc::clone(resource),
         scope: Arc::clone(scope),
     };
-    out.push(span, window);
+    out.push(span, window, sent);
 }
 
 pub(crate) fn convert_attributes(attributes: Vec<KeyValue>) -> Attributes {
@@ -391,6 +427,7 @@ mod tests {
             request(vec![], vec![span]),
             &LayerRules::default(),
             &TimeWindow::UNBOUNDED,
+            &SpanLimits::default(),
         );
         let attributes = &converted.spans[0].attributes;
         assert_eq!(
@@ -404,6 +441,38 @@ mod tests {
     }
 
     #[test]
+    fn oversized_spans_are_cut_marked_and_counted() {
+        let mut span = valid_span("big");
+        span.attributes = vec![kv(
+            "payload",
+            any_value::Value::StringValue("x".repeat(100_000)),
+        )];
+        span.dropped_attributes_count = 2;
+        let limits = SpanLimits {
+            max_value_bytes: 1000,
+            ..SpanLimits::default()
+        };
+        let converted = convert_request(
+            request(vec![], vec![span, valid_span("small")]),
+            &LayerRules::default(),
+            &TimeWindow::UNBOUNDED,
+            &limits,
+        );
+        let big = &converted.spans[0].attributes;
+        assert_eq!(big[0].1, AttributeValue::String("x".repeat(1000)));
+        assert!(big.contains(&(
+            crate::model::TRUNCATED_ATTRIBUTE.into(),
+            AttributeValue::Bool(true)
+        )));
+        assert!(big.contains(&(
+            "otel.dropped_attributes_count".into(),
+            AttributeValue::Int(2)
+        )));
+        assert!(converted.spans[1].attributes.is_empty());
+        assert_eq!((converted.truncated, converted.truncation.values), (1, 1));
+    }
+
+    #[test]
     fn invalid_ids_are_rejected_one_by_one() {
         let mut bad = valid_span("bad");
         bad.trace_id = vec![1; 8];
@@ -411,6 +480,7 @@ mod tests {
             request(vec![], vec![valid_span("good"), bad]),
             &LayerRules::default(),
             &TimeWindow::UNBOUNDED,
+            &SpanLimits::default(),
         );
         assert_eq!(converted.spans.len(), 1);
         assert_eq!(converted.rejected(), 1);
@@ -433,6 +503,7 @@ mod tests {
             request(vec![], vec![backwards, no_parent, valid_span("good")]),
             &LayerRules::default(),
             &TimeWindow::UNBOUNDED,
+            &SpanLimits::default(),
         );
         assert_eq!(converted.spans.len(), 1);
         let count = |reason| converted.rejections.count(Signal::Spans, reason);
@@ -460,6 +531,7 @@ mod tests {
             ),
             &rules,
             &TimeWindow::UNBOUNDED,
+            &SpanLimits::default(),
         );
         let resource = &converted.spans[0].resource;
         assert_eq!(resource.service_name, "strapi-eu");
@@ -469,6 +541,7 @@ mod tests {
             request(vec![], vec![valid_span("a")]),
             &rules,
             &TimeWindow::UNBOUNDED,
+            &SpanLimits::default(),
         );
         assert_eq!(unnamed.spans[0].resource.service_name, "unknown_service");
         assert_eq!(unnamed.spans[0].resource.layer, Layer::Other);
@@ -487,6 +560,7 @@ mod tests {
             request(vec![], vec![kind, status, valid_span("good")]),
             &LayerRules::default(),
             &TimeWindow::UNBOUNDED,
+            &SpanLimits::default(),
         );
         assert_eq!(converted.spans.len(), 1);
         assert_eq!(
@@ -521,6 +595,7 @@ mod tests {
             request(vec![], vec![span]),
             &LayerRules::default(),
             &TimeWindow::UNBOUNDED,
+            &SpanLimits::default(),
         );
         assert_eq!(converted.spans[0].links.len(), 1);
         assert_eq!((converted.rejected(), converted.dropped_links), (0, 1));

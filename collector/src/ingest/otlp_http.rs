@@ -10,7 +10,7 @@ use opentelemetry_proto::tonic::collector::trace::v1::{
 };
 use prost::Message;
 
-use super::body::read_body;
+use super::body::{read_body, ReadBody};
 use super::otlp_convert::{convert_request, ConvertedTraces};
 use super::{accept_converted, otlp_json, Accepted, IngestError, IngestState};
 use crate::telemetry::Receiver;
@@ -66,7 +66,7 @@ pub async fn export_traces(
             Ok(bytes) => bytes,
             // OTLP: an empty request is answered with success. Zero bytes
             // are the protobuf encoding of one; JSON gets the same leniency.
-            Err(IngestError::EmptyBody) => bytes::Bytes::new(),
+            Err(IngestError::EmptyBody) => ReadBody::empty(),
             Err(error) => return Err(error),
         };
         let converted = decode(encoding, &bytes, &state)?;
@@ -89,13 +89,13 @@ fn decode(
     let window = state.span_window();
     match encoding {
         Encoding::Protobuf => ExportTraceServiceRequest::decode(bytes)
-            .map(|request| convert_request(request, &state.layers, &window))
+            .map(|request| convert_request(request, &state.layers, &window, &state.span_limits))
             .map_err(|e| {
                 IngestError::BadRequest(format!(
                     "body is not a valid OTLP protobuf ExportTraceServiceRequest: {e}"
                 ))
             }),
-        Encoding::Json => otlp_json::decode(bytes, &state.layers, &window),
+        Encoding::Json => otlp_json::decode(bytes, &state.layers, &window, &state.span_limits),
     }
 }
 

@@ -6,6 +6,7 @@ pub mod build;
 mod layer;
 pub mod rum;
 mod span;
+mod span_limits;
 mod time_window;
 
 pub use layer::{Layer, LayerRule, LayerRules};
@@ -13,4 +14,5 @@ pub use span::{
     AttributeValue, Attributes, Event, Link, Resource, Scope, Span, SpanId, SpanKind, Status,
     StatusCode, TraceId,
 };
+pub use span_limits::{SentDropped, SpanLimits, Truncation, TRUNCATED_ATTRIBUTE};
 pub use time_window::{TimeWindow, LATEST_STORABLE_NANOS};

@@ -161,7 +161,8 @@ impl AlertConfig {
     pub fn redacted(&self) -> Self {
         let hide = |value: &Option<String>| value.as_ref().map(|_| REDACTED.to_owned());
         Self {
-            smtp_url: self.smtp_url.as_deref().map(redact_url_password),
+            smtp_url: self.smtp_url.as_deref().map(crate::redact::url),
+            webhook_url: self.webhook_url.as_deref().map(crate::redact::url),
             webhook_secret: hide(&self.webhook_secret),
             slack_webhook_url: hide(&self.slack_webhook_url),
             pagerduty_routing_key: hide(&self.pagerduty_routing_key),
@@ -359,21 +360,6 @@ fn check_http_url(url: &str) -> Result<(), String> {
     }
 }
 
-/// The URL with its password (if any) replaced; unparseable text is hidden
-/// whole, since it may hold a password in a shape we do not understand.
-fn redact_url_password(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(mut parsed) => {
-            if parsed.password().is_some() {
-                // `<` and `>` would be percent-encoded in a URL.
-                let _ = parsed.set_password(Some("redacted"));
-            }
-            parsed.to_string()
-        }
-        Err(_) => REDACTED.to_owned(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -482,7 +468,7 @@ mod tests {
         }
         assert_eq!(
             shown.smtp_url.as_deref(),
-            Some("smtp://alerts:redacted@mail.example:587?tls=starttls")
+            Some("smtp://alerts:<redacted>@mail.example:587?tls=starttls")
         );
         assert_eq!(shown.webhook_url, config.webhook_url);
     }

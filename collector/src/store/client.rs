@@ -65,7 +65,7 @@ impl Connection {
         let tls = tls::client_config(settings.ca_file.as_deref(), settings.accept_invalid_certs)?;
         if settings.accept_invalid_certs && settings.url.starts_with("https://") {
             tracing::warn!(
-                url = %settings.url,
+                url = %crate::redact::url(&settings.url),
                 "clickhouse.tls_accept_invalid_certs is set: the server's certificate is not checked"
             );
         }
@@ -98,8 +98,9 @@ impl Connection {
         Ok(Self { settings, server })
     }
 
-    pub fn url(&self) -> &str {
-        &self.settings.url
+    /// The URL to show people: its password, if any, redacted.
+    pub fn url(&self) -> String {
+        crate::redact::url(&self.settings.url)
     }
 
     pub fn database(&self) -> &str {
@@ -129,13 +130,13 @@ impl Connection {
             };
             if is_tls_failure(&error) {
                 return Err(StoreError::Tls {
-                    url: self.settings.url.clone(),
+                    url: crate::redact::url(&self.settings.url),
                     cause: error_chain(&error),
                 });
             }
             if tokio::time::Instant::now() >= deadline {
                 return Err(StoreError::NotReady {
-                    url: self.settings.url.clone(),
+                    url: crate::redact::url(&self.settings.url),
                     seconds: timeout.as_secs(),
                     last_error: error_chain(&error),
                 });

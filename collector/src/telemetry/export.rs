@@ -67,7 +67,10 @@ impl SelfTelemetryConfig {
             if parsed.is_none() {
                 return Err((
                     "self_telemetry.endpoint",
-                    format!("'{endpoint}' is not an http:// or https:// URL"),
+                    format!(
+                        "'{}' is not an http:// or https:// URL",
+                        crate::redact::url(endpoint)
+                    ),
                 ));
             }
         }
@@ -168,9 +171,11 @@ impl SelfTelemetry {
         );
 
         let to_self = points_at(endpoint, http_addr).await;
+        // Logged without its password, if the URL carries one.
+        let shown_endpoint = crate::redact::url(endpoint);
         let meter_provider = if to_self {
             tracing::info!(
-                endpoint,
+                endpoint = %shown_endpoint,
                 "self_telemetry.endpoint is this collector: exporting spans only (it receives no metrics; they stay on /metrics)"
             );
             None
@@ -194,7 +199,7 @@ impl SelfTelemetry {
             Some(provider)
         };
         tracing::info!(
-            endpoint,
+            endpoint = %shown_endpoint,
             interval_secs = config.interval_secs,
             service_name = config.service_name,
             "exporting the collector's own telemetry over OTLP/HTTP"
@@ -322,6 +327,7 @@ impl ExportClient {
             return;
         }
         *last = Some(Instant::now());
+        let uri = crate::redact::url(&uri.to_string());
         tracing::warn!(%uri, problem, "self telemetry export failed (logged at most once a minute)");
     }
 }

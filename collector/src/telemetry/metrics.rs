@@ -111,6 +111,16 @@ const LIMIT_KINDS: [&str; 3] = ["per_ip", "per_key", "global"];
 const KEYED_ENDPOINTS: [&str; 4] = ["otlp_http", "otlp_grpc", "api", "metrics"];
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct ListenerLabels {
+    listener: &'static str,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct CutLabels {
+    part: &'static str,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
 struct RefusalLabels {
     receiver: Receiver,
     status: u16,
@@ -153,6 +163,9 @@ pub struct Metrics {
     requests_refused: Family<RefusalLabels, Counter>,
     requests_rate_limited: Family<LimitLabels, Counter>,
     requests_unauthenticated: Family<EndpointLabels, Counter>,
+    requests_shed: Family<ListenerLabels, Counter>,
+    spans_truncated: Counter,
+    span_limit_cuts: Family<CutLabels, Counter>,
     /// The (receiver, status) pairs refused so far: a family cannot be
     /// listed, and the OTLP export reads every series.
     refusals_seen: Mutex<BTreeSet<(Receiver, u16)>>,
@@ -186,6 +199,10 @@ impl Default for Metrics {
         let rum_events_rejected = counter(
             "rum_events_rejected",
             "RUM events dropped as invalid, past the batch limit, or for a full queue",
+        );
+        let spans_truncated = counter(
+            "spans_truncated",
+            "Spans and resources cut to [span_limits] (they carry jamscope.truncated = true)",
         );
         let table_families = TableFamilies::register(&mut registry);
         let records_received = Family::default();
@@ -224,6 +241,18 @@ impl Default for Metrics {
             "Requests answered 401 for a missing or unknown API key, by endpoint",
             requests_unauthenticated.clone(),
         );
+        let requests_shed = Family::default();
+        registry.register(
+            "requests_shed",
+            "Requests answered 503 at once because requests.max_in_flight were being handled, by listener",
+            requests_shed.clone(),
+        );
+        let span_limit_cuts = Family::default();
+        registry.register(
+            "span_limit_cuts",
+            "What [span_limits] took: attributes, nested (of events, links, maps, arrays), events, links dropped; values cut",
+            span_limit_cuts.clone(),
+        );
         let metrics = Self {
             registry,
             spans_accepted,
@@ -238,6 +267,9 @@ impl Default for Metrics {
             requests_refused,
             requests_rate_limited,
             requests_unauthenticated,
+            requests_shed,
+            spans_truncated,
+            span_limit_cuts,
             refusals_seen: Mutex::new(BTreeSet::new()),
             table_families,
             ready: AtomicBool::new(false),
@@ -581,6 +613,36 @@ impl Metrics {
             self.records_rejected
                 .get_or_create(&RejectionLabels { signal, reason })
                 .inc_by(count);
+        }
+    }
+
+    /// A request refused at once because its listener had
+    /// `requests.max_in_flight` in hand.
+    pub fn request_shed(&self, listener: &'static str) {
+        self.requests_refused_overload.inc();
+        self.requests_shed
+            .get_or_create(&ListenerLabels { listener })
+            .inc();
+    }
+
+    /// Spans (and resources) cut to the span limits, and what they lost.
+    pub fn spans_truncated(&self, count: u64, cut: &crate::model::Truncation) {
+        if count == 0 {
+            return;
+        }
+        self.spans_truncated.inc_by(count);
+        for (part, n) in [
+            ("attributes", cut.attributes),
+            ("nested", cut.nested),
+            ("events", cut.events),
+            ("links", cut.links),
+            ("values", cut.values),
+        ] {
+            if n > 0 {
+                self.span_limit_cuts
+                    .get_or_create(&CutLabels { part })
+                    .inc_by(n);
+            }
         }
     }
 

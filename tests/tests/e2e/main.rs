@@ -5,6 +5,7 @@
 mod access;
 mod alerting;
 mod bad_input;
+mod bounds;
 mod builds;
 mod dashboards;
 mod durability;
@@ -18,6 +19,7 @@ mod query_api;
 mod receivers;
 mod rules_check;
 mod rum;
+mod rum_privacy;
 mod sdk_clients;
 mod self_telemetry;
 mod tls;

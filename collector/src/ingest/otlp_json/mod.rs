@@ -41,7 +41,7 @@ use serde::de::DeserializeSeed;
 
 use super::otlp_convert::ConvertedTraces;
 use super::IngestError;
-use crate::model::{Layer, LayerRules, Resource, Scope, TimeWindow};
+use crate::model::{Layer, LayerRules, Resource, Scope, SpanLimits, TimeWindow};
 
 /// How deep attribute values may nest (arrays in maps in arrays ...).
 /// Real attributes nest a few levels; this keeps recursion, in this
@@ -55,8 +55,9 @@ pub fn decode(
     body: &[u8],
     layers: &LayerRules,
     window: &TimeWindow,
+    limits: &SpanLimits,
 ) -> Result<ConvertedTraces, IngestError> {
-    let mut ctx = Ctx::new(layers, window);
+    let mut ctx = Ctx::new(layers, window, limits);
     // A byte-order mark is not JSON, but some writers put one first.
     let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
     if body.iter().all(u8::is_ascii_whitespace) {
@@ -108,11 +109,11 @@ pub(super) struct Ctx<'a> {
 }
 
 impl<'a> Ctx<'a> {
-    fn new(layers: &'a LayerRules, window: &'a TimeWindow) -> Self {
+    fn new(layers: &'a LayerRules, window: &'a TimeWindow, limits: &SpanLimits) -> Self {
         Self {
             layers,
             window,
-            out: ConvertedTraces::default(),
+            out: ConvertedTraces::new(limits, 0),
             path: Path::default(),
             depth: 0,
             placeholder_resource: Arc::new(Resource {

@@ -77,6 +77,7 @@ impl Message for ResourceSpans {
                 }
             }
         }
+        ctx.out.limit_resource(&mut resource);
         let resource = Arc::new(resource_from(resource, ctx.layers));
         for span in &mut ctx.out.spans[first..] {
             span.resource = Arc::clone(&resource);

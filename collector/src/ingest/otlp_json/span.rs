@@ -14,7 +14,7 @@ use crate::ingest::otlp_convert::{
     enum_refusal, quoted_name, span_kind, status_code, KIND_RANGE, STATUS_RANGE,
 };
 use crate::ingest::outcome::RejectReason;
-use crate::model::{Attributes, Event, Link, Span, SpanId, Status, TraceId};
+use crate::model::{Attributes, Event, Link, SentDropped, Span, SpanId, Status, TraceId};
 
 fields!(SpanField {
     TraceId = "traceId" | "trace_id",
@@ -201,7 +201,9 @@ fn judge(ctx: &mut Ctx<'_>, parts: Parts) {
         resource: Arc::clone(&ctx.placeholder_resource),
         scope: Arc::clone(&ctx.placeholder_scope),
     };
-    out.push(span, ctx.window);
+    // OTLP/JSON's own dropped counts are not read: the sender's side of
+    // `otel.dropped_*` is zero for JSON spans.
+    out.push(span, ctx.window, SentDropped::default());
 }
 
 /// An id as quoted in a message.

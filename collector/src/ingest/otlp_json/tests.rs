@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 use super::*;
 use crate::ingest::otlp_convert::convert_request;
 use crate::ingest::outcome::{RejectReason, Signal};
-use crate::model::{AttributeValue, SpanKind, StatusCode};
+use crate::model::{AttributeValue, SpanKind, SpanLimits, StatusCode};
 
 const TRACE: &str = "5b8efff798038103d269b633813fc60c";
 const SPAN: &str = "eee19b7ec3c1b174";
@@ -16,7 +16,12 @@ fn decode_value(body: &Value) -> ConvertedTraces {
 }
 
 fn decode_bytes(body: &[u8]) -> Result<ConvertedTraces, IngestError> {
-    decode(body, &LayerRules::default(), &TimeWindow::UNBOUNDED)
+    decode(
+        body,
+        &LayerRules::default(),
+        &TimeWindow::UNBOUNDED,
+        &SpanLimits::default(),
+    )
 }
 
 fn refusal(body: &[u8]) -> String {
@@ -524,6 +529,11 @@ fn decodes_like_the_protobuf_path() {
     };
     let json = serde_json::to_vec(&request).expect("JSON");
     let from_json = decode_bytes(&json).expect("decodes");
-    let from_protobuf = convert_request(request, &LayerRules::default(), &TimeWindow::UNBOUNDED);
+    let from_protobuf = convert_request(
+        request,
+        &LayerRules::default(),
+        &TimeWindow::UNBOUNDED,
+        &SpanLimits::default(),
+    );
     assert_eq!(from_json.spans, from_protobuf.spans);
 }

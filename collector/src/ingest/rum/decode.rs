@@ -14,8 +14,8 @@
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use super::outcome::{RejectReason, Rejections, Signal};
-use super::IngestError;
+use crate::ingest::outcome::{RejectReason, Rejections, Signal};
+use crate::ingest::IngestError;
 use crate::model::rum::{
     event_time, page_started_at, DeviceClass, MetricName, NavigationType, PageInfo, PageView,
     Rating, RumError, StackFrame, Vital,

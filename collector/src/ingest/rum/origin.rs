@@ -110,15 +110,18 @@ impl Pattern {
     }
 }
 
-/// CORS for the beacon endpoint. The allowed origin is echoed exactly,
-/// never `*`: credentials are allowed (sendBeacon sends cookies), and
-/// browsers refuse a wildcard together with credentials.
+/// CORS for the beacon endpoint. The allowed origin is echoed exactly
+/// (with `Vary: Origin`), so the answer names the one page it is for.
+/// Credentials are never allowed: a beacon needs no cookie, and without
+/// `Access-Control-Allow-Credentials` no page can read an answer that was
+/// sent with the visitor's cookies. `sendBeacon` of a string is a simple
+/// request that is sent either way; the SDK's `fetch` fallback omits
+/// credentials.
 pub fn cors_layer(origins: Arc<AllowedOrigins>) -> CorsLayer {
     CorsLayer::new()
         .allow_origin(AllowOrigin::predicate(move |origin, _| {
             origin.to_str().is_ok_and(|origin| origins.allows(origin))
         }))
-        .allow_credentials(true)
         .allow_methods([Method::POST, Method::OPTIONS])
         .allow_headers([header::CONTENT_TYPE, header::CONTENT_ENCODING])
         .max_age(PREFLIGHT_MAX_AGE)

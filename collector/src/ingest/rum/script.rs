@@ -9,7 +9,7 @@ use twox_hash::XxHash64;
 
 pub const SCRIPT_PATH: &str = "/rum.js";
 
-const SCRIPT: &[u8] = include_bytes!("../../../rum-beacon/dist/rum.js");
+const SCRIPT: &[u8] = include_bytes!("../../../../rum-beacon/dist/rum.js");
 
 /// A day: pages pick up a new SDK within one, and revalidation after that
 /// is a 304 thanks to the ETag.

@@ -4,9 +4,21 @@
 //! Checks run cheapest first: the page's origin (403, before CORS, so a
 //! foreign page learns nothing), the ingest key (401), the content type
 //! (415), the body size (413), the JSON shape (400). Then every event is
-//! validated on its own (`rum_decode`) and the valid ones are queued, one
+//! validated on its own (`decode`) and the valid ones are queued, one
 //! queue per table. `sendBeacon` ignores the answer; people debugging a
 //! page read it: `{"accepted": n, "rejected": m, "errors": [...]}`.
+//!
+//! What is kept of a visitor is decided here, before anything is queued:
+//! URLs lose their queries and fragments (`urls`, but for
+//! `rum.keep_query_params`), the address is cut to /24 or /48 and, like
+//! the country, believed from `rum.trusted_proxies` only (`client`).
+
+mod client;
+mod config;
+pub(crate) mod decode;
+mod origin;
+mod script;
+mod urls;
 
 use crate::clock::now_millis;
 use std::net::{IpAddr, SocketAddr};
@@ -25,18 +37,21 @@ use serde::{Deserialize, Serialize};
 
 use super::body::read_body;
 use super::outcome::{RejectReason, Signal};
-use super::rum_client::{client_info, client_ip};
-use super::rum_decode::{cap, decode, Decoded};
-use super::rum_origin::cors_layer;
-pub use super::rum_origin::AllowedOrigins;
-use super::rum_script::serve_script;
-pub use super::rum_script::SCRIPT_PATH;
 use super::IngestError;
 use crate::alert::service::AlertFeed;
-use crate::config::{IngestConfig, RumConfig};
+use crate::config::IngestConfig;
+use crate::ingest::forwarded::TrustedProxies;
 use crate::model::rum::{PageContext, PageView, RumError, RumRecord, Vital};
 use crate::pipeline::{Queue, SubmitError};
 use crate::telemetry::{Metrics, Receiver};
+use client::client_info;
+pub use config::RumConfig;
+use decode::{cap, decode, Decoded};
+use origin::cors_layer;
+pub use origin::AllowedOrigins;
+use script::serve_script;
+pub use script::SCRIPT_PATH;
+use urls::QueryAllowlist;
 
 pub const RUM_PATH: &str = "/v1/rum";
 
@@ -61,7 +76,10 @@ struct Settings {
     origins: Arc<AllowedOrigins>,
     keys: Vec<String>,
     max_events: usize,
-    trust_forwarded_for: bool,
+    /// Proxies whose `X-Forwarded-For` and country headers are believed.
+    trusted_proxies: TrustedProxies,
+    /// The query parameters stored URLs keep.
+    urls: QueryAllowlist,
     /// The shared body reader's limits at the beacon's size; a compressed
     /// body may not inflate past it either.
     body_limits: IngestConfig,
@@ -82,11 +100,23 @@ impl RumState {
             tracing::error!(%problem, "rum.allowed_origins is invalid; refusing every browser origin");
             AllowedOrigins::default()
         });
+        // Validated likewise; should they be bad anyway, no proxy is
+        // trusted and every parameter is dropped (fail closed).
+        let trusted_proxies =
+            TrustedProxies::parse(&config.trusted_proxies).unwrap_or_else(|problem| {
+                tracing::error!(%problem, "rum.trusted_proxies is invalid; trusting no proxy");
+                TrustedProxies::default()
+            });
+        let urls = QueryAllowlist::new(&config.keep_query_params).unwrap_or_else(|problem| {
+            tracing::error!(%problem, "rum.keep_query_params is invalid; keeping no parameter");
+            QueryAllowlist::default()
+        });
         let settings = Settings {
             origins: Arc::new(origins),
             keys: config.keys.clone(),
             max_events: config.max_events_per_batch,
-            trust_forwarded_for: config.trust_forwarded_for,
+            trusted_proxies,
+            urls,
             body_limits: IngestConfig {
                 max_body_bytes: config.max_body_bytes,
                 max_decompressed_bytes: config.max_body_bytes,
@@ -106,7 +136,9 @@ impl RumState {
     /// computed (before anonymisation): what the per-client rate limit
     /// counts by.
     pub fn client_address(&self, headers: &HeaderMap, peer: Option<SocketAddr>) -> Option<IpAddr> {
-        client_ip(headers, peer, self.settings.trust_forwarded_for)
+        peer.map(|peer| {
+            crate::ingest::forwarded::client_ip(peer.ip(), headers, &self.settings.trusted_proxies)
+        })
     }
 
     /// Feeds accepted Web Vitals to the alert windows too.
@@ -191,6 +223,7 @@ async fn accept(
     check_content_type(&parts.headers)?;
     let bytes = read_body(&parts.headers, body, &settings.body_limits).await?;
     let mut decoded = decode(&bytes, settings.max_events, received_at)?;
+    settings.urls.scrub(&mut decoded);
     if decoded.accepted() == 0 {
         state.metrics.rum_events(0, decoded.rejected());
         state.metrics.records_rejected(&decoded.rejections);
@@ -284,7 +317,7 @@ fn page_context(
         .map(|info| info.0);
     PageContext {
         page,
-        client: client_info(&parts.headers, peer, settings.trust_forwarded_for),
+        client: client_info(&parts.headers, peer, &settings.trusted_proxies),
         received_at_millis: received_at,
     }
 }
@@ -420,7 +453,7 @@ mod tests {
         metrics: Arc<Metrics>,
         // Held so the queues stay open.
         _errors: UnboundedReceiver<Batch<RumRecord<RumError>>>,
-        _page_views: UnboundedReceiver<Batch<RumRecord<PageView>>>,
+        page_views: UnboundedReceiver<Batch<RumRecord<PageView>>>,
     }
 
     fn harness(config: RumConfig, capacity: usize) -> Harness {
@@ -444,7 +477,7 @@ mod tests {
             vitals: vitals_rx,
             metrics,
             _errors: errors_rx,
-            _page_views: page_views_rx,
+            page_views: page_views_rx,
         }
     }
 
@@ -486,7 +519,7 @@ mod tests {
             serde_json::json!({"accepted": 1, "rejected": 0, "errors": []})
         );
         assert_eq!(headers[header::ACCESS_CONTROL_ALLOW_ORIGIN], SITE);
-        assert_eq!(headers[header::ACCESS_CONTROL_ALLOW_CREDENTIALS], "true");
+        assert!(!headers.contains_key(header::ACCESS_CONTROL_ALLOW_CREDENTIALS));
         let record = h.vitals.try_recv().unwrap().into_parts().0.remove(0);
         assert_eq!(
             record.context.page.app, "shop.example",
@@ -498,6 +531,27 @@ mod tests {
             .metrics
             .render()
             .contains("jamscope_rum_events_accepted_total 1\n"));
+    }
+
+    #[tokio::test]
+    async fn stored_urls_lose_their_query_and_fragment_but_allowed_parameters() {
+        let body = r##"{"app":"shop","page":{"url":"https://shop.example/p?token=t&utm_source=news#x","path":"/p","referrer":"https://search.example/?q=me"},"events":[{"type":"page_view"}]}"##;
+        let mut h = harness(config(&[SITE], &[]), 100);
+        let (status, _, _) = send(&h.router, beacon(RUM_PATH, Some(SITE), body)).await;
+        assert_eq!(status, StatusCode::OK);
+        let page_view = h.page_views.try_recv().unwrap().into_parts().0.remove(0);
+        assert_eq!(page_view.context.page.url, "https://shop.example/p");
+        assert_eq!(page_view.context.page.referrer, "https://search.example/");
+
+        let mut keeping = config(&[SITE], &[]);
+        keeping.keep_query_params = vec!["utm_source".into()];
+        let mut h = harness(keeping, 100);
+        send(&h.router, beacon(RUM_PATH, Some(SITE), body)).await;
+        let page_view = h.page_views.try_recv().unwrap().into_parts().0.remove(0);
+        assert_eq!(
+            page_view.context.page.url,
+            "https://shop.example/p?utm_source=news"
+        );
     }
 
     #[tokio::test]
@@ -516,9 +570,12 @@ mod tests {
         assert_eq!(
             headers[header::ACCESS_CONTROL_ALLOW_ORIGIN],
             SITE,
-            "never `*` with credentials"
+            "the exact origin"
         );
-        assert_eq!(headers[header::ACCESS_CONTROL_ALLOW_CREDENTIALS], "true");
+        assert!(
+            !headers.contains_key(header::ACCESS_CONTROL_ALLOW_CREDENTIALS),
+            "beacons never need credentials"
+        );
         let allowed_headers = headers[header::ACCESS_CONTROL_ALLOW_HEADERS]
             .to_str()
             .unwrap();

@@ -1,11 +1,13 @@
 //! Who sent a beacon, from the request rather than its body: the client
-//! address (anonymised before anything keeps it), browser, OS and device
-//! class from the user agent, and the country a CDN put in a header.
+//! address (anonymised before anything keeps it; behind trusted proxies,
+//! as `ingest::forwarded` finds it), browser, OS and device class from the
+//! user agent, and the country a trusted proxy or CDN put in a header.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 
 use axum::http::{header, HeaderMap};
 
+use crate::ingest::forwarded::{client_ip, TrustedProxies};
 use crate::model::rum::{anonymize_ip, ClientInfo, DeviceClass};
 
 /// Headers CDNs and proxies use for the visitor's country (Cloudflare's,
@@ -15,49 +17,31 @@ const COUNTRY_HEADERS: [&str; 2] = ["cf-ipcountry", "x-country"];
 /// a few hundred bytes.
 const MAX_USER_AGENT_BYTES: usize = 1024;
 
+/// Who sent a beacon. The address and the country headers are believed
+/// from a trusted proxy only: anyone else can write any header.
 pub fn client_info(
     headers: &HeaderMap,
     peer: Option<SocketAddr>,
-    trust_forwarded_for: bool,
+    trusted: &TrustedProxies,
 ) -> ClientInfo {
     let user_agent = headers
         .get(header::USER_AGENT)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
     let agent = parse_user_agent(user_agent);
+    let from_trusted_proxy = peer.is_some_and(|peer| trusted.trusts(peer.ip()));
     ClientInfo {
         browser: agent.browser,
         browser_version: agent.browser_version,
         os: agent.os,
         device_class: agent.device_class,
-        country: country(headers),
-        ip: client_ip(headers, peer, trust_forwarded_for).map(anonymize_ip),
+        country: if from_trusted_proxy {
+            country(headers)
+        } else {
+            String::new()
+        },
+        ip: peer.map(|peer| anonymize_ip(client_ip(peer.ip(), headers, trusted))),
     }
-}
-
-/// The socket peer, or the first `X-Forwarded-For` entry (the client as
-/// the outermost proxy saw it) when configured to trust the proxies.
-pub(super) fn client_ip(
-    headers: &HeaderMap,
-    peer: Option<SocketAddr>,
-    trust_forwarded_for: bool,
-) -> Option<IpAddr> {
-    let forwarded = trust_forwarded_for
-        .then(|| headers.get("x-forwarded-for"))
-        .flatten()
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(',').next())
-        .and_then(parse_ip);
-    forwarded.or(peer.map(|p| p.ip()))
-}
-
-/// An address as proxies write it: bare, or with a port (`1.2.3.4:5678`,
-/// `[2001:db8::1]:443`).
-fn parse_ip(text: &str) -> Option<IpAddr> {
-    let text = text.trim();
-    text.parse::<IpAddr>()
-        .ok()
-        .or_else(|| text.parse::<SocketAddr>().ok().map(|s| s.ip()))
 }
 
 /// Two ASCII letters, uppercased; Cloudflare's `XX` (unknown) and `T1`
@@ -175,33 +159,38 @@ mod tests {
         assert_eq!(parse_user_agent(""), UserAgent::default());
     }
 
+    fn trusted(entries: &[&str]) -> TrustedProxies {
+        let entries: Vec<String> = entries.iter().map(|e| e.to_string()).collect();
+        TrustedProxies::parse(&entries).unwrap()
+    }
+
     #[test]
-    fn the_peer_address_is_used_and_anonymised() {
+    fn an_untrusted_peer_is_the_client_and_its_country_header_is_ignored() {
         let peer: SocketAddr = "198.51.100.23:50000".parse().unwrap();
-        let info = client_info(
-            &headers(&[("x-forwarded-for", "203.0.113.9")]),
-            Some(peer),
-            false,
-        );
+        let sent = headers(&[("x-forwarded-for", "203.0.113.9"), ("cf-ipcountry", "DE")]);
+        let info = client_info(&sent, Some(peer), &trusted(&["10.0.0.0/8"]));
         assert_eq!(
             info.ip.map(|ip| ip.to_string()).as_deref(),
             Some("198.51.100.0")
         );
+        assert_eq!(info.country, "");
     }
 
     #[test]
-    fn forwarded_for_is_used_only_when_trusted_and_only_its_first_entry() {
+    fn behind_a_trusted_proxy_the_forwarded_client_and_country_are_used() {
         let peer: SocketAddr = "10.0.0.5:50000".parse().unwrap();
-        let forwarded = headers(&[("x-forwarded-for", " 2001:db8:aa:bb::1 , 10.0.0.1")]);
-        let ip = client_info(&forwarded, Some(peer), true)
-            .ip
-            .map(|ip| ip.to_string());
-        assert_eq!(ip.as_deref(), Some("2001:db8:aa::"));
-        let with_port = headers(&[("x-forwarded-for", "203.0.113.9:4711")]);
-        let ip = client_ip(&with_port, Some(peer), true);
-        assert_eq!(ip, Some("203.0.113.9".parse().unwrap()));
-        let garbage = headers(&[("x-forwarded-for", "unknown")]);
-        assert_eq!(client_ip(&garbage, Some(peer), true), Some(peer.ip()));
+        let sent = headers(&[
+            ("x-forwarded-for", "1.1.1.1, 2001:db8:aa:bb::1, 10.0.0.1"),
+            ("cf-ipcountry", "fr"),
+        ]);
+        let info = client_info(&sent, Some(peer), &trusted(&["10.0.0.0/8"]));
+        assert_eq!(
+            info.ip.map(|ip| ip.to_string()).as_deref(),
+            Some("2001:db8:aa::")
+        );
+        assert_eq!(info.country, "FR");
+        let unknown_peer = client_info(&sent, None, &trusted(&["10.0.0.0/8"]));
+        assert_eq!((unknown_peer.ip, unknown_peer.country.as_str()), (None, ""));
     }
 
     #[test]

@@ -19,7 +19,7 @@ cargo bench -p jamscope --bench decode -- --warm-up-time 2 --measurement-time 5 
 
 echo "== alert evaluation per series, window feeding per span (criterion)"
 cargo bench -p jamscope --bench alert_eval -- --warm-up-time 1 --measurement-time 3 2>/dev/null \
-  | grep -E "^alert_|time:|thrpt:" | tee "$OUT/alert_eval.txt"
+  | grep -E "^alert_|time:|thrpt:" | grep -v "%" | tee "$OUT/alert_eval.txt"
 
 JAMSCOPE=(--jamscope-cmd "$PWD/target/release/jamscope serve"
   --jamscope-env 'JAMSCOPE_HTTP_ADDR={otlp_http_addr}'

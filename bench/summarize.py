@@ -61,6 +61,15 @@ def main(paths):
         if on and off:
             ratios.append((name, f"default alert rules / alerting off (medians of rounds: "
                                  f"{on:,.0f} / {off:,.0f})", on / off))
+            # The same, round by round (each round runs both sides back to back).
+            pairs = [(r, o) for r in data["results"] if r["side"] == "jamscope-rules"
+                     for o in data["results"] if o["side"] == "jamscope-norules"
+                     and o.get("round") == r.get("round")]
+            per_round = [spans_per_cpu_s(r) / spans_per_cpu_s(o) for r, o in pairs]
+            if per_round:
+                ratios.append((name, "default alert rules / alerting off, median of the rounds' "
+                                     f"ratios ({', '.join(f'{x:.2f}' for x in per_round)})",
+                               statistics.median(per_round)))
     if ratios:
         print()
         for name, what, ratio in ratios:

@@ -10,9 +10,9 @@
 //!   Throughput is in series, so µs per series per evaluation = 1 / it.
 //!   The evaluation runs once a second (`alert.evaluation_interval_ms`).
 //! - `alert_record_spans/default_rules`: the ingest side, the shipped
-//!   `alert-rules/` fed a 500-span batch shaped like the side-by-side
-//!   benchmark's (four layers, server and client spans); throughput in
-//!   spans.
+//!   `alert-rules/` fed the decode benchmark's 500-span request (four
+//!   layers, ten attributes a span), converted to spans as ingest does;
+//!   throughput in spans.
 //!
 //! `cargo bench -p jamscope --bench alert_eval`
 
@@ -23,11 +23,16 @@ use std::sync::Arc;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use jamscope::alert::rules::load_str;
 use jamscope::alert::{load_dir, Engine, RuleSet, Windows};
+use jamscope::ingest::otlp_convert::convert_request;
 use jamscope::model::{
-    AttributeValue, Layer, Resource, Scope, Span, SpanId, SpanKind, Status, StatusCode, TraceId,
+    AttributeValue, Layer, LayerRules, Resource, Scope, Span, SpanId, SpanKind, Status, StatusCode,
+    TimeWindow, TraceId,
 };
 use jamscope::notify::AlertConfig;
 use jamscope::store::queries::KpiSettings;
+
+mod common;
+use common::request;
 
 /// A whole minute, so 5 s buckets start on it.
 const T0: i64 = 1_795_400_040_000;
@@ -54,14 +59,8 @@ fn id<const N: usize>(n: u64) -> [u8; N] {
     bytes
 }
 
-fn span(
-    n: u64,
-    resource: &Arc<Resource>,
-    end_ms: i64,
-    millis: u64,
-    failed: bool,
-    kind: SpanKind,
-) -> Span {
+/// A gateway server span.
+fn span(n: u64, resource: &Arc<Resource>, end_ms: i64, millis: u64, failed: bool) -> Span {
     let end = u64::try_from(end_ms).expect("positive") * 1_000_000;
     Span {
         trace_id: TraceId(id(n)),
@@ -69,7 +68,7 @@ fn span(
         parent_span_id: None,
         trace_state: String::new(),
         name: "GET /api/products".into(),
-        kind,
+        kind: SpanKind::Server,
         start_unix_nanos: end - millis * 1_000_000,
         end_unix_nanos: end,
         attributes: vec![
@@ -80,10 +79,6 @@ fn span(
             (
                 "http.response.status_code".into(),
                 AttributeValue::Int(if failed { 500 } else { 200 }),
-            ),
-            (
-                "cdn.cache_status".into(),
-                AttributeValue::String(if n.is_multiple_of(4) { "miss" } else { "hit" }.into()),
             ),
         ],
         events: Vec::new(),
@@ -126,14 +121,7 @@ fn filled_windows(rules: &RuleSet, series: usize) -> Windows {
             for k in 0..SPANS_PER_BUCKET {
                 n += 1;
                 let millis = if bad { 800 } else { 100 } + k as u64;
-                batch.push(span(
-                    n,
-                    resource,
-                    now,
-                    millis,
-                    bad && k == 0,
-                    SpanKind::Server,
-                ));
+                batch.push(span(n, resource, now, millis, bad && k == 0));
             }
         }
         windows.record_spans(&batch, now);
@@ -181,45 +169,26 @@ fn evaluation(c: &mut Criterion) {
     group.finish();
 }
 
-/// A 500-span batch like `bench/gen_payload.py`'s: browser (client), CDN,
-/// gateway and CMS (server) spans and the CMS's database client spans, 3 %
-/// of requests failed, fed to the shipped rules.
+/// The shipped rules fed the decode benchmark's 500-span request (four
+/// layers' server spans, ten attributes a span), converted as ingest does.
 fn record_spans(c: &mut Criterion) {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../alert-rules");
     let rules = load_dir(&dir).expect("the shipped rules load");
-    let layers = [
-        (
-            resource("storefront-web".into(), Layer::Browser),
-            SpanKind::Client,
-        ),
-        (resource("edge-cdn".into(), Layer::Cdn), SpanKind::Server),
-        (
-            resource("api-gateway".into(), Layer::Gateway),
-            SpanKind::Server,
-        ),
-        (
-            resource("headless-cms".into(), Layer::Cms),
-            SpanKind::Server,
-        ),
-        (
-            resource("headless-cms".into(), Layer::Cms),
-            SpanKind::Client,
-        ),
-    ];
-    let batch: Vec<Span> = (0..500u64)
-        .map(|n| {
-            let (resource, kind) = &layers[(n % 5) as usize];
-            let failed = (n / 5).is_multiple_of(33);
-            span(n, resource, T0, 40 + n % 800, failed, *kind)
-        })
-        .collect();
+    let batch = convert_request(request(500), &LayerRules::default(), &TimeWindow::UNBOUNDED).spans;
+    // Arrival just after the last span ended; one arrival time: under load
+    // nearly every batch lands in the bucket the one before it did (a new
+    // one starts every 5 s).
+    let now = batch
+        .iter()
+        .map(|s| i64::try_from(s.end_unix_nanos / 1_000_000).unwrap_or(i64::MAX))
+        .max()
+        .unwrap_or(T0)
+        + 1;
     let mut windows = Windows::new(&rules, &KpiSettings::default(), 10_000);
     let mut group = c.benchmark_group("alert_record_spans");
     group.throughput(Throughput::Elements(batch.len() as u64));
-    // One arrival time: under load nearly every batch lands in the bucket
-    // the one before it did (a new one starts every 5 s).
     group.bench_function("default_rules", |b| {
-        b.iter(|| windows.record_spans(black_box(&batch), T0))
+        b.iter(|| windows.record_spans(black_box(&batch), now))
     });
     group.finish();
 }

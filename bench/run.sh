@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# `make bench`: the decode micro-benchmark, then Jamscope and Rotel side by
-# side on the same payloads, load tool, duration and connections, each into
-# a fresh embedded ClickHouse; then the query API on a large store.
+# `make bench`: the decode and alert-evaluation micro-benchmarks, then
+# Jamscope and Rotel side by side on the same payloads, load tool, duration
+# and connections, each into a fresh embedded ClickHouse; alerting's ingest
+# cost and time to alert; then the query API on a large store.
 # Results: bench/results/*.json and a summary.
 # Loopback only; every load run is bounded (DURATION seconds).
 set -euo pipefail
@@ -15,6 +16,10 @@ mkdir -p "$OUT"
 echo "== decode → rows vs pure prost decode (criterion)"
 cargo bench -p jamscope --bench decode -- --warm-up-time 2 --measurement-time 5 2>/dev/null \
   | grep -E "^request_|time:" | tee "$OUT/decode.txt"
+
+echo "== alert evaluation per series, window feeding per span (criterion)"
+cargo bench -p jamscope --bench alert_eval -- --warm-up-time 1 --measurement-time 3 2>/dev/null \
+  | grep -E "^alert_|time:|thrpt:" | grep -v "%" | tee "$OUT/alert_eval.txt"
 
 JAMSCOPE=(--jamscope-cmd "$PWD/target/release/jamscope serve"
   --jamscope-env 'JAMSCOPE_HTTP_ADDR={otlp_http_addr}'
@@ -31,7 +36,7 @@ run() {
   echo "== $name"
   "$PY" bench/sidebyside.py --python "$PY" --sides rotel,jamscope \
     --duration "$DURATION" --connections "$CONNECTIONS" --wait-idle 30 \
-    "${JAMSCOPE[@]}" --json-out "$OUT/$name.json" "$@" | tail -n 32
+    "${JAMSCOPE[@]}" --json-out "$OUT/$name.json" "$@" | tail -n 40
 }
 
 run otlp-protobuf-500 --spans 500
@@ -44,6 +49,15 @@ run otlp-json-100 --spans 100 --json
 # ClickHouse is down, so every span goes through the spool and is replayed.
 run durable-protobuf-500 --sides jamscope,jamscope-durable --spans 500
 run replay-protobuf-500 --sides jamscope --spans 500 --outage --quiet 5 --max-drain 120
+
+# Alerting: what feeding the default rules' windows costs ingest (the
+# shipped alert-rules/ against alerting off, three interleaved rounds,
+# medians compared), then how long a breach takes to reach an email and a
+# webhook (about a minute).
+run alerting-protobuf-500 --sides jamscope-norules,jamscope-rules --spans 500 --repeat 3
+echo "== time to alert (breach -> email and webhook)"
+"$PY" bench/time_to_alert.py --python "$PY" --jamscope "$PWD/target/release/jamscope" \
+  --json-out "$OUT/time-to-alert.json"
 
 # RUM: Jamscope only (Rotel has no RUM ingest). Every beacon carries a new
 # metric id; rows are counted in rum_vitals.
@@ -68,4 +82,5 @@ echo "== query API on a large store (1M, then 10M spans)"
   --json-out "$OUT/query-api.json"
 
 echo "== summary"
-"$PY" bench/summarize.py "$OUT"/otlp-*.json "$OUT"/durable-*.json "$OUT"/replay-*.json "$OUT"/rum-*.json | tee "$OUT/summary.md"
+"$PY" bench/summarize.py "$OUT"/otlp-*.json "$OUT"/durable-*.json "$OUT"/replay-*.json \
+  "$OUT"/alerting-*.json "$OUT"/rum-*.json "$OUT"/time-to-alert.json | tee "$OUT/summary.md"

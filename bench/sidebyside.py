@@ -18,6 +18,14 @@ Sides:
             {otlp_http_port} {otlp_http_addr} {ch_http_port} {ch_tcp_port}
             {ch_http_url} {workdir} placeholders; optional --jamscope-schema
             SQL file; rows counted with --jamscope-count-sql.
+  jamscope-durable   the same, acknowledging once fsync'd to the spool.
+  jamscope-rules     the same, evaluating the repository's alert-rules/.
+  jamscope-norules   the same, alerting off (JAMSCOPE_ALERT_ENABLED=false).
+
+--repeat N runs the sides N times, interleaved (a,b,a,b,...), and prints
+the median per side: compare medians, the machines are shared.  Generated
+payloads are made again before each run, so span times stay "just now"
+(alert windows ignore spans that ended before the window).
 
 Run with the project venv plus bench/requirements.txt (needs chdb-core, rotel,
 opentelemetry-proto).  Loopback only; every load run is bounded by
@@ -32,6 +40,7 @@ import shlex
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -274,7 +283,25 @@ def side_jamscope_durable(args, ch, workdir):
     return spec
 
 
-SIDES = {"rotel": side_rotel, "jamscope": side_jamscope, "jamscope-durable": side_jamscope_durable}
+def side_jamscope_rules(args, ch, workdir):
+    """Jamscope evaluating the repository's default alert rules
+    (alert-rules/): every accepted span also feeds their windows, and the
+    rules that query ClickHouse run every 15 s."""
+    spec = side_jamscope(args, ch, workdir)
+    spec["env"]["JAMSCOPE_ALERT_ENABLED"] = "true"
+    spec["env"]["JAMSCOPE_ALERT_RULES_DIR"] = os.path.join(REPO, "alert-rules")
+    return spec
+
+
+def side_jamscope_norules(args, ch, workdir):
+    """Jamscope with alerting off: no windows, no evaluation loop."""
+    spec = side_jamscope(args, ch, workdir)
+    spec["env"]["JAMSCOPE_ALERT_ENABLED"] = "false"
+    return spec
+
+
+SIDES = {"rotel": side_rotel, "jamscope": side_jamscope, "jamscope-durable": side_jamscope_durable,
+         "jamscope-rules": side_jamscope_rules, "jamscope-norules": side_jamscope_norules}
 
 
 # ---------------------------------------------------------------- run
@@ -398,6 +425,15 @@ def run_side(name, args, payload_files, spans_per_req):
         if proc.poll() is not None:
             raise RuntimeError(f"{name} died during the run (rc {proc.returncode})")
         hwm_kb = proc_status_kb(proc.pid, "VmHWM")
+        if name.startswith("jamscope"):
+            # Whether alerting ran, and how many series its windows held.
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
+                    res["alert_metrics"] = {k: float(v) for k, v in (
+                        line.split()[:2] for line in r.read().decode().splitlines()
+                        if line.startswith("jamscope_alert_"))}
+            except Exception as e:
+                res["alert_metrics"] = str(e)
         for key, sql in spec.get("checks", {}).items():
             res[key] = int(ch.query(sql).strip())
         try:  # ClickHouse-side evidence of failed or odd inserts
@@ -505,6 +541,26 @@ def print_table(results):
             print(f"{r['side']}: wrk socket errors {errs}")
 
 
+def spans_per_cpu_s(r):
+    return r["rows_landed"] / r["cpu_s_total"] if r.get("cpu_s_total") else None
+
+
+def print_medians(results, sides):
+    """Per side, the median over rounds of the numbers that matter."""
+    rows = [("spans per collector CPU-s", spans_per_cpu_s),
+            ("spans/s accepted", lambda r: r["accepted_spans_per_s"]),
+            ("collector CPU s (+drain)", lambda r: r["cpu_s_total"]),
+            ("ClickHouse CPU s (+drain)", lambda r: r["clickhouse_cpu_s_total"]),
+            ("peak RSS MiB", lambda r: r["peak_rss_mib"])]
+    print("median of rounds".ljust(28), *[s.rjust(16) for s in sides])
+    for label, get in rows:
+        vals = []
+        for s in sides:
+            xs = [get(r) for r in results if r["side"] == s and get(r) is not None]
+            vals.append(f"{statistics.median(xs):,.1f}".rjust(16) if xs else "-".rjust(16))
+        print(label.ljust(28), *vals)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sides", default="rotel", help="comma list of: " + ",".join(SIDES))
@@ -518,6 +574,7 @@ def main():
     ap.add_argument("--duration", type=int, default=15, help="load seconds (keep <= 20)")
     ap.add_argument("--warmup", type=int, default=0, help="warm-up load seconds before measuring")
     ap.add_argument("--connections", type=int, default=8)
+    ap.add_argument("--repeat", type=int, default=1, help="run the sides this many times, interleaved")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--timeout", type=int, default=10, help="wrk per-request timeout, s")
     ap.add_argument("--path", default="/v1/traces")
@@ -561,12 +618,12 @@ def main():
         if s not in SIDES:
             ap.error(f"unknown side {s}")
 
-    gen_dir = None
-    if args.payload:
-        files = args.payload.split(",")
-        spans_per_req = args.spans
-    else:
-        gen_dir = tempfile.mkdtemp(prefix="bench-payload-", dir=args.tmp)
+    gen_dir = tempfile.mkdtemp(prefix="bench-payload-", dir=args.tmp)
+
+    def payload():
+        """The body files: given, or generated now (span times are "just now")."""
+        if args.payload:
+            return args.payload.split(",")
         out = os.path.join(gen_dir, "body")
         cmd = [args.python, os.path.join(HERE, "gen_payload.py"), out, "--spans", str(args.spans),
                "--variants", str(args.variants)]
@@ -575,36 +632,42 @@ def main():
         if args.json:
             cmd.append("--json")
         subprocess.run(cmd, check=True, capture_output=True)
-        files = [out] if args.variants == 1 else [f"{out}.{i}" for i in range(args.variants)]
-        spans_per_req = args.spans
-    body_bytes = os.path.getsize(files[0])
+        return [out] if args.variants == 1 else [f"{out}.{i}" for i in range(args.variants)]
+
+    spans_per_req = args.spans
+    body_bytes = os.path.getsize(payload()[0])
     print(f"payload: {spans_per_req} spans/request, {body_bytes} bytes"
           f"{' gzip' if args.gzip else ''}{' json' if args.json else ' protobuf'}, "
-          f"{len(files)} variant(s); wrk -t{args.threads} -c{args.connections} -d{args.duration}s",
-          flush=True)
+          f"{args.variants if not args.payload else len(args.payload.split(','))} variant(s); "
+          f"wrk -t{args.threads} -c{args.connections} -d{args.duration}s"
+          f"{f', {args.repeat} rounds' if args.repeat > 1 else ''}", flush=True)
 
     results = []
     try:
-        for s in sides:
-            print(f"--- {s}", flush=True)
-            try:
-                r = run_side(s, args, files, spans_per_req)
-            except Exception as e:  # keep going with the other sides
-                r = dict(side=s, error=str(e))
-                print(f"{s}: FAILED: {e}", file=sys.stderr, flush=True)
-            results.append(r)
-            if "cmd" in r:
-                print(f"{s} command: {r['cmd']}", flush=True)
+        for round_no in range(args.repeat):
+            for s in sides:
+                print(f"--- {s}{f' (round {round_no + 1})' if args.repeat > 1 else ''}", flush=True)
+                try:
+                    r = run_side(s, args, payload(), spans_per_req)
+                except Exception as e:  # keep going with the other sides
+                    r = dict(side=s, error=str(e))
+                    print(f"{s}: FAILED: {e}", file=sys.stderr, flush=True)
+                r["round"] = round_no + 1
+                results.append(r)
+                if "cmd" in r:
+                    print(f"{s} command: {r['cmd']}", flush=True)
     finally:
-        if gen_dir:
-            shutil.rmtree(gen_dir, ignore_errors=True)
+        shutil.rmtree(gen_dir, ignore_errors=True)
     print()
     print_table([r for r in results if "error" not in r])
+    if args.repeat > 1:
+        print()
+        print_medians([r for r in results if "error" not in r], sides)
     if args.json_out:
         with open(args.json_out, "w") as f:
             json.dump(dict(payload_bytes=body_bytes, spans_per_req=spans_per_req,
                            connections=args.connections, threads=args.threads,
-                           duration=args.duration, results=results), f, indent=2)
+                           duration=args.duration, repeat=args.repeat, results=results), f, indent=2)
     return 1 if any("error" in r for r in results) else 0
 
 

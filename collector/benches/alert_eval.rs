@@ -25,8 +25,8 @@ use jamscope::alert::rules::load_str;
 use jamscope::alert::{load_dir, Engine, RuleSet, Windows};
 use jamscope::ingest::otlp_convert::convert_request;
 use jamscope::model::{
-    AttributeValue, Layer, LayerRules, Resource, Scope, Span, SpanId, SpanKind, Status, StatusCode,
-    TimeWindow, TraceId,
+    AttributeValue, Layer, LayerRules, Resource, Scope, Span, SpanId, SpanKind, SpanLimits, Status,
+    StatusCode, TimeWindow, TraceId,
 };
 use jamscope::notify::AlertConfig;
 use jamscope::store::queries::KpiSettings;
@@ -174,7 +174,13 @@ fn evaluation(c: &mut Criterion) {
 fn record_spans(c: &mut Criterion) {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../alert-rules");
     let rules = load_dir(&dir).expect("the shipped rules load");
-    let batch = convert_request(request(500), &LayerRules::default(), &TimeWindow::UNBOUNDED).spans;
+    let batch = convert_request(
+        request(500),
+        &LayerRules::default(),
+        &TimeWindow::UNBOUNDED,
+        &SpanLimits::default(),
+    )
+    .spans;
     // Arrival just after the last span ended; one arrival time: under load
     // nearly every batch lands in the bucket the one before it did (a new
     // one starts every 5 s).

@@ -137,7 +137,24 @@ impl Collector {
         Self::start_with(CollectorOptions::default())
     }
 
+    /// Starts a collector; ports are picked free just before, so another
+    /// process can take one in between: then it is started again on
+    /// other ports.
     pub fn start_with(options: CollectorOptions) -> Self {
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            match Self::try_start(&options) {
+                Ok(collector) => return collector,
+                Err(output) if attempts < 5 && output.contains("Address already in use") => {
+                    continue
+                }
+                Err(output) => panic!("jamscope exited:\n{output}"),
+            }
+        }
+    }
+
+    fn try_start(options: &CollectorOptions) -> Result<Self, String> {
         let http_port = free_port();
         let grpc_port = free_port();
         let database = options
@@ -213,12 +230,12 @@ impl Collector {
                 Err(_) => {
                     if let Ok(Some(status)) = child.try_wait() {
                         std::thread::sleep(Duration::from_millis(200));
-                        panic!("jamscope exited ({status}):\n{}", output.lock().unwrap());
+                        return Err(format!("({status}) {}", output.lock().unwrap()));
                     }
                 }
             }
         };
-        Collector {
+        Ok(Collector {
             child,
             http_port,
             grpc_port,
@@ -226,7 +243,7 @@ impl Collector {
             clickhouse_url,
             data_dir,
             output,
-        }
+        })
     }
 
     pub fn pid(&self) -> u32 {

@@ -25,7 +25,7 @@ pub use insights::DEFAULT_BUCKETS;
 pub use text::{trace_list, waterfall};
 #[cfg(test)]
 pub(crate) use traces::assemble as assemble_trace;
-pub use traces::{filter_from, trace_view, LayerMs, SpanView, TraceView};
+pub use traces::{filter_from, trace_view, LayerMs, SpanView, TraceView, SEARCH_PARAMS};
 
 use tokio::sync::watch;
 

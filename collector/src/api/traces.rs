@@ -207,25 +207,25 @@ pub fn filter_from(params: &Params) -> Result<TraceFilter, ApiError> {
     })
 }
 
+/// The parameters of a trace search (the web UI's search page takes them too).
+pub const SEARCH_PARAMS: [&str; 9] = [
+    "service",
+    "layer",
+    "route",
+    "min_duration_ms",
+    "status",
+    "from",
+    "to",
+    "window",
+    "limit",
+];
+
 /// `GET /api/traces?service=&layer=&route=&min_duration_ms=&status=error&from=&to=&window=&limit=`
 pub async fn search(
     State(state): State<ApiState>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Json<Value>, ApiError> {
-    let params = Params::new(
-        query,
-        &[
-            "service",
-            "layer",
-            "route",
-            "min_duration_ms",
-            "status",
-            "from",
-            "to",
-            "window",
-            "limit",
-        ],
-    )?;
+    let params = Params::new(query, &SEARCH_PARAMS)?;
     let filter = filter_from(&params)?;
     let found = state.queries.search_traces(&filter).await?;
     let traces: Vec<Value> = found

@@ -190,6 +190,37 @@ impl Span {
     }
 }
 
+/// A server span `GET /` of service `s` from `start` to `end`, nothing
+/// else: what tests of one span's rules start from.
+#[cfg(test)]
+impl Span {
+    pub(crate) fn for_tests(start_unix_nanos: u64, end_unix_nanos: u64) -> Span {
+        Span {
+            trace_id: TraceId([1; 16]),
+            span_id: SpanId([2; 8]),
+            parent_span_id: None,
+            trace_state: String::new(),
+            name: "GET /".into(),
+            kind: SpanKind::Server,
+            start_unix_nanos,
+            end_unix_nanos,
+            attributes: Vec::new(),
+            events: Vec::new(),
+            links: Vec::new(),
+            status: Status {
+                code: StatusCode::Unset,
+                message: String::new(),
+            },
+            resource: Arc::new(Resource {
+                service_name: "s".into(),
+                layer: crate::model::Layer::Other,
+                attributes: Vec::new(),
+            }),
+            scope: Arc::new(Scope::default()),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -219,37 +219,11 @@ fn drop_past<T>(items: &mut Vec<T>, max: usize) -> u64 {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-
     use super::*;
-    use crate::model::{
-        Event, Layer, Link, Resource, Scope, SpanId, SpanKind, Status, StatusCode, TraceId,
-    };
+    use crate::model::{Event, Link, SpanId, TraceId};
 
     fn span() -> Span {
-        Span {
-            trace_id: TraceId([7; 16]),
-            span_id: SpanId([3; 8]),
-            parent_span_id: None,
-            trace_state: String::new(),
-            name: "GET /".into(),
-            kind: SpanKind::Server,
-            start_unix_nanos: 1,
-            end_unix_nanos: 2,
-            attributes: Vec::new(),
-            events: Vec::new(),
-            links: Vec::new(),
-            status: Status {
-                code: StatusCode::Unset,
-                message: String::new(),
-            },
-            resource: Arc::new(Resource {
-                service_name: "s".into(),
-                layer: Layer::Other,
-                attributes: Vec::new(),
-            }),
-            scope: Arc::new(Scope::default()),
-        }
+        Span::for_tests(1, 2)
     }
 
     fn small() -> SpanLimits {

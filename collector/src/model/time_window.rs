@@ -96,39 +96,14 @@ impl TimeWindow {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-
     use super::*;
-    use crate::model::TraceId;
-    use crate::model::{Event, Layer, Resource, Scope, SpanId, SpanKind, Status, StatusCode};
+    use crate::model::Event;
 
     const NOW: u64 = 1_763_900_000_000_000_000;
     const HOUR: u64 = 3_600_000_000_000;
 
     fn span(start: u64, end: u64) -> Span {
-        Span {
-            trace_id: TraceId([1; 16]),
-            span_id: SpanId([2; 8]),
-            parent_span_id: None,
-            trace_state: String::new(),
-            name: "GET /".into(),
-            kind: SpanKind::Server,
-            start_unix_nanos: start,
-            end_unix_nanos: end,
-            attributes: Vec::new(),
-            events: Vec::new(),
-            links: Vec::new(),
-            status: Status {
-                code: StatusCode::Unset,
-                message: String::new(),
-            },
-            resource: Arc::new(Resource {
-                service_name: "s".into(),
-                layer: Layer::Other,
-                attributes: Vec::new(),
-            }),
-            scope: Arc::new(Scope::default()),
-        }
+        Span::for_tests(start, end)
     }
 
     fn window() -> TimeWindow {

@@ -11,21 +11,9 @@ use super::escape::{path_segment, Esc};
 use super::layout::{empty, layer_chip, page, Nav};
 use super::{format, svg, Page};
 use crate::api::params::Params;
-use crate::api::{filter_from, ApiError, ApiState};
+use crate::api::{filter_from, ApiError, ApiState, SEARCH_PARAMS};
 use crate::store::queries::TraceSummary;
 
-const KNOWN: [&str; 10] = [
-    "service",
-    "layer",
-    "route",
-    "min_duration_ms",
-    "status",
-    "from",
-    "to",
-    "window",
-    "limit",
-    "sort",
-];
 const LAYERS: [&str; 6] = ["browser", "cdn", "gateway", "cms", "function", "other"];
 const WINDOWS: [&str; 5] = ["15m", "1h", "6h", "24h", "7d"];
 
@@ -45,7 +33,9 @@ pub async fn show(
     State(state): State<ApiState>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Page {
-    let params = Params::new(query, &KNOWN)?;
+    // The API's search, plus the order to show it in.
+    let known: Vec<&str> = SEARCH_PARAMS.iter().copied().chain(["sort"]).collect();
+    let params = Params::new(query, &known)?;
     let mut filter = filter_from(&params)?;
     let slowest = match params.text("sort")?.as_deref() {
         None | Some("recent") => false,

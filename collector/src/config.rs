@@ -147,9 +147,9 @@ pub struct WriterConfig {
     /// Longest a row waits before its INSERT is sent.
     pub flush_interval_ms: u64,
     pub insert_concurrency: usize,
-    /// Records accepted but not yet written, at most; beyond it clients are
-    /// told to retry later.
-    pub queue_capacity: usize,
+    /// Bytes of records accepted but not yet written (as encoded for
+    /// ClickHouse), at most; beyond it clients are told to retry later.
+    pub queue_bytes: usize,
     pub retry_initial_ms: u64,
     pub retry_max_ms: u64,
     /// How long one chunk retries before it goes to the disk spool.
@@ -234,7 +234,7 @@ impl Default for WriterConfig {
             batch_bytes: 4 << 20,
             flush_interval_ms: 1_000,
             insert_concurrency: 2,
-            queue_capacity: 50_000,
+            queue_bytes: 16 << 20,
             retry_initial_ms: 100,
             retry_max_ms: 10_000,
             retry_budget_secs: 3,
@@ -249,7 +249,7 @@ impl Default for IngestConfig {
     fn default() -> Self {
         Self {
             max_body_bytes: 1 << 20,
-            max_decompressed_bytes: 16 << 20,
+            max_decompressed_bytes: 8 << 20,
             queue_wait_ms: 2_000,
             max_span_age_hours: None,
             max_span_ahead_secs: 3_600,
@@ -423,11 +423,8 @@ impl Config {
         if self.writer.insert_concurrency == 0 {
             return invalid("writer.insert_concurrency", "must be at least 1");
         }
-        if self.writer.queue_capacity < self.writer.batch_rows {
-            return invalid(
-                "writer.queue_capacity",
-                "must be at least writer.batch_rows",
-            );
+        if self.writer.queue_bytes < self.writer.batch_bytes {
+            return invalid("writer.queue_bytes", "must be at least writer.batch_bytes");
         }
         if self.writer.flush_interval_ms == 0 {
             return invalid("writer.flush_interval_ms", "must be above 0");

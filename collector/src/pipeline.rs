@@ -1,10 +1,20 @@
 //! The bounded queues between receivers and the store writer.
 //!
 //! Backpressure is decided here and only here: a queue holds at most
-//! `capacity` records that were acknowledged to a client but not yet written
-//! to ClickHouse. A receiver that cannot get room answers "retry later"
-//! (HTTP 429 / gRPC RESOURCE_EXHAUSTED) instead of buffering without bound.
+//! `capacity` bytes of records that were acknowledged to a client but not
+//! yet written to ClickHouse, counted as the writer encodes them (RowBinary,
+//! what sits in memory until ClickHouse confirms). A receiver that cannot
+//! get room answers "retry later" (HTTP 429 / gRPC RESOURCE_EXHAUSTED)
+//! instead of buffering without bound.
+//!
+//! A batch's encoded size is known only once the writer has encoded it, so
+//! a submit reserves an estimate (its records × the queue's running mean of
+//! bytes per record) and the writer settles the reservation to the exact
+//! size ([`Room::settle`]), which also updates the mean. Bytes, not records,
+//! because memory is what the bound protects: a thousand spans of ten
+//! attributes and a thousand of two hundred are not the same load.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -14,11 +24,18 @@ use tokio::sync::{mpsc, oneshot, OwnedSemaphorePermit, Semaphore};
 /// they could not be).
 pub type Ack = oneshot::Sender<Result<(), SubmitError>>;
 
+/// The mean encoded size a new queue assumes until its writer has settled
+/// a batch: about a span of a dozen attributes.
+pub const INITIAL_BYTES_PER_RECORD: usize = 1024;
+
+/// `bytes_per_record` before the first settled batch.
+const UNKNOWN: usize = 0;
+
 /// Records handed over together, holding their room in the queue until the
 /// batch is dropped (after the store has written it).
 pub struct Batch<T> {
     pub records: Vec<T>,
-    room: OwnedSemaphorePermit,
+    room: Room,
     ack: Option<Ack>,
 }
 
@@ -27,38 +44,109 @@ impl<T> Batch<T> {
     /// can release the records early and the room when durable), and, in
     /// durable mode, whom to tell once they are on disk.
     pub fn into_parts(self) -> (Vec<T>, Room, Option<Ack>) {
-        (self.records, Room(Some(self.room)), self.ack)
+        (self.records, self.room, self.ack)
+    }
+}
+
+/// What the handles of one queue share.
+struct Shared {
+    room: Arc<Semaphore>,
+    capacity: usize,
+    /// Records holding room (for the gauge people read; the bound is bytes).
+    records: AtomicUsize,
+    /// Running mean of encoded bytes per record, from settled batches
+    /// ([`UNKNOWN`] before the first).
+    bytes_per_record: AtomicUsize,
+}
+
+impl Shared {
+    fn queued_bytes(&self) -> usize {
+        self.capacity.saturating_sub(self.room.available_permits())
     }
 }
 
 /// Queue room held by records on their way to storage; released on drop.
 #[derive(Default)]
-pub struct Room(Option<OwnedSemaphorePermit>);
+pub struct Room {
+    permit: Option<OwnedSemaphorePermit>,
+    records: usize,
+    shared: Option<Arc<Shared>>,
+}
 
 impl Room {
-    pub fn merge(&mut self, other: Room) {
-        match (&mut self.0, other.0) {
+    /// Takes over `other`'s room (of the same queue: one writer per table).
+    pub fn merge(&mut self, mut other: Room) {
+        match (&mut self.permit, other.permit.take()) {
             (Some(mine), Some(theirs)) => mine.merge(theirs),
             (mine @ None, theirs) => *mine = theirs,
             (Some(_), None) => {}
         }
+        self.records += std::mem::take(&mut other.records);
+        if self.shared.is_none() {
+            self.shared = other.shared.take();
+        }
+    }
+
+    /// Bytes of queue room held.
+    pub fn bytes(&self) -> usize {
+        self.permit.as_ref().map_or(0, |p| p.num_permits())
     }
 
     pub fn records(&self) -> usize {
-        self.0.as_ref().map_or(0, |p| p.num_permits())
+        self.records
+    }
+
+    /// Makes the room held exactly `encoded_bytes`, the size the consumer
+    /// encoded the batch to, and teaches the queue's estimate. Room given
+    /// back frees others at once; room missing is taken as far as it is
+    /// free, the rest held over the bound until this batch is written (by
+    /// at most the estimate's error on one batch).
+    pub fn settle(&mut self, encoded_bytes: usize) {
+        let (Some(permit), Some(shared)) = (&mut self.permit, &self.shared) else {
+            return;
+        };
+        if self.records > 0 {
+            let observed = (encoded_bytes / self.records).max(1);
+            let next = match shared.bytes_per_record.load(Ordering::Relaxed) {
+                UNKNOWN => observed,
+                // A mean moving a quarter of the way: one odd batch does
+                // not swing the next reservations.
+                mean => (mean * 3 + observed).div_ceil(4),
+            };
+            shared.bytes_per_record.store(next, Ordering::Relaxed);
+        }
+        let held = permit.num_permits();
+        let wanted = encoded_bytes.max(1);
+        if wanted < held {
+            drop(permit.split(held - wanted));
+        } else if wanted > held {
+            let free = shared.room.available_permits();
+            let missing = u32::try_from((wanted - held).min(free)).unwrap_or(u32::MAX);
+            if missing > 0 {
+                if let Ok(more) = Arc::clone(&shared.room).try_acquire_many_owned(missing) {
+                    permit.merge(more);
+                }
+            }
+        }
+    }
+}
+
+impl Drop for Room {
+    fn drop(&mut self) {
+        if let Some(shared) = &self.shared {
+            shared.records.fetch_sub(self.records, Ordering::Relaxed);
+        }
     }
 }
 
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 pub enum SubmitError {
     #[error(
-        "the write queue is full ({queued} of {capacity} records waiting for storage); retry later"
+        "the write queue is full ({queued} of {capacity} bytes waiting for storage); retry later"
     )]
     Full { queued: usize, capacity: usize },
     #[error("the collector is shutting down")]
     Closed,
-    #[error("{records} records in one request exceed the whole write queue ({capacity}); send smaller requests")]
-    TooLarge { records: usize, capacity: usize },
     /// ClickHouse is not keeping up and the disk spool has no room either.
     #[error("{0}; retry later")]
     SpoolFull(String),
@@ -69,8 +157,7 @@ pub enum SubmitError {
 
 pub struct Queue<T> {
     sender: mpsc::UnboundedSender<Batch<T>>,
-    room: Arc<Semaphore>,
-    capacity: usize,
+    shared: Arc<Shared>,
     /// Acknowledge only once the consumer has the records on disk.
     durable: bool,
 }
@@ -79,8 +166,7 @@ impl<T> Clone for Queue<T> {
     fn clone(&self) -> Self {
         Self {
             sender: self.sender.clone(),
-            room: Arc::clone(&self.room),
-            capacity: self.capacity,
+            shared: Arc::clone(&self.shared),
             durable: self.durable,
         }
     }
@@ -89,21 +175,26 @@ impl<T> Clone for Queue<T> {
 /// How full a queue is, readable without a handle that could submit.
 #[derive(Clone)]
 pub struct Depth {
-    room: Arc<Semaphore>,
-    capacity: usize,
+    shared: Arc<Shared>,
 }
 
 impl Depth {
-    pub fn queued(&self) -> usize {
-        self.capacity - self.room.available_permits()
+    /// Bytes of records waiting for storage.
+    pub fn queued_bytes(&self) -> usize {
+        self.shared.queued_bytes()
     }
 
-    pub fn capacity(&self) -> usize {
-        self.capacity
+    /// Records waiting for storage.
+    pub fn queued_records(&self) -> usize {
+        self.shared.records.load(Ordering::Relaxed)
+    }
+
+    pub fn capacity_bytes(&self) -> usize {
+        self.shared.capacity
     }
 }
 
-/// Creates a queue holding at most `capacity` records. The channel itself is
+/// Creates a queue holding at most `capacity` bytes. The channel itself is
 /// unbounded because the semaphore already bounds what it can hold.
 pub fn queue<T>(capacity: usize) -> (Queue<T>, mpsc::UnboundedReceiver<Batch<T>>) {
     queue_with(capacity, false)
@@ -116,10 +207,15 @@ pub fn queue_with<T>(
     durable: bool,
 ) -> (Queue<T>, mpsc::UnboundedReceiver<Batch<T>>) {
     let (sender, receiver) = mpsc::unbounded_channel();
+    let capacity = capacity.clamp(1, Semaphore::MAX_PERMITS);
     let queue = Queue {
         sender,
-        room: Arc::new(Semaphore::new(capacity)),
-        capacity,
+        shared: Arc::new(Shared {
+            room: Arc::new(Semaphore::new(capacity)),
+            capacity,
+            records: AtomicUsize::new(0),
+            bytes_per_record: AtomicUsize::new(UNKNOWN),
+        }),
         durable,
     };
     (queue, receiver)
@@ -134,12 +230,13 @@ impl<T> Queue<T> {
         if records.is_empty() {
             return Ok(());
         }
-        let wanted = self.permits_for(records.len())?;
-        let room = match Arc::clone(&self.room).try_acquire_many_owned(wanted) {
-            Ok(room) => room,
+        let wanted = self.estimate(records.len());
+        let permit = match Arc::clone(&self.shared.room).try_acquire_many_owned(wanted) {
+            Ok(permit) => permit,
             Err(TryAcquireError::NoPermits) => return Err(self.full()),
             Err(TryAcquireError::Closed) => return Err(SubmitError::Closed),
         };
+        let room = self.room(permit, records.len());
         self.sender
             .send(Batch {
                 records,
@@ -155,8 +252,8 @@ impl<T> Queue<T> {
     /// (their requests wait) instead of having them decode, be refused and
     /// retry, which costs the CPU the writer needs.
     pub async fn wait_for_room(&self, timeout: Duration) -> Result<(), SubmitError> {
-        let probe = (self.capacity / 20).max(1) as u32;
-        match tokio::time::timeout(timeout, self.room.acquire_many(probe)).await {
+        let probe = u32::try_from((self.shared.capacity / 20).max(1)).unwrap_or(u32::MAX);
+        match tokio::time::timeout(timeout, self.shared.room.acquire_many(probe)).await {
             Ok(Ok(_released_at_once)) => Ok(()),
             Ok(Err(_)) => Err(SubmitError::Closed),
             Err(_) => Err(self.full()),
@@ -172,21 +269,24 @@ impl<T> Queue<T> {
         if records.is_empty() {
             return Ok(());
         }
-        let wanted = self.permits_for(records.len())?;
-        let room =
-            match tokio::time::timeout(timeout, Arc::clone(&self.room).acquire_many_owned(wanted))
-                .await
-            {
-                Ok(Ok(room)) => room,
-                Ok(Err(_)) => return Err(SubmitError::Closed),
-                Err(_) => return Err(self.full()),
-            };
+        let wanted = self.estimate(records.len());
+        let permit = match tokio::time::timeout(
+            timeout,
+            Arc::clone(&self.shared.room).acquire_many_owned(wanted),
+        )
+        .await
+        {
+            Ok(Ok(permit)) => permit,
+            Ok(Err(_)) => return Err(SubmitError::Closed),
+            Err(_) => return Err(self.full()),
+        };
+        let room = self.room(permit, records.len());
         self.send(records, room).await
     }
 
     /// Hands records with their room to the consumer; in durable mode,
     /// waits for its word that they are on disk.
-    async fn send(&self, records: Vec<T>, room: OwnedSemaphorePermit) -> Result<(), SubmitError> {
+    async fn send(&self, records: Vec<T>, room: Room) -> Result<(), SubmitError> {
         let (ack, acked) = if self.durable {
             let (tx, rx) = oneshot::channel();
             (Some(tx), Some(rx))
@@ -202,37 +302,46 @@ impl<T> Queue<T> {
         }
     }
 
-    pub fn depth(&self) -> Depth {
-        Depth {
-            room: Arc::clone(&self.room),
-            capacity: self.capacity,
+    /// The room `records` are expected to take. Never more than the whole
+    /// queue: a request larger than that waits for an empty queue rather
+    /// than being refused for good on an estimate (the body limits bound
+    /// how large it can be).
+    fn estimate(&self, records: usize) -> u32 {
+        let per_record = match self.shared.bytes_per_record.load(Ordering::Relaxed) {
+            UNKNOWN => INITIAL_BYTES_PER_RECORD,
+            mean => mean,
+        };
+        let bytes = records
+            .saturating_mul(per_record)
+            .clamp(1, self.shared.capacity);
+        u32::try_from(bytes).unwrap_or(u32::MAX)
+    }
+
+    fn room(&self, permit: OwnedSemaphorePermit, records: usize) -> Room {
+        self.shared.records.fetch_add(records, Ordering::Relaxed);
+        Room {
+            permit: Some(permit),
+            records,
+            shared: Some(Arc::clone(&self.shared)),
         }
     }
 
-    fn permits_for(&self, records: usize) -> Result<u32, SubmitError> {
-        u32::try_from(records)
-            .ok()
-            .filter(|&n| n as usize <= self.capacity)
-            .ok_or(SubmitError::TooLarge {
-                records,
-                capacity: self.capacity,
-            })
+    pub fn depth(&self) -> Depth {
+        Depth {
+            shared: Arc::clone(&self.shared),
+        }
     }
 
     fn full(&self) -> SubmitError {
         SubmitError::Full {
-            queued: self.queued(),
-            capacity: self.capacity,
+            queued: self.shared.queued_bytes(),
+            capacity: self.shared.capacity,
         }
     }
 
-    /// Records accepted and not yet written.
-    pub fn queued(&self) -> usize {
-        self.capacity - self.room.available_permits()
-    }
-
-    pub fn capacity(&self) -> usize {
-        self.capacity
+    /// Bytes accepted and not yet written.
+    pub fn queued_bytes(&self) -> usize {
+        self.shared.queued_bytes()
     }
 }
 
@@ -240,28 +349,67 @@ impl<T> Queue<T> {
 mod tests {
     use super::*;
 
+    // A new queue reserves INITIAL_BYTES_PER_RECORD (1024) a record.
+
     #[test]
     fn refuses_when_full_and_recovers_when_written() {
-        let (queue, mut receiver) = queue::<u32>(3);
+        let (queue, mut receiver) = queue::<u32>(3000);
         queue.try_submit(vec![1, 2]).unwrap();
         assert_eq!(
             queue.try_submit(vec![3, 4]),
             Err(SubmitError::Full {
-                queued: 2,
-                capacity: 3
+                queued: 2048,
+                capacity: 3000
             })
         );
         let batch = receiver.try_recv().unwrap();
         let (records, room, _) = batch.into_parts();
         assert_eq!(records, vec![1, 2]);
-        assert_eq!(queue.queued(), 2, "room is held until the write is done");
+        assert_eq!(
+            queue.queued_bytes(),
+            2048,
+            "room is held until the write is done"
+        );
         drop(room);
         queue.try_submit(vec![3, 4]).unwrap();
     }
 
+    #[test]
+    fn settling_holds_the_encoded_size_and_teaches_the_estimate() {
+        let (queue, mut receiver) = queue::<u32>(10_000);
+        queue.try_submit(vec![1, 2]).unwrap();
+        let (_, mut room, _) = receiver.try_recv().unwrap().into_parts();
+        room.settle(200);
+        assert_eq!(room.bytes(), 200);
+        assert_eq!(queue.queued_bytes(), 200);
+        // The first batch sets the mean: 100 bytes a record.
+        assert_eq!(queue.estimate(1), 100);
+        // Larger than reserved: the missing room is taken while it is free;
+        // later batches move the mean a quarter of the way.
+        room.settle(5000);
+        assert_eq!(queue.estimate(1), (100 * 3 + 2500_u32).div_ceil(4));
+        assert_eq!(queue.queued_bytes(), 5000);
+        drop(room);
+        assert_eq!(queue.queued_bytes(), 0);
+        assert_eq!(queue.depth().queued_records(), 0);
+    }
+
+    #[test]
+    fn a_batch_larger_than_its_estimate_is_held_over_the_bound_not_lost() {
+        let (queue, mut receiver) = queue::<u32>(3000);
+        queue.try_submit(vec![1, 2]).unwrap();
+        let (_, mut room, _) = receiver.try_recv().unwrap().into_parts();
+        room.settle(4000);
+        assert_eq!(room.bytes(), 3000, "all the room there is");
+        assert!(matches!(
+            queue.try_submit(vec![3]),
+            Err(SubmitError::Full { .. })
+        ));
+    }
+
     #[tokio::test]
     async fn waiting_submit_gets_room_when_it_frees_up() {
-        let (queue, mut receiver) = queue::<u32>(2);
+        let (queue, mut receiver) = queue::<u32>(2048);
         queue.try_submit(vec![1, 2]).unwrap();
         let wait = Duration::from_millis(20);
         assert!(matches!(
@@ -282,28 +430,33 @@ mod tests {
         queue.wait_for_room(wait).await.unwrap();
     }
 
-    #[test]
-    fn a_request_larger_than_the_queue_is_refused_for_good() {
-        let (queue, _receiver) = queue::<u32>(2);
-        assert_eq!(
-            queue.try_submit(vec![1, 2, 3]),
-            Err(SubmitError::TooLarge {
-                records: 3,
-                capacity: 2
-            })
-        );
+    #[tokio::test]
+    async fn a_request_larger_than_the_queue_waits_for_an_empty_queue() {
+        let (queue, mut receiver) = queue::<u32>(2048);
+        queue.try_submit(vec![1]).unwrap();
+        let wait = Duration::from_millis(20);
+        assert!(matches!(
+            queue.submit_within(vec![1, 2, 3], wait).await,
+            Err(SubmitError::Full { .. })
+        ));
+        drop(receiver.try_recv().unwrap());
+        queue.submit_within(vec![1, 2, 3], wait).await.unwrap();
+        assert_eq!(queue.queued_bytes(), 2048);
     }
 
     #[test]
     fn merged_room_counts_all_records() {
-        let (queue, mut receiver) = queue::<u32>(10);
+        let (queue, mut receiver) = queue::<u32>(10_000);
         queue.try_submit(vec![1, 2]).unwrap();
         queue.try_submit(vec![3]).unwrap();
         let mut room = Room::default();
         room.merge(receiver.try_recv().unwrap().into_parts().1);
         room.merge(receiver.try_recv().unwrap().into_parts().1);
         assert_eq!(room.records(), 3);
+        assert_eq!(room.bytes(), 3 * 1024);
+        assert_eq!(queue.depth().queued_records(), 3);
         drop(room);
-        assert_eq!(queue.queued(), 0);
+        assert_eq!(queue.queued_bytes(), 0);
+        assert_eq!(queue.depth().queued_records(), 0);
     }
 }

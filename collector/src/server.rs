@@ -473,7 +473,7 @@ impl Writers<'_> {
         let config = self.config;
         let spool_config = &config.spool;
         let (queue, receiver) = crate::pipeline::queue_with(
-            config.writer.queue_capacity,
+            config.writer.queue_bytes,
             spool_config.enabled && spool_config.durable,
         );
         let stats = self.metrics.table(T::NAME, queue.depth());

@@ -157,3 +157,33 @@ proptest! {
         prop_assert!(peak <= bound(body.len()));
     }
 }
+
+/// Jamstack-shaped requests, as the benchmarks send them.
+#[path = "../../benches/common/mod.rs"]
+mod jamstack;
+
+#[test]
+fn decoding_stays_within_what_the_budget_charges() {
+    use crate::ingest::bounds::DECODED_PER_BODY_BYTE;
+    let request = jamstack::request(1000);
+    let protobuf_body = request.encode_to_vec();
+    let json_body = serde_json::to_vec(&request).expect("OTLP JSON");
+    for (format, body, decode) in [
+        (
+            "protobuf",
+            &protobuf_body,
+            protobuf as fn(&[u8]) -> Option<ConvertedTraces>,
+        ),
+        ("json", &json_body, json),
+    ] {
+        let (converted, peak) = peak_bytes(|| decode(body));
+        let spans = converted.map_or(0, |c| c.spans.len());
+        assert_eq!(spans, 1000, "{format}");
+        assert!(
+            peak <= DECODED_PER_BODY_BYTE * body.len(),
+            "{format}: decoding {} bytes peaked at {peak} (x{:.1})",
+            body.len(),
+            peak as f64 / body.len() as f64
+        );
+    }
+}

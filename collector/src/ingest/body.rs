@@ -3,11 +3,11 @@
 //!
 //! Every byte held is charged to the process's decoding budget
 //! ([`bounds::budget`](super::bounds::budget)) as it arrives and as it is
-//! inflated, plus as much again for the message it will be decoded into;
+//! inflated, plus what it will be decoded into (`DECODED_PER_BODY_BYTE`);
 //! the charge lives in the returned [`ReadBody`], so it is released once
 //! the caller has converted and queued the records. Small bodies inflate
 //! right here; past [`INLINE_INFLATE_BYTES`] of output, the rest is
-//! inflated on a blocking thread, so a 16 MiB body does not stall the
+//! inflated on a blocking thread, so an 8 MiB body does not stall the
 //! async threads other requests run on.
 
 use std::io::Read;
@@ -19,7 +19,7 @@ use bytes::{Buf, Bytes};
 use flate2::read::{MultiGzDecoder, ZlibDecoder};
 use http_body_util::BodyExt;
 
-use super::bounds::{Charge, DecodeBudget};
+use super::bounds::{BodyTimeout, Charge, DecodeBudget, DECODED_PER_BODY_BYTE};
 use super::IngestError;
 use crate::config::IngestConfig;
 
@@ -86,8 +86,10 @@ pub async fn read_body(
     if decoded.is_empty() {
         return Err(IngestError::EmptyBody);
     }
-    // The message decoded from these bytes takes about as much again.
-    charge.grow(decoded.len()).await?;
+    // What these bytes decode into, charged before it is built.
+    charge
+        .grow(decoded.len().saturating_mul(DECODED_PER_BODY_BYTE))
+        .await?;
     Ok(ReadBody {
         bytes: decoded,
         _charge: charge,
@@ -99,9 +101,7 @@ async fn read_raw(mut body: Body, max: usize, charge: &mut Charge) -> Result<Byt
     let mut chunks: Vec<Bytes> = Vec::new();
     let mut total = 0usize;
     while let Some(frame) = body.frame().await {
-        let frame = frame.map_err(|error| {
-            IngestError::BadRequest(format!("could not read the request body: {error}"))
-        })?;
+        let frame = frame.map_err(body_error)?;
         let Ok(data) = frame.into_data() else {
             continue; // trailers
         };
@@ -126,6 +126,20 @@ async fn read_raw(mut body: Body, max: usize, charge: &mut Charge) -> Result<Byt
             joined.into()
         }
     })
+}
+
+/// A body that stopped arriving: too slowly (408, the client may send it
+/// again) or broken off.
+fn body_error(error: axum::Error) -> IngestError {
+    // The deadline's error arrives wrapped once per body adapter.
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(&error);
+    while let Some(current) = cause {
+        if let Some(timeout) = current.downcast_ref::<BodyTimeout>() {
+            return IngestError::Timeout(timeout.to_string());
+        }
+        cause = current.source();
+    }
+    IngestError::BadRequest(format!("could not read the request body: {error}"))
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -296,7 +310,10 @@ mod tests {
         .await
         .unwrap();
         assert_eq!(&out[..], &data[..]);
-        assert_eq!(out._charge.bytes(), gzip(&data).len() + 2 * data.len());
+        assert_eq!(
+            out._charge.bytes(),
+            gzip(&data).len() + (1 + DECODED_PER_BODY_BYTE) * data.len()
+        );
 
         let chunks = futures_util::stream::iter(
             [&b"hel"[..], b"lo"].map(|c| Ok::<_, std::io::Error>(Bytes::from_static(c))),

@@ -32,6 +32,9 @@ pub enum IngestError {
     /// A signed request accepted before (a replay).
     #[error("{0}")]
     Conflict(String),
+    /// The body did not arrive within `requests.body_read_timeout_ms`.
+    #[error("{0}")]
+    Timeout(String),
     /// The store did not take a request that waits for it; retry later.
     #[error("{0}")]
     Unavailable(String),
@@ -56,6 +59,7 @@ impl IngestError {
             IngestError::Forbidden(_) => StatusCode::FORBIDDEN,
             IngestError::NotFound(_) => StatusCode::NOT_FOUND,
             IngestError::Conflict(_) => StatusCode::CONFLICT,
+            IngestError::Timeout(_) => StatusCode::REQUEST_TIMEOUT,
             IngestError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             IngestError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             IngestError::Queue(SubmitError::Full { .. } | SubmitError::SpoolFull(_)) => {
@@ -63,7 +67,6 @@ impl IngestError {
             }
             IngestError::Queue(SubmitError::SpoolFailed(_)) => StatusCode::SERVICE_UNAVAILABLE,
             IngestError::Queue(SubmitError::Closed) => StatusCode::SERVICE_UNAVAILABLE,
-            IngestError::Queue(SubmitError::TooLarge { .. }) => StatusCode::PAYLOAD_TOO_LARGE,
         }
     }
 
@@ -111,9 +114,7 @@ impl IngestError {
             IngestError::BadRequest(_)
             | IngestError::EmptyBody
             | IngestError::UnsupportedMediaType(_) => Code::InvalidArgument,
-            IngestError::PayloadTooLarge(_) | IngestError::Queue(SubmitError::TooLarge { .. }) => {
-                Code::ResourceExhausted
-            }
+            IngestError::PayloadTooLarge(_) => Code::ResourceExhausted,
             IngestError::Queue(SubmitError::Full { .. } | SubmitError::SpoolFull(_)) => {
                 Code::ResourceExhausted
             }
@@ -124,6 +125,7 @@ impl IngestError {
             IngestError::Forbidden(_) => Code::PermissionDenied,
             IngestError::NotFound(_) => Code::Unimplemented,
             IngestError::Conflict(_) => Code::AlreadyExists,
+            IngestError::Timeout(_) => Code::DeadlineExceeded,
         };
         match self.retry_after_secs() {
             Some(seconds) => super::grpc_status::with_retry_info(code, message, seconds),

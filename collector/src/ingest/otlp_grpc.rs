@@ -20,8 +20,11 @@ use tonic::codegen::Service;
 use tonic::server::NamedService;
 use tonic::{Code, Request, Response, Status};
 
-use super::{accept_traces, IngestState};
+use super::bounds::{ChargedBody, SharedCharge, DECODED_PER_BODY_BYTE};
+use super::{accept_traces, IngestError, IngestState};
 use crate::telemetry::Receiver;
+use hyper::body::Body as HttpBody;
+use prost::Message as _;
 
 pub struct OtlpGrpc {
     state: IngestState,
@@ -44,9 +47,19 @@ impl TraceService for OtlpGrpc {
         &self,
         request: Request<ExportTraceServiceRequest>,
     ) -> Result<Response<ExportTraceServiceResponse>, Status> {
+        // The body's bytes were charged as they arrived; now what they
+        // decode into. Held until the spans are queued.
+        let charge = request.extensions().get::<SharedCharge>().cloned();
+        let message = request.into_inner();
+        if let Some(charge) = &charge {
+            let decoded = message.encoded_len().saturating_mul(DECODED_PER_BODY_BYTE);
+            if let Err(error) = charge.grow(decoded).await {
+                return Err(self.refused(error));
+            }
+        }
         // tonic has already read and decoded the message; waiting here
         // still slows the client down instead of refusing it at once.
-        match accept_traces(&self.state, request.into_inner()).await {
+        match accept_traces(&self.state, message).await {
             Ok(accepted) => Ok(Response::new(ExportTraceServiceResponse {
                 // Set when spans were rejected, or (rejected 0) to warn.
                 partial_success: (accepted.rejected_spans > 0 || accepted.message.is_some()).then(
@@ -56,15 +69,19 @@ impl TraceService for OtlpGrpc {
                     },
                 ),
             })),
-            Err(error) => {
-                // Counted by the HTTP status of the same refusal, so both
-                // transports share one set of label values.
-                self.state
-                    .metrics
-                    .request_refused(Receiver::OtlpGrpc, error.http_status());
-                Err(error.grpc_status())
-            }
+            Err(error) => Err(self.refused(error)),
         }
+    }
+}
+
+impl OtlpGrpc {
+    fn refused(&self, error: IngestError) -> Status {
+        // Counted by the HTTP status of the same refusal, so both
+        // transports share one set of label values.
+        self.state
+            .metrics
+            .request_refused(Receiver::OtlpGrpc, error.http_status());
+        error.grpc_status()
     }
 }
 
@@ -86,7 +103,8 @@ type Answer<B> = Result<HttpResponse<B>, Infallible>;
 
 impl<S, B, R> Service<HttpRequest<B>> for OtlpCodes<S>
 where
-    S: Service<HttpRequest<B>, Response = HttpResponse<R>, Error = Infallible>,
+    S: Service<HttpRequest<ChargedBody<B>>, Response = HttpResponse<R>, Error = Infallible>,
+    B: HttpBody,
 {
     type Response = HttpResponse<R>;
     type Error = Infallible;
@@ -97,6 +115,13 @@ where
     }
 
     fn call(&mut self, request: HttpRequest<B>) -> Self::Future {
+        // The message's bytes are charged to the decoding budget as they
+        // arrive, and stay charged (through the extension) until the
+        // handler has queued its spans.
+        let charge = SharedCharge::new();
+        let (mut parts, body) = request.into_parts();
+        parts.extensions.insert(charge.clone());
+        let request = HttpRequest::from_parts(parts, ChargedBody::new(body, charge));
         self.0.call(request).map(|answer| {
             answer.map(|mut response| {
                 correct_code(response.headers_mut());

@@ -62,14 +62,12 @@ pub enum RejectReason {
     QueueFull,
     /// ClickHouse is behind and the disk spool has no room either.
     SpoolFull,
-    /// One request held more records than the whole queue.
-    TooLarge,
     /// Shutting down, or durable mode could not write to the spool.
     Unavailable,
 }
 
 impl RejectReason {
-    pub const ALL: [RejectReason; 9] = [
+    pub const ALL: [RejectReason; 8] = [
         RejectReason::InvalidId,
         RejectReason::TimeWindow,
         RejectReason::Malformed,
@@ -77,7 +75,6 @@ impl RejectReason {
         RejectReason::BatchLimit,
         RejectReason::QueueFull,
         RejectReason::SpoolFull,
-        RejectReason::TooLarge,
         RejectReason::Unavailable,
     ];
 
@@ -90,7 +87,6 @@ impl RejectReason {
             RejectReason::BatchLimit => "batch_limit",
             RejectReason::QueueFull => "queue_full",
             RejectReason::SpoolFull => "spool_full",
-            RejectReason::TooLarge => "too_large",
             RejectReason::Unavailable => "unavailable",
         }
     }
@@ -105,7 +101,6 @@ impl From<&SubmitError> for RejectReason {
         match error {
             SubmitError::Full { .. } => RejectReason::QueueFull,
             SubmitError::SpoolFull(_) => RejectReason::SpoolFull,
-            SubmitError::TooLarge { .. } => RejectReason::TooLarge,
             SubmitError::Closed | SubmitError::SpoolFailed(_) => RejectReason::Unavailable,
         }
     }

@@ -129,6 +129,7 @@ struct RefusalLabels {
 /// Every metric family of the write path, one series per table.
 struct TableFamilies {
     queue_records: Family<TableLabels, Gauge>,
+    queue_bytes: Family<TableLabels, Gauge>,
     queue_capacity: Family<TableLabels, Gauge>,
     rows_written: Family<TableLabels, Counter>,
     rows_replayed: Family<TableLabels, Counter>,
@@ -300,6 +301,7 @@ impl TableFamilies {
     fn register(registry: &mut Registry) -> Self {
         let families = Self {
             queue_records: Family::default(),
+            queue_bytes: Family::default(),
             queue_capacity: Family::default(),
             rows_written: Family::default(),
             rows_replayed: Family::default(),
@@ -321,8 +323,13 @@ impl TableFamilies {
             f.queue_records.clone(),
         );
         registry.register(
-            "queue_capacity_records",
-            "Capacity of the write queue",
+            "queue_bytes",
+            "Bytes of those records as encoded for ClickHouse: what the queue bounds",
+            f.queue_bytes.clone(),
+        );
+        registry.register(
+            "queue_capacity_bytes",
+            "Capacity of the write queue, in encoded bytes",
             f.queue_capacity.clone(),
         );
         registry.register(
@@ -395,6 +402,7 @@ pub struct TableStats {
     pub table: &'static str,
     queue: Depth,
     queue_records: Gauge,
+    queue_bytes: Gauge,
     rows_written: Counter,
     rows_replayed: Counter,
     rows_spilled: Counter,
@@ -423,11 +431,12 @@ impl TableStats {
         };
         f.queue_capacity
             .get_or_create(&labels)
-            .set(gauge_value(queue.capacity() as u64));
+            .set(gauge_value(queue.capacity_bytes() as u64));
         Self {
             table,
             queue,
             queue_records: f.queue_records.get_or_create(&labels).clone(),
+            queue_bytes: f.queue_bytes.get_or_create(&labels).clone(),
             rows_written: f.rows_written.get_or_create(&labels).clone(),
             rows_replayed: f.rows_replayed.get_or_create(&labels).clone(),
             rows_spilled: f.rows_spilled.get_or_create(&labels).clone(),
@@ -534,7 +543,12 @@ impl TableStats {
 
     /// Records waiting in memory for ClickHouse.
     pub fn queued(&self) -> u64 {
-        self.queue.queued() as u64
+        self.queue.queued_records() as u64
+    }
+
+    /// Their bytes, as encoded for ClickHouse.
+    pub fn queued_bytes(&self) -> u64 {
+        self.queue.queued_bytes() as u64
     }
 
     pub fn spool_bytes(&self) -> u64 {
@@ -554,6 +568,7 @@ impl TableStats {
     /// The queue gauge is read from the queue itself when rendering.
     fn refresh_queue(&self) {
         self.queue_records.set(gauge_value(self.queued()));
+        self.queue_bytes.set(gauge_value(self.queued_bytes()));
     }
 }
 
@@ -767,7 +782,8 @@ mod tests {
             ("jamscope_rum_events_accepted_total", "101"),
             ("jamscope_rum_events_rejected_total", "15"),
             ("jamscope_queue_records{table=\"otel_traces\"}", "0"),
-            ("jamscope_queue_capacity_records{table=\"otel_traces\"}", "100"),
+            ("jamscope_queue_bytes{table=\"otel_traces\"}", "0"),
+            ("jamscope_queue_capacity_bytes{table=\"otel_traces\"}", "100"),
             ("jamscope_rows_written_total{table=\"otel_traces\"}", "7"),
             ("jamscope_rows_replayed_total{table=\"otel_traces\"}", "4"),
             ("jamscope_rows_spilled_total{table=\"otel_traces\"}", "5"),

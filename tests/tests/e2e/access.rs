@@ -18,7 +18,7 @@ use tokio_rustls::rustls;
 use tokio_rustls::rustls::pki_types::pem::PemObject;
 use tokio_rustls::rustls::pki_types::{CertificateDer, ServerName};
 
-use crate::harness::{block_on, free_port, python, repo_root, Collector, CollectorOptions};
+use crate::harness::{block_on, free_port, metric, python, repo_root, Collector, CollectorOptions};
 use crate::payload::{protobuf_spans, request, span};
 
 const OLD_KEY: &str = "old-key-0f3c9a1e7b5d";
@@ -154,13 +154,6 @@ fn python_sdk(
     } else {
         Err(String::from_utf8_lossy(&output.stderr).into_owned())
     }
-}
-
-/// The value of the OpenMetrics series `series` (name and labels).
-fn metric(text: &str, series: &str) -> Option<u64> {
-    text.lines()
-        .find_map(|line| line.strip_prefix(series)?.strip_prefix(' '))
-        .and_then(|value| value.trim().parse().ok())
 }
 
 fn start(env: &[(&str, String)]) -> Collector {

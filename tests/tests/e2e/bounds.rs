@@ -1,7 +1,8 @@
 //! Per-request bounds against the real binary, with raw TCP clients: slow
 //! clients are cut off by the header and body deadlines, hundreds of them
 //! do not keep a normal client from being served, past
-//! `requests.max_in_flight` the answer is 503 at once, and an oversized
+//! `requests.max_in_flight` the answer is 503 at once, gRPC messages being
+//! received hold the decoding budget as HTTP bodies do, and an oversized
 //! span is stored cut to the span limits, marked.
 
 use std::io::Write;
@@ -11,6 +12,8 @@ use flate2::write::GzEncoder;
 use prost::Message;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+
+use opentelemetry_proto::tonic::collector::trace::v1::trace_service_client::TraceServiceClient;
 
 use crate::harness::{block_on, Collector, CollectorOptions};
 use crate::payload::{self, post};
@@ -89,7 +92,7 @@ fn a_client_sending_one_byte_a_second_is_cut_off() {
             "body still read after {took:?}"
         );
         assert!(
-            answer.starts_with("HTTP/1.1 400") && answer.contains("body_read_timeout_ms"),
+            answer.starts_with("HTTP/1.1 408") && answer.contains("body_read_timeout_ms"),
             "{answer}"
         );
     });
@@ -224,12 +227,86 @@ fn past_max_in_flight_requests_get_503_at_once_and_health_stays_up() {
     });
 }
 
+/// Opens an OTLP/gRPC export on its own connection and sends `sent` bytes
+/// of a message announced as `announced` bytes, then stalls; the call is
+/// held open as long as the returned handles live.
+async fn stalled_grpc_export(
+    addr: &str,
+    announced: usize,
+    sent: usize,
+) -> (
+    h2::client::SendRequest<bytes::Bytes>,
+    h2::SendStream<bytes::Bytes>,
+) {
+    let tcp = TcpStream::connect(addr).await.unwrap();
+    let (client, connection) = h2::client::handshake(tcp).await.unwrap();
+    tokio::spawn(connection);
+    let mut client = client.ready().await.unwrap();
+    let request = tonic::codegen::http::Request::post(format!(
+        "http://{addr}/opentelemetry.proto.collector.trace.v1.TraceService/Export"
+    ))
+    .header("content-type", "application/grpc")
+    .header("te", "trailers")
+    .body(())
+    .unwrap();
+    let (_response, mut stream) = client.send_request(request, false).unwrap();
+    let mut frame = vec![0u8];
+    frame.extend_from_slice(&(announced as u32).to_be_bytes());
+    frame.resize(5 + sent, 0x0a);
+    stream.reserve_capacity(frame.len());
+    stream.send_data(frame.into(), false).unwrap();
+    (client, stream)
+}
+
 #[test]
-fn a_ten_mib_attribute_from_a_small_gzip_body_is_stored_cut_and_marked() {
+fn grpc_messages_being_received_hold_the_decoding_budget() {
+    // Seven calls stalled after 250,005 bytes each (charged frame by
+    // frame as they arrive) hold all of the budget but 45 bytes, less than
+    // a one-span export needs. The budget still fits the largest message
+    // decoded: 100,000 + 6 × 270,000.
+    let collector = start(&[
+        ("JAMSCOPE_INGEST_MAX_BODY_BYTES", "100000"),
+        ("JAMSCOPE_INGEST_MAX_DECOMPRESSED_BYTES", "270000"),
+        ("JAMSCOPE_REQUESTS_MAX_DECODING_BYTES", "1750080"),
+        ("JAMSCOPE_REQUESTS_DECODING_WAIT_MS", "500"),
+    ]);
+    let addr = format!("127.0.0.1:{}", collector.grpc_port);
+    let url = format!("http://{addr}");
+    block_on(async move {
+        let export = |name: &'static str| {
+            let url = url.clone();
+            async move {
+                let mut client = TraceServiceClient::connect(url).await.unwrap();
+                let request = payload::request(name, vec![payload::span("op")]);
+                client.export(request).await
+            }
+        };
+        let mut stalled = Vec::new();
+        for _ in 0..7 {
+            stalled.push(stalled_grpc_export(&addr, 260_000, 250_000).await);
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let refused = export("refused").await.expect_err("no room to decode");
+        assert_eq!(refused.code(), tonic::Code::Unavailable, "{refused:?}");
+        assert!(
+            refused.message().contains("requests.max_decoding_bytes"),
+            "{refused:?}"
+        );
+        drop(stalled);
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        export("served")
+            .await
+            .expect("room again once the stalled calls are gone");
+    });
+    assert_eq!(collector.wait_for_rows("otel_traces", 1), 1);
+}
+
+#[test]
+fn a_six_mib_attribute_from_a_small_gzip_body_is_stored_cut_and_marked() {
     let collector = start(&[]);
     let mut span = payload::span("huge");
     span.attributes
-        .push(payload::string_attribute("payload", &"x".repeat(10 << 20)));
+        .push(payload::string_attribute("payload", &"x".repeat(6 << 20)));
     let body = payload::request("huge-sender", vec![span]).encode_to_vec();
     let mut encoder = GzEncoder::new(Vec::new(), flate2::Compression::default());
     encoder.write_all(&body).unwrap();

@@ -19,7 +19,9 @@ use opentelemetry_proto::tonic::trace::v1::Span;
 use prost::Message;
 
 use crate::fault_proxy::{FaultProxy, Mode};
-use crate::harness::{block_on, clickhouse_url, execute, query_json, Collector, CollectorOptions};
+use crate::harness::{
+    block_on, clickhouse_url, execute, metrics_text, query_json, Collector, CollectorOptions,
+};
 use crate::payload::{request, span};
 
 const DAY_NANOS: u64 = 86_400_000_000_000;
@@ -147,22 +149,10 @@ fn assert_exactly_once(database: &str, acknowledged: &[String], within: Duration
     assert_eq!(indexed, rows, "trace_index counts every span once");
 }
 
-fn metrics(collector: &Collector) -> String {
-    block_on(async {
-        reqwest::get(format!("{}/metrics", collector.http_url()))
-            .await
-            .expect("metrics")
-            .text()
-            .await
-            .expect("text")
-    })
-}
-
-/// The value of one metric line, e.g. `name{table="otel_traces"}`.
+/// The value of one metric line, e.g. `name{table="otel_traces"}`; 0 when
+/// the series is not there yet.
 fn metric(text: &str, series: &str) -> u64 {
-    text.lines()
-        .find_map(|line| line.strip_prefix(series)?.trim().parse().ok())
-        .unwrap_or(0)
+    crate::harness::metric(text, series).unwrap_or(0)
 }
 
 fn partial_success(body: &[u8]) -> (i64, String) {
@@ -288,7 +278,7 @@ fn a_request_spanning_150_partitions_is_split_until_it_fits() {
     assert_eq!(status, 200);
     assert_eq!(partial_success(&body).0, 0);
     assert_exactly_once(&collector.database, &ids, Duration::from_secs(30));
-    let text = metrics(&collector);
+    let text = metrics_text(&collector);
     assert!(
         metric(
             &text,
@@ -352,7 +342,7 @@ fn rows_refused_for_good_go_to_rejected_rows_and_the_rest_lands() {
             .contains(&hex(b"refused")));
     }
     assert_eq!(stored(&collector.database).len(), 10);
-    let text = metrics(&collector);
+    let text = metrics_text(&collector);
     assert_eq!(
         metric(
             &text,
@@ -394,7 +384,7 @@ fn a_lost_answer_and_a_stalled_connection_store_each_span_once() {
     assert_eq!(try_post(&url, body).expect("an answer").0, 200);
     acknowledged.extend(ids);
     std::thread::sleep(Duration::from_secs(3));
-    let text = metrics(&collector);
+    let text = metrics_text(&collector);
     assert!(
         metric(
             &text,
@@ -482,7 +472,7 @@ fn clickhouse_down_for_30_seconds_loses_and_doubles_nothing() {
     );
     assert!(saw_not_ready, "/readyz said 503 while inserts failed");
     assert_exactly_once(&collector.database, &acknowledged, Duration::from_secs(60));
-    let text = metrics(&collector);
+    let text = metrics_text(&collector);
     assert!(
         metric(&text, "jamscope_rows_spilled_total{table=\"otel_traces\"}") > 0,
         "{text}"
@@ -546,7 +536,7 @@ fn sigkill_in_durable_mode_loses_nothing_acknowledged() {
     proxy.set(Mode::Pass);
     let restarted = restart_behind(&proxy, &collector, options());
     assert_exactly_once(&restarted.database, &acknowledged, Duration::from_secs(60));
-    let text = metrics(&restarted);
+    let text = metrics_text(&restarted);
     assert_eq!(
         metric(
             &text,
@@ -604,7 +594,7 @@ fn sigterm_while_clickhouse_is_down_spools_and_the_next_start_writes_it() {
     assert_exactly_once(&restarted.database, &acknowledged, Duration::from_secs(30));
     assert_eq!(
         metric(
-            &metrics(&restarted),
+            &metrics_text(&restarted),
             "jamscope_rows_replayed_total{table=\"otel_traces\"}"
         ),
         500
@@ -619,7 +609,8 @@ fn a_full_spool_answers_429_and_loses_nothing_acknowledged() {
         CollectorOptions::default()
             .env("JAMSCOPE_SPOOL_MAX_BYTES", "262144")
             .env("JAMSCOPE_SPOOL_SEGMENT_BYTES", "16384")
-            .env("JAMSCOPE_WRITER_QUEUE_CAPACITY", "1000")
+            .env("JAMSCOPE_WRITER_QUEUE_BYTES", "100000")
+            .env("JAMSCOPE_WRITER_BATCH_BYTES", "100000")
             .env("JAMSCOPE_WRITER_BATCH_ROWS", "100")
             .env("JAMSCOPE_WRITER_RETRY_BUDGET_SECS", "1")
             .env("JAMSCOPE_WRITER_RETRY_MAX_MS", "300")
@@ -647,9 +638,12 @@ fn a_full_spool_answers_429_and_loses_nothing_acknowledged() {
         retry_after.is_some(),
         "429 with Retry-After once memory and disk are full"
     );
+    let text = metrics_text(&collector);
+    let in_memory = metric(&text, "jamscope_queue_records{table=\"otel_traces\"}");
+    let spooled = metric(&text, "jamscope_spool_rows{table=\"otel_traces\"}");
     assert!(
-        acknowledged.len() > 1000,
-        "the spool took more than the memory queue: {}",
+        spooled > 0 && acknowledged.len() as u64 > in_memory,
+        "the spool took what the memory queue could not: {} acknowledged, {in_memory} in memory, {spooled} spooled",
         acknowledged.len()
     );
     proxy.set(Mode::Pass);

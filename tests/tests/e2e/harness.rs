@@ -329,6 +329,26 @@ impl Drop for Collector {
 
 /// Runs a future to completion on a throwaway runtime: the tests are plain
 /// threads, and each blocking helper brings its own.
+/// The collector's `/metrics` page.
+pub fn metrics_text(collector: &Collector) -> String {
+    block_on(async {
+        reqwest::get(format!("{}/metrics", collector.http_url()))
+            .await
+            .expect("metrics answer")
+            .text()
+            .await
+            .expect("metrics text")
+    })
+}
+
+/// The value of the OpenMetrics series named exactly `series` (name and
+/// labels), e.g. `jamscope_queue_bytes{table="otel_traces"}`.
+pub fn metric(text: &str, series: &str) -> Option<u64> {
+    text.lines()
+        .find_map(|line| line.strip_prefix(series)?.strip_prefix(' '))
+        .and_then(|value| value.trim().parse().ok())
+}
+
 pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()

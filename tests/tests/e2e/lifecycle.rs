@@ -9,8 +9,8 @@ use serde_json::{json, Value};
 
 use crate::expect::assert_spans_stored;
 use crate::harness::{
-    clickhouse_url, execute, python, query_json, repo_root, run_jamscope, unique_database,
-    Collector, CollectorOptions,
+    clickhouse_url, execute, metric, metrics_text, python, query_json, repo_root, run_jamscope,
+    unique_database, Collector, CollectorOptions,
 };
 use crate::payload::{post, protobuf_spans};
 
@@ -389,7 +389,8 @@ fn a_full_queue_answers_429_and_nothing_acknowledged_is_lost() {
         CollectorOptions::default()
             // Without the spool, memory is all there is: the queue fills.
             .env("JAMSCOPE_SPOOL_ENABLED", "false")
-            .env("JAMSCOPE_WRITER_QUEUE_CAPACITY", "1000")
+            .env("JAMSCOPE_WRITER_QUEUE_BYTES", "100000")
+            .env("JAMSCOPE_WRITER_BATCH_BYTES", "100000")
             .env("JAMSCOPE_WRITER_BATCH_ROWS", "100")
             .env("JAMSCOPE_WRITER_RETRY_MAX_MS", "300")
             .env("JAMSCOPE_INGEST_QUEUE_WAIT_MS", "3000"),
@@ -419,7 +420,21 @@ fn a_full_queue_answers_429_and_nothing_acknowledged_is_lost() {
         headers.get("retry-after").and_then(|v| v.to_str().ok()),
         Some("1")
     );
-    assert_eq!(accepted, 1000, "exactly the queue's capacity was accepted");
+    // The queue is bounded in encoded bytes: it held close to all of its
+    // room when it refused, never more, and exactly what was accepted.
+    let metrics = metrics_text(&collector);
+    let gauge = |name: &str| {
+        metric(&metrics, &format!("{name}{{table=\"otel_traces\"}}"))
+            .unwrap_or_else(|| panic!("{name} in {metrics}")) as f64
+    };
+    let queued_bytes = gauge("jamscope_queue_bytes");
+    assert_eq!(gauge("jamscope_queue_records"), accepted as f64);
+    assert!(accepted >= 200, "several requests fit: {accepted}");
+    assert!(
+        queued_bytes <= 100_000.0
+            && queued_bytes > 100_000.0 * accepted as f64 / (accepted + 100) as f64 - 1.0,
+        "{queued_bytes} bytes queued for {accepted} spans; the next 100 did not fit"
+    );
 
     execute(
         &collector.clickhouse_url,
@@ -505,15 +520,4 @@ fn health_and_metrics_endpoints_answer() {
         metrics.contains("jamscope_rows_written_total{table=\"otel_traces\"} 7"),
         "{metrics}"
     );
-}
-
-fn metrics_text(collector: &Collector) -> String {
-    crate::harness::block_on(async {
-        reqwest::get(format!("{}/metrics", collector.http_url()))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap()
-    })
 }

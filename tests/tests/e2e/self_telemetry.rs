@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use prost::Message as _;
 use serde_json::Value;
 
-use crate::harness::{run_jamscope, Collector, CollectorOptions};
+use crate::harness::{metric, metrics_text, run_jamscope, Collector, CollectorOptions};
 use crate::payload::{post, request, span};
 
 const PROTOBUF: Option<&str> = Some("application/x-protobuf");
@@ -25,23 +25,6 @@ fn own_spans(collector: &Collector) -> u64 {
         collector,
         "SELECT count() AS n FROM otel_traces WHERE ServiceName = 'jamscope'",
     )
-}
-
-fn metrics_text(collector: &Collector) -> String {
-    crate::harness::block_on(async {
-        reqwest::get(format!("{}/metrics", collector.http_url()))
-            .await
-            .expect("metrics answer")
-            .text()
-            .await
-            .expect("metrics text")
-    })
-}
-
-/// The value of the series named exactly `series` (name and labels).
-fn metric(text: &str, series: &str) -> Option<u64> {
-    text.lines()
-        .find_map(|line| line.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
 }
 
 fn beacon(collector: &Collector, body: &str) -> u16 {

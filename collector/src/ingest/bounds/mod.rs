@@ -6,6 +6,7 @@
 //! - `budget.rs`: at most `requests.max_decoding_bytes` of request bodies
 //!   held while being read, decompressed, decoded and converted, across
 //!   all requests; a request waits briefly for room, then gets 503;
+//! - `charged_body.rs`: the budget charged by a body tonic reads (gRPC);
 //! - `deadline.rs`: a request body must arrive within
 //!   `requests.body_read_timeout_ms`;
 //! - `serve.rs` and `timed_io.rs`: the HTTP/1 server, with a deadline for
@@ -22,6 +23,7 @@
 //! room within milliseconds.
 
 pub mod budget;
+mod charged_body;
 mod deadline;
 mod in_flight;
 mod serve;
@@ -31,7 +33,9 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-pub use budget::{Charge, DecodeBudget};
+pub use budget::{Charge, DecodeBudget, DECODED_PER_BODY_BYTE};
+pub use charged_body::{ChargedBody, SharedCharge};
+pub use deadline::BodyTimeout;
 pub use in_flight::{layer, Listener};
 pub use serve::serve_http;
 
@@ -45,7 +49,7 @@ pub struct RequestsConfig {
     /// answered 503 / RESOURCE_EXHAUSTED with `Retry-After`.
     pub max_in_flight: usize,
     /// Bytes of request bodies being read, decompressed, decoded and
-    /// converted at once, across all HTTP requests.
+    /// converted at once, across all requests (HTTP and gRPC).
     pub max_decoding_bytes: usize,
     /// How long a request waits for room in `max_decoding_bytes` before it
     /// is answered 503.
@@ -79,16 +83,19 @@ impl RequestsConfig {
             return Err(("requests.max_in_flight", "must be at least 1".into()));
         }
         // The most one request may hold: its body as sent, decompressed,
-        // and the decoded message (about the size of what it came from).
-        let largest = ingest
-            .max_body_bytes
-            .saturating_add(ingest.max_decompressed_bytes.saturating_mul(2));
+        // and what it decodes into.
+        let largest = ingest.max_body_bytes.saturating_add(
+            ingest
+                .max_decompressed_bytes
+                .saturating_mul(1 + DECODED_PER_BODY_BYTE),
+        );
         if self.max_decoding_bytes < largest {
             return Err((
                 "requests.max_decoding_bytes",
                 format!(
-                    "must be at least ingest.max_body_bytes + 2 × ingest.max_decompressed_bytes \
-                     ({largest}), or the largest allowed request could never be decoded"
+                    "must be at least ingest.max_body_bytes + {} × ingest.max_decompressed_bytes \
+                     ({largest}), or the largest allowed request could never be decoded",
+                    1 + DECODED_PER_BODY_BYTE
                 ),
             ));
         }
@@ -142,7 +149,8 @@ mod tests {
         };
         let (key, problem) = small.validate(&ingest).unwrap_err();
         assert_eq!(key, "requests.max_decoding_bytes");
-        assert!(problem.contains("34603008"), "{problem}");
+        // 1 MiB as sent + 6 × 8 MiB decompressed.
+        assert!(problem.contains("51380224"), "{problem}");
         let no_timeout = RequestsConfig {
             idle_timeout_ms: 0,
             ..RequestsConfig::default()

@@ -438,7 +438,7 @@ fn error_response(metrics: &Metrics, error: IngestError) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pipeline::{queue, Batch};
+    use crate::pipeline::{queue, Batch, INITIAL_BYTES_PER_RECORD};
     use axum::http::{HeaderValue, Method, Request as HttpRequest};
     use tokio::sync::mpsc::UnboundedReceiver;
     use tower::ServiceExt as _;
@@ -456,7 +456,10 @@ mod tests {
         page_views: UnboundedReceiver<Batch<RumRecord<PageView>>>,
     }
 
-    fn harness(config: RumConfig, capacity: usize) -> Harness {
+    /// Queues with room for `records` (no writer settles their size, so
+    /// each holds the initial estimate).
+    fn harness(config: RumConfig, records: usize) -> Harness {
+        let capacity = records * INITIAL_BYTES_PER_RECORD;
         let (vitals, vitals_rx) = queue(capacity);
         let (errors, errors_rx) = queue(capacity);
         let (page_views, page_views_rx) = queue(capacity);

@@ -47,7 +47,7 @@ impl Chunk {
     /// Read back from the spool, not written from memory: it holds no
     /// queue room.
     pub fn is_replay(&self) -> bool {
-        self.spooled.is_some() && self.room.records() == 0
+        self.spooled.is_some() && self.room.bytes() == 0
     }
 
     pub fn rows(&self) -> usize {

@@ -226,7 +226,7 @@ impl<T: Table> State<T> {
     /// Encodes a batch onto the open chunk (and, in durable mode, appends
     /// it to the spool before anyone is told it is accepted).
     fn take(&mut self, batch: Batch<T::Record>) {
-        let (records, room, ack) = batch.into_parts();
+        let (records, mut room, ack) = batch.into_parts();
         if let Some(own) = self.ctx.tracer.own_service() {
             // Stops at the first record from another service: a client's
             // batch costs one comparison.
@@ -236,6 +236,8 @@ impl<T: Table> State<T> {
         }
         let mark = self.open.encode::<T>(&records);
         drop(records);
+        // From here the queue holds what memory holds: the encoded rows.
+        room.settle(self.open.size_since(mark).1);
         if self.durable {
             // Written to the spool with the others of this group, in one
             // blocking section at the fsync; refused now if it cannot fit.

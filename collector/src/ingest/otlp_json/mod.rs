@@ -63,7 +63,15 @@ pub fn decode(
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(ctx.out);
     }
-    let mut deserializer = serde_json::Deserializer::from_slice(body);
+    // Checked as UTF-8 once, whole: reading from a `str`, serde does not
+    // check each string again (a sixth of the decoding's instructions).
+    let text = std::str::from_utf8(body).map_err(|error| {
+        IngestError::BadRequest(format!(
+            "body is not valid OTLP JSON: not UTF-8 after byte {}",
+            error.valid_up_to()
+        ))
+    })?;
+    let mut deserializer = serde_json::Deserializer::from_str(text);
     let decoded = request::Request::seed(&mut ctx)
         .deserialize(&mut deserializer)
         .and_then(|()| deserializer.end());

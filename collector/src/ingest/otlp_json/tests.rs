@@ -537,3 +537,17 @@ fn decodes_like_the_protobuf_path() {
     );
     assert_eq!(from_json.spans, from_protobuf.spans);
 }
+
+#[test]
+fn a_body_that_is_not_utf8_is_refused_with_where() {
+    let mut body =
+        br#"{"resourceSpans":[{"resource":{"attributes":[{"key":"k","value":{"stringValue":""#
+            .to_vec();
+    let at = body.len();
+    body.extend_from_slice(b"\xff\xfe\"}}]}}]}");
+    let message = refusal(&body);
+    assert!(
+        message.contains(&format!("not UTF-8 after byte {at}")),
+        "{message}"
+    );
+}

@@ -264,7 +264,7 @@ async fn migrate(config: Config) -> anyhow::Result<()> {
             config.clickhouse.start_timeout_secs,
         ))
         .await?;
-    let applied = schema::migrate(&connection.server_client(), &config.schema_options()).await?;
+    let applied = schema::migrate(&connection, &config.schema_options()).await?;
     if applied.is_empty() {
         println!("schema is up to date");
     } else {

@@ -224,7 +224,11 @@ fn trace(number: u64, start_nanos: u64) -> Trace {
     let kpi_attributes = |layer: u64| match layer {
         1 => vec![KeyValue::new(
             "cdn.cache_status",
-            if number % 3 == 0 { "miss" } else { "hit" },
+            if number.is_multiple_of(3) {
+                "miss"
+            } else {
+                "hit"
+            },
         )],
         3 => vec![
             KeyValue::new("db.system", "postgresql"),
@@ -264,7 +268,7 @@ fn trace(number: u64, start_nanos: u64) -> Trace {
         }
     };
     let ms = 1_000_000;
-    let failed = number % 5 == 0;
+    let failed = number.is_multiple_of(5);
     Trace {
         id,
         edge: span(

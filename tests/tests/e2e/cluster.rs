@@ -19,7 +19,7 @@ use opentelemetry::{InstrumentationScope, KeyValue};
 use opentelemetry_otlp::{Protocol, WithExportConfig};
 use opentelemetry_sdk::trace::{SpanData, SpanEvents, SpanExporter as _, SpanLinks};
 use opentelemetry_sdk::Resource;
-use serde_json::Value;
+use serde_json::{json, Value};
 
 use crate::harness::{
     block_on, execute, python, query_json, repo_root, unique_database, Collector, CollectorOptions,
@@ -329,15 +329,52 @@ fn now_nanos() -> u64 {
         .as_nanos() as u64
 }
 
-fn api(collector: &Collector, path: &str) -> Value {
+fn fetch(collector: &Collector, path: &str) -> (u16, Value) {
     block_on(async {
         let response = reqwest::get(format!("{}{path}", collector.http_url()))
             .await
             .expect("API answers");
-        assert_eq!(response.status(), 200, "{path}");
+        let status = response.status().as_u16();
         let text = response.text().await.expect("body");
-        serde_json::from_str(&text).expect("JSON")
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
     })
+}
+
+fn api(collector: &Collector, path: &str) -> Value {
+    let (status, body) = fetch(collector, path);
+    assert_eq!(status, 200, "{path}: {body}");
+    body
+}
+
+fn beacon(collector: &Collector, body: &Value) {
+    let status = block_on(async {
+        reqwest::Client::new()
+            .post(format!("{}/v1/rum", collector.http_url()))
+            .header("content-type", "text/plain")
+            .body(body.to_string())
+            .send()
+            .await
+            .expect("beacon")
+            .status()
+    });
+    assert_eq!(status, 200);
+}
+
+/// The cluster collector's answer to `path`, once it equals the single
+/// node's (both are polled: rows may still be on their way).
+fn same_answer(collector: &Collector, one_node: &Collector, path: &str) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (answer, expected) = (fetch(collector, path), fetch(one_node, path));
+        if answer == expected && answer.0 == 200 {
+            return answer.1;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{path}\ncluster:  {answer:?}\none node: {expected:?}"
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    }
 }
 
 /// Search results in a stable order (trace id), whatever order ties came in.
@@ -469,12 +506,76 @@ fn two_collectors_on_a_sharded_cluster_without_keeper_answer_as_one_node() {
         assert!(index.values().all(|&n| n == 3), "n{node}: {index:?}");
     }
 
+    // Page views of the first eight traces, with vitals and errors, half
+    // through each collector; one vital re-reported (a larger value, the
+    // same id) through the other one: the newest report must win.
+    let now_ms = (now_nanos() / 1_000_000) as i64;
+    for (i, t) in traces.iter().take(8).enumerate() {
+        let mut events = vec![
+            json!({"type": "page_view", "ts": now_ms}),
+            json!({"type": "vital", "name": "LCP", "value": 1000 + 400 * i, "delta": 1000 + 400 * i,
+                   "id": format!("v5-{i}-lcp"), "ts": now_ms}),
+            json!({"type": "vital", "name": "CLS", "value": 0.05 * i as f64, "delta": 0.05 * i as f64,
+                   "id": format!("v5-{i}-cls"), "ts": now_ms}),
+        ];
+        if i % 2 == 0 {
+            events.push(json!({"type": "error", "message": format!("x{} is undefined", i % 4),
+                "errorType": "TypeError", "ts": now_ms,
+                "stack": [{"file": "https://shop.test/app.js", "function": "add", "line": 10, "column": 5}]}));
+        }
+        let page_view = json!({
+            "app": "shop", "sessionId": format!("s-{}", i % 3), "pageViewId": format!("p-{i}"),
+            "traceId": t.id.to_string(), "page": {"path": format!("/p/{}", i % 4), "route": "/p/:id"},
+            "events": events,
+        });
+        beacon(
+            if i % 2 == 0 { &through_n1 } else { &through_n3 },
+            &page_view,
+        );
+        beacon(&one_node, &page_view);
+    }
+    let re_report = json!({
+        "app": "shop", "sessionId": "s-0", "pageViewId": "p-0",
+        "traceId": traces[0].id.to_string(), "page": {"path": "/p/0", "route": "/p/:id"},
+        "events": [{"type": "vital", "name": "LCP", "value": 4100, "delta": 3100, "id": "v5-0-lcp", "ts": now_ms + 1}],
+    });
+    beacon(&through_n3, &re_report);
+    beacon(&one_node, &re_report);
+
     // The query API answers as on one node, through either collector.
     one_node.wait_for_rows("otel_traces", sent_spans);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !fetch(&one_node, "/api/page-views/p-0")
+        .1
+        .to_string()
+        .contains("4100")
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the re-reported vital never landed"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let range = format!(
+        "from={}&to={}",
+        start / 1_000_000 - 60_000,
+        now_nanos() / 1_000_000 + 60_000
+    );
     for collector in [&through_n1, &through_n3] {
         for t in &traces {
-            let path = format!("/api/traces/{}", t.id);
-            assert_eq!(api(collector, &path), api(&one_node, &path), "{path}");
+            same_answer(collector, &one_node, &format!("/api/traces/{}", t.id));
+        }
+        for i in 0..8 {
+            same_answer(collector, &one_node, &format!("/api/page-views/p-{i}"));
+        }
+        for path in [
+            format!("/api/vitals?{range}"),
+            format!("/api/vitals?{range}&group_by=route"),
+            format!("/api/vitals/series?{range}&buckets=4"),
+            format!("/api/errors?{range}"),
+        ] {
+            let answer = same_answer(collector, &one_node, &path);
+            assert!(answer.to_string().len() > 100, "{path}: {answer}");
         }
         for query in [
             "window=1h&limit=1000",
@@ -486,12 +587,6 @@ fn two_collectors_on_a_sharded_cluster_without_keeper_answer_as_one_node() {
             assert!(!answer.is_empty(), "{query} finds traces");
             assert_eq!(answer, sorted_search(&one_node, query), "{query}");
         }
-        // A fixed range: the answers name it.
-        let range = format!(
-            "from={}&to={}",
-            start / 1_000_000 - 60_000,
-            now_nanos() / 1_000_000 + 60_000
-        );
         {
             let path = format!("/api/layers?{range}");
             let answer = api(collector, &path);

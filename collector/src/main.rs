@@ -158,7 +158,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Migrate { print: true } => {
-            for statement in schema::all_statements(&config.schema_options()) {
+            let options = config.schema_options();
+            if let Some(nodes) = options.nodes() {
+                println!("-- a cluster without Keeper: each statement on every node ({}) before the next\n", nodes.len());
+            }
+            for statement in schema::all_statements(&options) {
                 println!("{statement};\n");
             }
             Ok(())

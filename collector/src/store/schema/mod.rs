@@ -70,11 +70,16 @@ impl Step {
     }
 
     /// The statement as `migrate --print` shows it: runnable as it is, its
-    /// guard (if any) in a comment above it.
-    fn render(self) -> String {
+    /// guard (if any) in a comment above it, and, when the statements are
+    /// sent to each node (`per_node`), whether this one goes to one only.
+    fn render(self, per_node: bool) -> String {
+        let sql = match self.once && per_node {
+            true => format!("-- on one node only\n{}", self.sql),
+            false => self.sql,
+        };
         match self.only_if {
-            Some(condition) => format!("-- only when this answers 1: {condition}\n{}", self.sql),
-            None => self.sql,
+            Some(condition) => format!("-- only when this answers 1: {condition}\n{sql}"),
+            None => sql,
         }
     }
 }
@@ -136,7 +141,12 @@ pub fn all_statements(options: &SchemaOptions) -> Vec<String> {
 pub fn statements_through(options: &SchemaOptions, version: u32) -> Vec<String> {
     let mut statements = bootstrap(options);
     for migration in MIGRATIONS.iter().filter(|m| m.version <= version) {
-        statements.extend((migration.steps)(options).into_iter().map(Step::render));
+        let per_node = options.nodes().is_some();
+        statements.extend(
+            (migration.steps)(options)
+                .into_iter()
+                .map(|step| step.render(per_node)),
+        );
     }
     statements
 }
@@ -319,12 +329,16 @@ mod tests {
 
     #[test]
     fn a_guarded_statement_is_printed_with_its_guard_as_a_comment() {
-        let printed = Step::only_if("SELECT 1", "DROP TABLE x".into()).render();
+        let printed = Step::only_if("SELECT 1", "DROP TABLE x".into()).render(false);
         assert_eq!(
             printed,
             "-- only when this answers 1: SELECT 1\nDROP TABLE x"
         );
-        assert_eq!(Step::always("SELECT 2".into()).render(), "SELECT 2");
+        assert_eq!(Step::always("SELECT 2".into()).render(true), "SELECT 2");
+        assert_eq!(
+            Step::once_only_if("SELECT 1", "INSERT x".into()).render(true),
+            "-- only when this answers 1: SELECT 1\n-- on one node only\nINSERT x"
+        );
     }
 
     #[test]

@@ -5,7 +5,8 @@
 //! exporter; a collector on one node (the shared embedded ClickHouse) gets
 //! the same spans. Every span must land once on each replica of one shard,
 //! a trace's rows on one shard, the index and the query API must answer as
-//! on one node, and a replica killed during ingest must lose nothing.
+//! on one node, a replica killed during ingest must lose nothing, and the
+//! two collectors must elect one alert leader through the cluster.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
@@ -173,8 +174,48 @@ fn cluster_collector(database: &str, entry: u8) -> Collector {
         }
         .env("JAMSCOPE_CLICKHOUSE_URL", node_url(entry))
         .env("JAMSCOPE_CLICKHOUSE_CLUSTER", "c")
-        .env("JAMSCOPE_CLICKHOUSE_CLUSTER_NODES", nodes.join(",")),
+        .env("JAMSCOPE_CLICKHOUSE_CLUSTER_NODES", nodes.join(","))
+        // Alerting's shared tables (heartbeats, window deltas, state) go
+        // through the Distributed tables too.
+        .env("JAMSCOPE_ALERT_ENABLED", "true")
+        .env(
+            "JAMSCOPE_ALERT_RULES_DIR",
+            repo_root().join("alert-rules").display().to_string(),
+        )
+        .env("JAMSCOPE_ALERT_EVALUATION_INTERVAL_MS", "500")
+        .env("JAMSCOPE_ALERT_PEER_LEASE_MS", "2000"),
     )
+}
+
+/// Whether a collector says it evaluates alerts for all.
+fn leads(collector: &Collector) -> bool {
+    block_on(async {
+        let response = reqwest::get(format!("{}/metrics", collector.http_url()))
+            .await
+            .expect("metrics");
+        response.text().await.expect("text")
+    })
+    .contains("\njamscope_alert_leader 1\n")
+}
+
+/// Exactly one of the collectors leads, the same one over several
+/// evaluations: they see each other's heartbeats through the cluster.
+fn one_leader(collectors: [&Collector; 2]) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut agreed = 0;
+    while agreed < 4 {
+        let leading: Vec<bool> = collectors.iter().map(|c| leads(c)).collect();
+        agreed = if leading.iter().filter(|&&l| l).count() == 1 {
+            agreed + 1
+        } else {
+            0
+        };
+        assert!(
+            Instant::now() < deadline,
+            "never exactly one leader: {leading:?}"
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
 }
 
 /// One service's spans, exported by the SDK's OTLP/HTTP protobuf exporter.
@@ -657,4 +698,5 @@ fn two_collectors_on_a_sharded_cluster_without_keeper_answer_as_one_node() {
         .as_array()
         .map_or(0, Vec::len);
     assert_eq!(searched, traces.len() + more.len() + 1);
+    one_leader([&through_n1, &through_n3]);
 }

@@ -118,8 +118,17 @@ pub struct ClickHouseConfig {
     pub database: String,
     pub user: Option<String>,
     pub password: Option<String>,
-    /// Create tables `ON CLUSTER` with Replicated and Distributed engines.
+    /// Spread the tables over this cluster (its name in the servers'
+    /// `remote_servers`): `_local` tables plus Distributed ones sharded by
+    /// trace id. Created `ON CLUSTER` with Replicated engines (needs
+    /// Keeper) unless `cluster_nodes` is set.
     pub cluster: Option<String>,
+    /// A cluster without Keeper: the HTTP URL of every node, `url` among
+    /// them. The schema is created on each with plain engines, and the
+    /// Distributed tables write every replica themselves (the cluster's
+    /// shards declare `internal_replication=false`).
+    #[serde(deserialize_with = "string_list")]
+    pub cluster_nodes: Vec<String>,
     pub ttl_days: u32,
     /// PEM file of CA certificates trusted for an https:// URL besides the
     /// public roots: a private CA.
@@ -215,6 +224,7 @@ impl Default for ClickHouseConfig {
             user: None,
             password: None,
             cluster: None,
+            cluster_nodes: Vec::new(),
             ttl_days: 30,
             ca_file: None,
             tls_accept_invalid_certs: false,
@@ -403,6 +413,13 @@ impl Config {
         if self.clickhouse.database.is_empty() {
             return invalid("clickhouse.database", "must not be empty");
         }
+        if let Err((key, problem)) = crate::store::schema::Cluster::check_keys(
+            self.clickhouse.cluster.as_deref(),
+            &self.clickhouse.cluster_nodes,
+            self.clickhouse.url.as_deref(),
+        ) {
+            return invalid(key, &problem);
+        }
         if self.clickhouse.ttl_days == 0 {
             return invalid("clickhouse.ttl_days", "must be at least 1");
         }
@@ -491,6 +508,9 @@ impl Config {
             }
         };
         redact_url(&mut shown.clickhouse.url);
+        for node in &mut shown.clickhouse.cluster_nodes {
+            *node = crate::redact::url(node);
+        }
         if shown.clickhouse.password.is_some() {
             shown.clickhouse.password = Some(crate::redact::REDACTED.into());
         }
@@ -546,7 +566,10 @@ impl Config {
     pub fn schema_options(&self) -> crate::store::schema::SchemaOptions {
         crate::store::schema::SchemaOptions {
             database: self.clickhouse.database.clone(),
-            cluster: self.clickhouse.cluster.clone(),
+            cluster: crate::store::schema::Cluster::from_keys(
+                self.clickhouse.cluster.as_deref(),
+                &self.clickhouse.cluster_nodes,
+            ),
             ttl_days: self.clickhouse.ttl_days,
         }
     }
@@ -654,6 +677,44 @@ mod tests {
             assert_eq!(config.grpc_addr.port(), 14317);
             assert_eq!(config.layers.len(), 1);
             assert_eq!(config.writer.batch_rows, 25_000);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn a_cluster_without_keeper_lists_its_nodes_in_env_or_toml() {
+        Jail::expect_with(|jail| {
+            jail.set_env("JAMSCOPE_CLICKHOUSE_URL", "http://127.0.0.1:20011");
+            jail.set_env("JAMSCOPE_CLICKHOUSE_CLUSTER", "c");
+            jail.set_env(
+                "JAMSCOPE_CLICKHOUSE_CLUSTER_NODES",
+                "http://127.0.0.1:20011, http://127.0.0.1:20021",
+            );
+            let config = Config::load(None).expect("valid");
+            let nodes = config.schema_options().nodes().map(<[String]>::to_vec);
+            assert_eq!(
+                nodes,
+                Some(vec![
+                    "http://127.0.0.1:20011".to_owned(),
+                    "http://127.0.0.1:20021".to_owned()
+                ])
+            );
+            jail.set_env(
+                "JAMSCOPE_CLICKHOUSE_CLUSTER_NODES",
+                "http://127.0.0.1:20021",
+            );
+            let error = Config::load(None).unwrap_err().to_string();
+            assert!(error.contains("clickhouse.cluster_nodes"), "{error}");
+            Ok(())
+        });
+        Jail::expect_with(|jail| {
+            jail.create_file(
+                "jamscope.toml",
+                "[clickhouse]\nurl = \"http://a:8123\"\ncluster = \"prod\"\n",
+            )?;
+            let config = Config::load(None).expect("valid");
+            assert_eq!(config.schema_options().nodes(), None, "Keeper layout");
+            assert!(config.schema_options().on_cluster().contains("prod"));
             Ok(())
         });
     }

@@ -158,7 +158,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Migrate { print: true } => {
-            for statement in schema::all_statements(&config.schema_options()) {
+            let options = config.schema_options();
+            if let Some(nodes) = options.nodes() {
+                println!("-- a cluster without Keeper: each statement on every node ({}) before the next\n", nodes.len());
+            }
+            for statement in schema::all_statements(&options) {
                 println!("{statement};\n");
             }
             Ok(())
@@ -264,7 +268,7 @@ async fn migrate(config: Config) -> anyhow::Result<()> {
             config.clickhouse.start_timeout_secs,
         ))
         .await?;
-    let applied = schema::migrate(&connection.server_client(), &config.schema_options()).await?;
+    let applied = schema::migrate(&connection, &config.schema_options()).await?;
     if applied.is_empty() {
         println!("schema is up to date");
     } else {

@@ -199,7 +199,7 @@ async fn run(
         .map(SelfTelemetry::tracer)
         .unwrap_or_default();
     let span = tracer.migration(connection.database());
-    match schema::migrate(&connection.server_client(), &config.schema_options()).await {
+    match schema::migrate(connection, &config.schema_options()).await {
         Ok(applied) => span.end_with_count(
             "jamscope.migrations_applied",
             applied.len(),

@@ -98,6 +98,15 @@ impl Connection {
         Ok(Self { settings, server })
     }
 
+    /// The same credentials, TLS and timeouts for another server: a node of
+    /// the same cluster.
+    pub fn for_url(&self, url: &str) -> Result<Self, StoreError> {
+        Self::open(ConnectionSettings {
+            url: url.to_owned(),
+            ..self.settings.clone()
+        })
+    }
+
     /// The URL to show people: its password, if any, redacted.
     pub fn url(&self) -> String {
         crate::redact::url(&self.settings.url)

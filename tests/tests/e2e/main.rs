@@ -7,6 +7,7 @@ mod alerting;
 mod bad_input;
 mod bounds;
 mod builds;
+mod cluster;
 mod dashboards;
 mod durability;
 mod expect;

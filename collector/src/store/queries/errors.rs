@@ -17,7 +17,9 @@ pub struct ErrorGroup {
     pub last_seen_ms: i64,
     pub releases: Vec<String>,
     pub sample_stack: Vec<String>,
-    /// A trace of a page view that had this error; empty when none had one.
+    /// The trace of the newest page view that had this error (of equally
+    /// new ones, the largest id: the same answer from one server or a
+    /// cluster); empty when none had one.
     pub sample_trace_id: String,
 }
 
@@ -33,11 +35,11 @@ impl Queries {
                         any(Message) AS message, count() AS count, uniq(SessionId) AS sessions, \
                         toUnixTimestamp64Milli(min(Timestamp)) AS first_seen_ms, \
                         toUnixTimestamp64Milli(max(Timestamp)) AS last_seen_ms, \
-                        groupUniqArray(10)(Release) AS releases, \
+                        arraySort(groupUniqArray(10)(Release)) AS releases, \
                         arrayMap((f, fun, l, c) -> concat(if(fun = '', '<anonymous>', fun), ' (', f, ':', toString(l), ':', toString(c), ')'), \
                             argMax(`Stack.File`, Timestamp), argMax(`Stack.Function`, Timestamp), \
                             argMax(`Stack.Line`, Timestamp), argMax(`Stack.Column`, Timestamp)) AS sample_stack, \
-                        anyIf(TraceId, TraceId != '') AS sample_trace_id \
+                        argMaxIf(TraceId, (Timestamp, TraceId), TraceId != '') AS sample_trace_id \
                  FROM rum_errors \
                  WHERE Timestamp >= fromUnixTimestamp64Milli({from:Int64}) \
                    AND Timestamp <= fromUnixTimestamp64Milli({to:Int64}) \

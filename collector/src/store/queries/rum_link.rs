@@ -49,7 +49,7 @@ const PAGE_VIEW_COLUMNS: &str = "PageViewId AS page_view_id, any(SessionId) AS s
     any(App) AS app, any(Path) AS path, any(Route) AS route, any(Browser) AS browser, \
     any(DeviceClass) AS device, any(Country) AS country, \
     toUnixTimestamp64Milli(min(Timestamp)) AS timestamp_ms, \
-    groupUniqArrayIf(TraceId, TraceId != '') AS trace_ids";
+    arraySort(groupUniqArrayIf(TraceId, TraceId != '')) AS trace_ids";
 
 impl Queries {
     /// The page views whose document was rendered by `trace_id`.

@@ -54,15 +54,17 @@ impl Queries {
             from_millis: 0,
             to_millis: i64::MAX / 1_000_000,
         });
+        // Sets come back sorted: the same answer from one server or a
+        // cluster, whatever order the parts were read in.
         let sql = format!(
             "SELECT TraceId AS trace_id, \
                     toUnixTimestamp64Nano(min(Start)) AS start_ns, \
                     toUInt64(greatest(toUnixTimestamp64Nano(max(End)) - start_ns, 0)) AS duration_ns, \
                     sum(SpanCount) AS spans, sum(ErrorCount) AS errors, \
                     max(RootService) AS root_service, max(RootName) AS root_name, \
-                    groupUniqArrayArray(Services) AS services, \
-                    groupUniqArrayArray(Layers) AS layers, \
-                    groupUniqArrayArray(Routes) AS routes, \
+                    arraySort(groupUniqArrayArray(Services)) AS services, \
+                    arraySort(groupUniqArrayArray(Layers)) AS layers, \
+                    arraySort(groupUniqArrayArray(Routes)) AS routes, \
                     CAST(sumMap(LayerTime), 'Map(String, UInt64)') AS layer_span_ns \
              FROM trace_index \
              WHERE Start >= fromUnixTimestamp64Milli({{from:Int64}}) \

@@ -18,9 +18,10 @@ mod dedup;
 mod rum;
 mod traces;
 
-pub use ddl::SchemaOptions;
+pub use ddl::{Cluster, Replication, SchemaOptions};
 pub use dedup::{window as deduplication_window, DEDUPLICATION_WINDOW};
 
+use super::client::Connection;
 use super::StoreError;
 
 struct Migration {
@@ -35,11 +36,18 @@ struct Step {
     /// A query answering 1 while `sql` still has to run, 0 once it has
     /// (or must not); `None` for statements that may simply run again.
     only_if: Option<String>,
+    /// Run on one node only, not on each, when there is no Keeper: a copy
+    /// of rows through the Distributed tables.
+    once: bool,
 }
 
 impl Step {
     fn always(sql: String) -> Step {
-        Step { sql, only_if: None }
+        Step {
+            sql,
+            only_if: None,
+            once: false,
+        }
     }
 
     fn all(statements: Vec<String>) -> Vec<Step> {
@@ -50,15 +58,28 @@ impl Step {
         Step {
             sql,
             only_if: Some(condition.to_owned()),
+            once: false,
+        }
+    }
+
+    fn once_only_if(condition: &str, sql: String) -> Step {
+        Step {
+            once: true,
+            ..Step::only_if(condition, sql)
         }
     }
 
     /// The statement as `migrate --print` shows it: runnable as it is, its
-    /// guard (if any) in a comment above it.
-    fn render(self) -> String {
+    /// guard (if any) in a comment above it, and, when the statements are
+    /// sent to each node (`per_node`), whether this one goes to one only.
+    fn render(self, per_node: bool) -> String {
+        let sql = match self.once && per_node {
+            true => format!("-- on one node only\n{}", self.sql),
+            false => self.sql,
+        };
         match self.only_if {
-            Some(condition) => format!("-- only when this answers 1: {condition}\n{}", self.sql),
-            None => self.sql,
+            Some(condition) => format!("-- only when this answers 1: {condition}\n{sql}"),
+            None => sql,
         }
     }
 }
@@ -120,7 +141,12 @@ pub fn all_statements(options: &SchemaOptions) -> Vec<String> {
 pub fn statements_through(options: &SchemaOptions, version: u32) -> Vec<String> {
     let mut statements = bootstrap(options);
     for migration in MIGRATIONS.iter().filter(|m| m.version <= version) {
-        statements.extend((migration.steps)(options).into_iter().map(Step::render));
+        let per_node = options.nodes().is_some();
+        statements.extend(
+            (migration.steps)(options)
+                .into_iter()
+                .map(|step| step.render(per_node)),
+        );
     }
     statements
 }
@@ -141,79 +167,145 @@ fn bootstrap(options: &SchemaOptions) -> Vec<String> {
     statements
 }
 
+/// Where migrations run: the one server (which, with Keeper, passes `ON
+/// CLUSTER` statements on), or each node of a cluster without Keeper.
+struct Node {
+    /// Shown in errors; `None` for the collector's own server.
+    url: Option<String>,
+    client: clickhouse::Client,
+}
+
+impl Node {
+    fn what(&self, doing: String) -> String {
+        match &self.url {
+            Some(url) => format!("{doing} on {url}"),
+            None => doing,
+        }
+    }
+
+    async fn execute(&self, statement: &str) -> Result<(), StoreError> {
+        self.client
+            .query(statement)
+            .execute()
+            .await
+            .map_err(|source| StoreError::Query {
+                what: self.what(format!("running `{}`", first_line(statement))),
+                source,
+            })
+    }
+
+    /// Runs a guard: a query answering one row, 1 or 0.
+    async fn holds(&self, condition: &str) -> Result<bool, StoreError> {
+        let answer: u8 = self
+            .client
+            .query(condition)
+            .fetch_one()
+            .await
+            .map_err(|source| StoreError::Query {
+                what: self.what(format!("checking `{}`", first_line(condition))),
+                source,
+            })?;
+        Ok(answer == 1)
+    }
+}
+
+fn nodes(connection: &Connection, options: &SchemaOptions) -> Result<Vec<Node>, StoreError> {
+    let Some(urls) = options.nodes() else {
+        return Ok(vec![Node {
+            url: None,
+            client: connection.server_client(),
+        }]);
+    };
+    urls.iter()
+        .map(|url| {
+            Ok(Node {
+                url: Some(crate::redact::url(url)),
+                client: connection.for_url(url)?.server_client(),
+            })
+        })
+        .collect()
+}
+
+/// Where each node records the versions it ran: without Keeper every node
+/// keeps its own list in its local table; otherwise the one table (through
+/// its Distributed table on a cluster).
+fn applied_table(options: &SchemaOptions) -> String {
+    match options.nodes() {
+        Some(_) => options.storage_name("schema_migrations"),
+        None => options.qualified("schema_migrations"),
+    }
+}
+
 /// Applies the migrations that have not run yet and returns their names.
-/// `client` must not be bound to the target database: it may not exist yet.
+/// The connection's client must not be bound to the target database: it
+/// may not exist yet. Without Keeper each statement runs on every node that
+/// lacks the migration, one statement on all of them before the next (a
+/// later statement may read the others' tables through a Distributed one).
 pub async fn migrate(
-    client: &clickhouse::Client,
+    connection: &Connection,
     options: &SchemaOptions,
 ) -> Result<Vec<&'static str>, StoreError> {
-    for statement in bootstrap(options) {
-        execute(client, &statement).await?;
-    }
-    let applied: Vec<u32> = client
-        .query(&format!(
-            "SELECT DISTINCT version FROM {}.schema_migrations",
-            options.quoted_database()
-        ))
-        .fetch_all()
-        .await
-        .map_err(|source| StoreError::Query {
-            what: "reading applied migrations".into(),
-            source,
-        })?;
-    let mut newly_applied = Vec::new();
-    for migration in MIGRATIONS.iter().filter(|m| !applied.contains(&m.version)) {
-        for step in (migration.steps)(options) {
-            if let Some(condition) = &step.only_if {
-                if !holds(client, condition).await? {
-                    tracing::debug!(statement = first_line(&step.sql), "not needed, skipped");
-                    continue;
-                }
-            }
-            execute(client, &step.sql).await?;
+    let nodes = nodes(connection, options)?;
+    let applied_table = applied_table(options);
+    let mut applied = Vec::with_capacity(nodes.len());
+    for node in &nodes {
+        for statement in bootstrap(options) {
+            node.execute(&statement).await?;
         }
-        execute(
-            client,
-            &format!(
-                "INSERT INTO {}.schema_migrations (version, name) VALUES ({}, '{}')",
-                options.quoted_database(),
-                migration.version,
-                migration.name
-            ),
-        )
-        .await?;
+        let versions: Vec<u32> = node
+            .client
+            .query(&format!("SELECT DISTINCT version FROM {applied_table}"))
+            .fetch_all()
+            .await
+            .map_err(|source| StoreError::Query {
+                what: node.what("reading applied migrations".into()),
+                source,
+            })?;
+        applied.push(versions);
+    }
+    let mut newly_applied = Vec::new();
+    for migration in MIGRATIONS {
+        let pending: Vec<&Node> = nodes
+            .iter()
+            .zip(&applied)
+            .filter(|(_, versions)| !versions.contains(&migration.version))
+            .map(|(node, _)| node)
+            .collect();
+        if pending.is_empty() {
+            continue;
+        }
+        for step in (migration.steps)(options) {
+            let targets = if step.once {
+                &pending[..1]
+            } else {
+                &pending[..]
+            };
+            for node in targets {
+                if let Some(condition) = &step.only_if {
+                    if !node.holds(condition).await? {
+                        tracing::debug!(statement = first_line(&step.sql), "not needed, skipped");
+                        continue;
+                    }
+                }
+                node.execute(&step.sql).await?;
+            }
+        }
+        for node in &pending {
+            node.execute(&format!(
+                "INSERT INTO {applied_table} (version, name) VALUES ({}, '{}')",
+                migration.version, migration.name
+            ))
+            .await?;
+        }
         tracing::info!(
             version = migration.version,
             name = migration.name,
+            nodes = pending.len(),
             "migration applied"
         );
         newly_applied.push(migration.name);
     }
     Ok(newly_applied)
-}
-
-async fn execute(client: &clickhouse::Client, statement: &str) -> Result<(), StoreError> {
-    client
-        .query(statement)
-        .execute()
-        .await
-        .map_err(|source| StoreError::Query {
-            what: format!("running `{}`", first_line(statement)),
-            source,
-        })
-}
-
-/// Runs a guard: a query answering one row, 1 or 0.
-async fn holds(client: &clickhouse::Client, condition: &str) -> Result<bool, StoreError> {
-    let answer: u8 = client
-        .query(condition)
-        .fetch_one()
-        .await
-        .map_err(|source| StoreError::Query {
-            what: format!("checking `{}`", first_line(condition)),
-            source,
-        })?;
-    Ok(answer == 1)
 }
 
 fn first_line(statement: &str) -> &str {
@@ -237,12 +329,16 @@ mod tests {
 
     #[test]
     fn a_guarded_statement_is_printed_with_its_guard_as_a_comment() {
-        let printed = Step::only_if("SELECT 1", "DROP TABLE x".into()).render();
+        let printed = Step::only_if("SELECT 1", "DROP TABLE x".into()).render(false);
         assert_eq!(
             printed,
             "-- only when this answers 1: SELECT 1\nDROP TABLE x"
         );
-        assert_eq!(Step::always("SELECT 2".into()).render(), "SELECT 2");
+        assert_eq!(Step::always("SELECT 2".into()).render(true), "SELECT 2");
+        assert_eq!(
+            Step::once_only_if("SELECT 1", "INSERT x".into()).render(true),
+            "-- only when this answers 1: SELECT 1\n-- on one node only\nINSERT x"
+        );
     }
 
     #[test]

@@ -169,7 +169,9 @@ pub(super) fn rum_vitals_by_page_start(options: &SchemaOptions) -> Vec<Step> {
         Some(_) => " SETTINGS insert_distributed_sync = 1",
         None => "",
     };
-    steps.push(Step::only_if(
+    // A copy through the Distributed tables moves the rows of every node:
+    // without Keeper it runs on one node, not on each.
+    steps.push(Step::once_only_if(
         &old_rows_left,
         format!(
             "INSERT INTO {live} ({VERSION_3_VITAL_COLUMNS}, PageStartedAt){settings} \

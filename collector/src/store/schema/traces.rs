@@ -103,28 +103,28 @@ pub fn trace_index(options: &SchemaOptions) -> Vec<String> {
 /// value, where non-root spans give ''; unions; sums), so it needs no
 /// state in the collector. The view is redefined to fill them.
 pub fn trace_search(options: &SchemaOptions) -> Vec<String> {
-    let index = options.storage_name("trace_index");
-    let on_cluster = options.on_cluster();
-    vec![
-        format!(
-            "ALTER TABLE {index}{on_cluster} \
-             ADD COLUMN IF NOT EXISTS RootService SimpleAggregateFunction(max, String) CODEC(ZSTD(1)), \
-             ADD COLUMN IF NOT EXISTS RootName SimpleAggregateFunction(max, String) CODEC(ZSTD(1)), \
-             ADD COLUMN IF NOT EXISTS Routes SimpleAggregateFunction(groupUniqArrayArray, Array(String)) CODEC(ZSTD(1)), \
-             ADD COLUMN IF NOT EXISTS LayerTime SimpleAggregateFunction(sumMap, Tuple(Array(String), Array(UInt64))) CODEC(ZSTD(1))"
-        ),
-        format!(
-            "ALTER TABLE {}{on_cluster} MODIFY QUERY \
-             SELECT {INDEX_COLUMNS}, \
-                    max(if(ParentSpanId = '', toString(ServiceName), '')) AS RootService, \
-                    max(if(ParentSpanId = '', toString(SpanName), '')) AS RootName, \
-                    groupUniqArrayIf(SpanAttributes['http.route'], SpanAttributes['http.route'] != '') AS Routes, \
-                    sumMap([toString(Layer)], [Duration]) AS LayerTime \
-             FROM {} GROUP BY TraceId",
-            options.storage_name("trace_index_mv"),
-            options.storage_name("otel_traces"),
-        ),
-    ]
+    let mut statements = options.add_columns(
+        "trace_index",
+        &[
+            "RootService SimpleAggregateFunction(max, String) CODEC(ZSTD(1))",
+            "RootName SimpleAggregateFunction(max, String) CODEC(ZSTD(1))",
+            "Routes SimpleAggregateFunction(groupUniqArrayArray, Array(String)) CODEC(ZSTD(1))",
+            "LayerTime SimpleAggregateFunction(sumMap, Tuple(Array(String), Array(UInt64))) CODEC(ZSTD(1))",
+        ],
+    );
+    statements.push(format!(
+        "ALTER TABLE {}{} MODIFY QUERY \
+         SELECT {INDEX_COLUMNS}, \
+                max(if(ParentSpanId = '', toString(ServiceName), '')) AS RootService, \
+                max(if(ParentSpanId = '', toString(SpanName), '')) AS RootName, \
+                groupUniqArrayIf(SpanAttributes['http.route'], SpanAttributes['http.route'] != '') AS Routes, \
+                sumMap([toString(Layer)], [Duration]) AS LayerTime \
+         FROM {} GROUP BY TraceId",
+        options.storage_name("trace_index_mv"),
+        options.on_cluster(),
+        options.storage_name("otel_traces"),
+    ));
+    statements
 }
 
 #[cfg(test)]

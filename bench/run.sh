@@ -36,10 +36,12 @@ run() {
   echo "== $name"
   "$PY" bench/sidebyside.py --python "$PY" --sides rotel,jamscope \
     --duration "$DURATION" --connections "$CONNECTIONS" --wait-idle 30 \
-    "${JAMSCOPE[@]}" --json-out "$OUT/$name.json" "$@" | tail -n 40
+    "${JAMSCOPE[@]}" --json-out "$OUT/$name.json" "$@" | tail -n 60
 }
 
-run otlp-protobuf-500 --spans 500
+# The box (collector + ClickHouse CPU) is noisier than the collector alone:
+# three interleaved rounds, medians compared.
+run otlp-protobuf-500 --spans 500 --repeat 3
 run otlp-protobuf-1000 --spans 1000
 run otlp-protobuf-gzip-100 --spans 100 --gzip
 run otlp-json-100 --spans 100 --json

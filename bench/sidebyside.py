@@ -141,26 +141,29 @@ CLICKHOUSE_LOGS = "".join(
     for t in ("query_log", "query_views_log", "part_log", "trace_log"))
 
 
-def wait_clickhouse_idle(ch, max_wait_s, rate=0.05, quiet_s=3.0):
+def wait_clickhouse_idle(ch, max_wait_s, rate, quiet_s=3.0):
     """Wait until ClickHouse is idle: its process below `rate` cores for
     quiet_s in a row and no merge running (bounded by max_wait_s), so the
     side measured next pays for its own inserts and merges and none of the
-    ones before. Returns (seconds waited, settled or not)."""
+    ones before. Returns (seconds waited, settled or not, cores used over
+    the quiet stretch)."""
     start = time.monotonic()
-    last_cpu, last_t, quiet_since = proc_cpu_seconds(ch.proc.pid), start, None
+    last_cpu, last_t = proc_cpu_seconds(ch.proc.pid), start
+    quiet_since = quiet_cpu = None
     while True:
         time.sleep(0.5)
         now, cpu = time.monotonic(), proc_cpu_seconds(ch.proc.pid)
         busy = (cpu - last_cpu) / max(1e-6, now - last_t) >= rate
         last_cpu, last_t = cpu, now
         if not busy and int(ch.query("SELECT count() FROM system.merges").strip() or 0) == 0:
-            quiet_since = quiet_since or now
+            if quiet_since is None:
+                quiet_since, quiet_cpu = now, cpu
             if now - quiet_since >= quiet_s:
-                return round(now - start, 1), True
+                return round(now - start, 1), True, round((cpu - quiet_cpu) / (now - quiet_since), 3)
         else:
             quiet_since = None
         if now - start >= max_wait_s:
-            return round(now - start, 1), False
+            return round(now - start, 1), False, None
 
 
 def tsv_rows(ch, sql):
@@ -190,6 +193,14 @@ def clickhouse_breakdown(ch, since, tables, top=12):
                           f"('ExceptionBeforeStart', 'ExceptionWhileProcessing') AND query_kind = 'Insert' "
                           f"AND event_time >= {t}")
     out["inserts"]["failed"] = int(failed[0][0])
+    # Everything else that ran: the collector's own reads (alert rules,
+    # heartbeats), this script's polling, other INSERTs.
+    out["other_queries"] = {f"{kind or 'other'} {table}": dict(count=int(c), cpu_s=round(int(us) / 1e6, 2))
+                            for kind, table, c, us in tsv_rows(
+                                ch, f"SELECT query_kind, if(query_kind = 'Insert', tables[-1], ''), count(), "
+                                    f"sum({cpu}) FROM system.query_log WHERE type = 'QueryFinish' "
+                                    f"AND event_time >= {t} AND NOT (query_kind = 'Insert' "
+                                    f"AND has(tables, '{tables[0]}')) GROUP BY ALL ORDER BY 4 DESC")}
     out["views"] = {name: dict(count=int(c), read_rows=int(r), written_rows=int(w),
                                cpu_s=round(int(us) / 1e6, 2), wall_s=round(int(ms) / 1e3, 2))
                     for name, c, r, w, us, ms in tsv_rows(
@@ -237,8 +248,12 @@ def print_breakdown(name, b, ch_cpu_s, rows):
               f"({merged.get('rows', 0):,} rows, {merged.get('cpu_s', 0)} CPU-s, "
               f"{per_row(merged.get('cpu_s', 0))}), "
               f"{b['parts_active_at_end'].get(table, 0)} parts at the end", flush=True)
-    rest = ch_cpu_s - ins["cpu_s"] - merge_cpu
-    print(f"    rest (polling queries, log flushes, background): {rest:.2f} s", flush=True)
+    other = b.get("other_queries", {})
+    other_cpu = sum(q["cpu_s"] for q in other.values())
+    print("    other queries: " + ", ".join(f"{k.strip()} {q['count']}× {q['cpu_s']} s"
+                                           for k, q in other.items()), flush=True)
+    rest = ch_cpu_s - ins["cpu_s"] - merge_cpu - other_cpu
+    print(f"    rest (log flushes, system merges, background): {rest:.2f} s", flush=True)
     if isinstance(b.get("profile_top"), list) and b["profile_top"]:
         print("    hottest (CPU profiler samples): " +
               "; ".join(f"{c} {s[:60]}" for c, s in b["profile_top"][:6]), flush=True)
@@ -532,7 +547,12 @@ def run_side(name, args, payload_files, spans_per_req):
 
         # Migrations (and a warm-up) done and merged: from here on,
         # ClickHouse's CPU is this load's.
-        res["clickhouse_settle_before_s"], _ = wait_clickhouse_idle(ch, args.settle_max)
+        # "Idle" is relative: a Jamscope collector keeps querying and
+        # writing small rows (alert heartbeats and windows) while no spans
+        # come in, so after the load ClickHouse counts as idle again once
+        # it is back near the rate it had here.
+        waited, _, idle_rate = wait_clickhouse_idle(ch, args.settle_max, rate=0.25)
+        res.update(clickhouse_settle_before_s=waited, clickhouse_idle_cores_before=idle_rate)
         base = int(ch.query(spec["count_sql"]).strip())
         since = time.time()
         cpu0, ch_cpu0, sys0 = proc_cpu_seconds(proc.pid), proc_cpu_seconds(ch.proc.pid), system_cpu()
@@ -565,7 +585,8 @@ def run_side(name, args, payload_files, spans_per_req):
             raise RuntimeError(f"{name} died during the run (rc {proc.returncode})")
         # Until the merges this load caused are done: ClickHouse's CPU for
         # it, all of it (and the collector's over the same time).
-        settle_s, settled = wait_clickhouse_idle(ch, args.settle_max)
+        settle_s, settled, _ = wait_clickhouse_idle(
+            ch, args.settle_max, rate=(idle_rate or 0.0) * 1.5 + args.idle_cores)
         cpu3, ch_cpu3 = proc_cpu_seconds(proc.pid), proc_cpu_seconds(ch.proc.pid)
         res.update(clickhouse_settle_after_s=settle_s, clickhouse_settled=settled)
         if args.clickhouse_logs:
@@ -760,6 +781,8 @@ def main():
                          "measures spooling and replay (Jamscope sides only)")
     ap.add_argument("--settle-max", type=float, default=60.0,
                     help="longest wait for ClickHouse to go idle (merges done) before and after a load")
+    ap.add_argument("--idle-cores", type=float, default=0.05,
+                    help="ClickHouse counts as idle after a load below its idle rate before it plus this")
     ap.add_argument("--no-clickhouse-logs", dest="clickhouse_logs", action="store_false",
                     help="leave ClickHouse's query/part logs off (no cost breakdown)")
     ap.add_argument("--rotel-async-insert", default="true", choices=["true", "false"])

@@ -388,7 +388,10 @@ fn migrating_a_version_8_database_keeps_every_span_and_the_trace_index() {
     );
     assert_eq!(
         indexes,
-        vec![json!({"name": "idx_duration"}), json!({"name": "idx_trace_id"})]
+        vec![
+            json!({"name": "idx_duration"}),
+            json!({"name": "idx_trace_id"})
+        ]
     );
     // Spans written after the upgrade are indexed as before.
     insert_spans(&database, "new");

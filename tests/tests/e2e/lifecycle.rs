@@ -181,22 +181,7 @@ fn migrate_applies_once_and_then_has_nothing_to_do() {
 /// id holds an absurd time. Returns the database and that midnight (ms).
 fn version_3_database_with_vitals(prefix: &str) -> (String, i64) {
     let url = clickhouse_url();
-    let database = unique_database(prefix);
-    let options = SchemaOptions {
-        database: database.clone(),
-        cluster: None,
-        ttl_days: 30,
-    };
-    for statement in statements_through(&options, 3) {
-        execute(url, &statement);
-    }
-    execute(
-        url,
-        &format!(
-            "INSERT INTO `{database}`.schema_migrations (version, name) \
-             VALUES (1, 'otel_traces'), (2, 'trace_index'), (3, 'rum_tables')"
-        ),
-    );
+    let database = database_at_version(prefix, 3);
     let midnight = query_json(
         url,
         &database,
@@ -299,6 +284,27 @@ fn table_names(database: &str) -> Vec<String> {
 /// A database as schema version 8 left it, with two traces' spans in it
 /// (and their `trace_index` rows, filled by the view as then defined).
 fn version_8_database_with_spans(prefix: &str) -> String {
+    let database = database_at_version(prefix, 8);
+    insert_spans(&database, "old");
+    database
+}
+
+/// The names of the released migrations, by version.
+const RELEASED: [&str; 8] = [
+    "otel_traces",
+    "trace_index",
+    "rum_tables",
+    "deduplication",
+    "rum_vitals_by_page_start",
+    "trace_search",
+    "builds",
+    "alert_tables",
+];
+
+/// A new database brought to schema `version` by the migrations' own
+/// statements (released ones never change, so this is what it was) and
+/// recorded as such.
+fn database_at_version(prefix: &str, version: u32) -> String {
     let url = clickhouse_url();
     let database = unique_database(prefix);
     let options = SchemaOptions {
@@ -306,18 +312,20 @@ fn version_8_database_with_spans(prefix: &str) -> String {
         cluster: None,
         ttl_days: 30,
     };
-    for statement in statements_through(&options, 8) {
+    for statement in statements_through(&options, version) {
         execute(url, &statement);
     }
+    let recorded: Vec<String> = (1..=version)
+        .zip(RELEASED)
+        .map(|(v, name)| format!("({v}, '{name}')"))
+        .collect();
     execute(
         url,
         &format!(
-            "INSERT INTO `{database}`.schema_migrations (version, name) VALUES \
-             (1, 'otel_traces'), (2, 'trace_index'), (3, 'rum_tables'), (4, 'deduplication'), \
-             (5, 'rum_vitals_by_page_start'), (6, 'trace_search'), (7, 'builds'), (8, 'alert_tables')"
+            "INSERT INTO `{database}`.schema_migrations (version, name) VALUES {}",
+            recorded.join(", ")
         ),
     );
-    insert_spans(&database, "old");
     database
 }
 

@@ -70,6 +70,7 @@ run_rum() {
     --duration "$DURATION" --connections "$CONNECTIONS" --wait-idle 30 "${JAMSCOPE[@]}" \
     --path /v1/rum --wrk-script bench/rum_beacon.lua --payload bench/rum_beacon.lua \
     --spans "$per_request" --jamscope-count-sql 'SELECT count() FROM otel.rum_vitals' \
+    --jamscope-table otel.rum_vitals \
     --json-out "$OUT/$name.json" | tail -n 32
 }
 

@@ -5,11 +5,15 @@ For each side (collector) in turn:
   1. start a fresh embedded ClickHouse (the collector's chdb launcher) in a temp dir,
   2. apply that side's schema (if any),
   3. start the collector pointed at that ClickHouse, on free loopback ports,
-  4. drive wrk (bench/post_body.lua) for --duration s with --connections,
-  5. wait for rows to stop growing in ClickHouse (the drain),
-  6. report requests/s, spans/s accepted, rows landed, collector CPU seconds
-     (utime+stime from /proc/PID/stat), peak RSS (VmHWM), wrk latency p50/p99,
-  7. stop the collector (SIGTERM) and ClickHouse (line into stop.fifo).
+  4. wait until ClickHouse is idle (no merge, CPU steady), noting its idle rate,
+  5. drive wrk (bench/post_body.lua) for --duration s with --connections,
+  6. wait for rows to stop growing in ClickHouse (the drain), then until
+     ClickHouse is idle again (merges done, back near its idle rate),
+  7. report requests/s, spans/s accepted, rows landed, collector and
+     ClickHouse CPU seconds (utime+stime from /proc/PID/stat), the box
+     figures, peak RSS (VmHWM), wrk latency p50/p99, and where ClickHouse's
+     CPU went (its query, view and part logs),
+  8. stop the collector (SIGTERM) and ClickHouse (line into stop.fifo).
 
 Sides:
   rotel     rotel-agent from the `rotel` PyPI package, ClickHouse exporter

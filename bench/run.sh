@@ -36,10 +36,12 @@ run() {
   echo "== $name"
   "$PY" bench/sidebyside.py --python "$PY" --sides rotel,jamscope \
     --duration "$DURATION" --connections "$CONNECTIONS" --wait-idle 30 \
-    "${JAMSCOPE[@]}" --json-out "$OUT/$name.json" "$@" | tail -n 40
+    "${JAMSCOPE[@]}" --json-out "$OUT/$name.json" "$@" | tail -n 60
 }
 
-run otlp-protobuf-500 --spans 500
+# The box (collector + ClickHouse CPU) is noisier than the collector alone:
+# three interleaved rounds, medians compared.
+run otlp-protobuf-500 --spans 500 --repeat 3
 run otlp-protobuf-1000 --spans 1000
 run otlp-protobuf-gzip-100 --spans 100 --gzip
 run otlp-json-100 --spans 100 --json
@@ -68,6 +70,7 @@ run_rum() {
     --duration "$DURATION" --connections "$CONNECTIONS" --wait-idle 30 "${JAMSCOPE[@]}" \
     --path /v1/rum --wrk-script bench/rum_beacon.lua --payload bench/rum_beacon.lua \
     --spans "$per_request" --jamscope-count-sql 'SELECT count() FROM otel.rum_vitals' \
+    --jamscope-table otel.rum_vitals \
     --json-out "$OUT/$name.json" | tail -n 32
 }
 

@@ -5,11 +5,15 @@ For each side (collector) in turn:
   1. start a fresh embedded ClickHouse (the collector's chdb launcher) in a temp dir,
   2. apply that side's schema (if any),
   3. start the collector pointed at that ClickHouse, on free loopback ports,
-  4. drive wrk (bench/post_body.lua) for --duration s with --connections,
-  5. wait for rows to stop growing in ClickHouse (the drain),
-  6. report requests/s, spans/s accepted, rows landed, collector CPU seconds
-     (utime+stime from /proc/PID/stat), peak RSS (VmHWM), wrk latency p50/p99,
-  7. stop the collector (SIGTERM) and ClickHouse (line into stop.fifo).
+  4. wait until ClickHouse is idle (no merge, CPU steady), noting its idle rate,
+  5. drive wrk (bench/post_body.lua) for --duration s with --connections,
+  6. wait for rows to stop growing in ClickHouse (the drain), then until
+     ClickHouse is idle again (merges done, back near its idle rate),
+  7. report requests/s, spans/s accepted, rows landed, collector and
+     ClickHouse CPU seconds (utime+stime from /proc/PID/stat), the box
+     figures, peak RSS (VmHWM), wrk latency p50/p99, and where ClickHouse's
+     CPU went (its query, view and part logs),
+  8. stop the collector (SIGTERM) and ClickHouse (line into stop.fifo).
 
 Sides:
   rotel     rotel-agent from the `rotel` PyPI package, ClickHouse exporter
@@ -131,6 +135,132 @@ def wait_idle(max_wait_s, threshold=15.0):
         pct = busy_pct(2.0)
         if pct < threshold or time.monotonic() >= deadline:
             return round(pct, 1)
+
+
+# ClickHouse's own logs, off in the embedded engine unless configured: what
+# the cost breakdown reads (inserts, the trace_index view, parts and merges).
+CLICKHOUSE_LOGS = "".join(
+    f"<{t}><database>system</database><table>{t}</table>"
+    f"<flush_interval_milliseconds>1000</flush_interval_milliseconds></{t}>"
+    for t in ("query_log", "query_views_log", "part_log", "trace_log"))
+
+
+def wait_clickhouse_idle(ch, max_wait_s, rate, quiet_s=3.0):
+    """Wait until ClickHouse is idle: its process below `rate` cores for
+    quiet_s in a row and no merge running (bounded by max_wait_s), so the
+    side measured next pays for its own inserts and merges and none of the
+    ones before. Returns (seconds waited, settled or not, cores used over
+    the quiet stretch)."""
+    start = time.monotonic()
+    last_cpu, last_t = proc_cpu_seconds(ch.proc.pid), start
+    quiet_since = quiet_cpu = None
+    while True:
+        time.sleep(0.5)
+        now, cpu = time.monotonic(), proc_cpu_seconds(ch.proc.pid)
+        busy = (cpu - last_cpu) / max(1e-6, now - last_t) >= rate
+        last_cpu, last_t = cpu, now
+        if not busy and int(ch.query("SELECT count() FROM system.merges").strip() or 0) == 0:
+            if quiet_since is None:
+                quiet_since, quiet_cpu = now, cpu
+            if now - quiet_since >= quiet_s:
+                return round(now - start, 1), True, round((cpu - quiet_cpu) / (now - quiet_since), 3)
+        else:
+            quiet_since = None
+        if now - start >= max_wait_s:
+            return round(now - start, 1), False, None
+
+
+def tsv_rows(ch, sql):
+    text = ch.query(sql + " FORMAT TSV").strip()
+    return [line.split("\t") for line in text.splitlines()] if text else []
+
+
+def clickhouse_breakdown(ch, since, tables, top=12):
+    """Where ClickHouse's CPU went since `since` (a unix time), from its own
+    logs: the INSERTs (which include the materialized views they feed), each
+    view (query_views_log), parts written and merges (part_log), and the
+    hottest functions if the CPU profiler sampled any (trace_log)."""
+    ch.query("SYSTEM FLUSH LOGS")
+    t = f"toDateTime({int(since)})"
+    out = {}
+    cpu = ("ProfileEvents['OSCPUVirtualTimeMicroseconds']")
+    rows = tsv_rows(ch, f"SELECT count(), sum(written_rows), sum({cpu}), "
+                        f"sum(ProfileEvents['UserTimeMicroseconds']), "
+                        f"sum(ProfileEvents['SystemTimeMicroseconds']), sum(query_duration_ms) "
+                        f"FROM system.query_log WHERE type = 'QueryFinish' AND query_kind = 'Insert' "
+                        f"AND event_time >= {t} AND has(tables, '{tables[0]}')")
+    n, written, cpu_us, user_us, sys_us, dur_ms = (int(x) for x in rows[0])
+    out["inserts"] = dict(count=n, written_rows=written, cpu_s=round(cpu_us / 1e6, 2),
+                          user_s=round(user_us / 1e6, 2), system_s=round(sys_us / 1e6, 2),
+                          wall_s=round(dur_ms / 1e3, 2))
+    failed = tsv_rows(ch, f"SELECT count() FROM system.query_log WHERE type IN "
+                          f"('ExceptionBeforeStart', 'ExceptionWhileProcessing') AND query_kind = 'Insert' "
+                          f"AND event_time >= {t}")
+    out["inserts"]["failed"] = int(failed[0][0])
+    # Everything else that ran: the collector's own reads (alert rules,
+    # heartbeats), this script's polling, other INSERTs.
+    out["other_queries"] = {f"{kind or 'other'} {table}": dict(count=int(c), cpu_s=round(int(us) / 1e6, 2))
+                            for kind, table, c, us in tsv_rows(
+                                ch, f"SELECT query_kind, if(query_kind = 'Insert', tables[-1], ''), count(), "
+                                    f"sum({cpu}) FROM system.query_log WHERE type = 'QueryFinish' "
+                                    f"AND event_time >= {t} AND NOT (query_kind = 'Insert' "
+                                    f"AND has(tables, '{tables[0]}')) GROUP BY ALL ORDER BY 4 DESC")}
+    out["views"] = {name: dict(count=int(c), read_rows=int(r), written_rows=int(w),
+                               cpu_s=round(int(us) / 1e6, 2), wall_s=round(int(ms) / 1e3, 2))
+                    for name, c, r, w, us, ms in tsv_rows(
+                        ch, f"SELECT view_name, count(), sum(read_rows), sum(written_rows), sum({cpu}), "
+                            f"sum(view_duration_ms) FROM system.query_views_log "
+                            f"WHERE event_time >= {t} GROUP BY view_name ORDER BY view_name")}
+    out["parts"] = {}
+    for table, kind, c, r, size, ms, us in tsv_rows(
+            ch, f"SELECT concat(database, '.', table), event_type, count(), sum(rows), "
+                f"sum(size_in_bytes), sum(duration_ms), sum({cpu}) FROM system.part_log "
+                f"WHERE event_time >= {t} AND database NOT IN ('system') "
+                f"AND event_type IN ('NewPart', 'MergeParts') GROUP BY ALL ORDER BY ALL"):
+        out["parts"].setdefault(table, {})[kind] = dict(
+            count=int(c), rows=int(r), bytes=int(size), wall_s=round(int(ms) / 1e3, 2),
+            cpu_s=round(int(us) / 1e6, 2))
+    out["parts_active_at_end"] = {table: int(c) for table, c in tsv_rows(
+        ch, "SELECT concat(database, '.', table), count() FROM system.parts "
+            "WHERE active AND database NOT IN ('system') GROUP BY ALL ORDER BY ALL")}
+    try:
+        out["profile_top"] = [(int(c), sym) for c, sym in tsv_rows(
+            ch, f"SELECT count() c, demangle(addressToSymbol(trace[1])) s FROM system.trace_log "
+                f"WHERE trace_type = 'CPU' AND event_time >= {t} GROUP BY s ORDER BY c DESC "
+                f"LIMIT {top} SETTINGS allow_introspection_functions = 1")]
+    except Exception as e:  # no symbols, or no profiler in this build
+        out["profile_top"] = str(e)[:200]
+    return out
+
+
+def print_breakdown(name, b, ch_cpu_s, rows):
+    """A few lines: where ClickHouse's CPU went for one side."""
+    ins = b["inserts"]
+    per_row = lambda s: f"{s / rows * 1e6:.2f} µs/row" if rows else "-"
+    print(f"{name}: ClickHouse {ch_cpu_s} CPU-s ({per_row(ch_cpu_s)}) = "
+          f"INSERTs {ins['cpu_s']} s ({per_row(ins['cpu_s'])}; {ins['count']} of them, "
+          f"{ins['failed']} failed, {ins['written_rows']:,} rows written incl. views)", flush=True)
+    for view, v in b["views"].items():
+        print(f"    of which view {view}: {v['cpu_s']} s ({per_row(v['cpu_s'])}), "
+              f"{v['read_rows']:,} rows in, {v['written_rows']:,} out", flush=True)
+    merge_cpu = 0.0
+    for table, kinds in b["parts"].items():
+        new, merged = kinds.get("NewPart", {}), kinds.get("MergeParts", {})
+        merge_cpu += merged.get("cpu_s", 0)
+        print(f"    {table}: {new.get('count', 0)} new parts ({new.get('rows', 0):,} rows, "
+              f"{new.get('bytes', 0) / 2**20:.1f} MiB), {merged.get('count', 0)} merges "
+              f"({merged.get('rows', 0):,} rows, {merged.get('cpu_s', 0)} CPU-s, "
+              f"{per_row(merged.get('cpu_s', 0))}), "
+              f"{b['parts_active_at_end'].get(table, 0)} parts at the end", flush=True)
+    other = b.get("other_queries", {})
+    other_cpu = sum(q["cpu_s"] for q in other.values())
+    print("    other queries: " + ", ".join(f"{k.strip()} {q['count']}× {q['cpu_s']} s"
+                                           for k, q in other.items()), flush=True)
+    rest = ch_cpu_s - ins["cpu_s"] - merge_cpu - other_cpu
+    print(f"    rest (log flushes, system merges, background): {rest:.2f} s", flush=True)
+    if isinstance(b.get("profile_top"), list) and b["profile_top"]:
+        print("    hottest (CPU profiler samples): " +
+              "; ".join(f"{c} {s[:60]}" for c, s in b["profile_top"][:6]), flush=True)
 
 
 class ClickHouse:
@@ -273,7 +403,27 @@ def side_jamscope(args, ch, workdir):
     return dict(cmd=cmd, env=env, otlp_http_port=http_port,
                 schema=args.jamscope_schema, count_sql=args.jamscope_count_sql,
                 checks={f"check_{i}": q for i, q in enumerate(args.jamscope_check_sql)},
-                tables=args.jamscope_table or ["otel.otel_traces"])
+                tables=args.jamscope_table or ["otel.otel_traces"],
+                after_ready_sql=args.jamscope_sql)
+
+
+def side_jamscope_b(args, ch, workdir):
+    """A second Jamscope variant in the same run, to measure one change
+    against the one before: its own command (--jamscope-b-cmd, else the
+    same), more environment (--jamscope-b-env) and SQL run once it is
+    ready (--jamscope-b-sql, e.g. to try a schema change before it is a
+    migration)."""
+    saved = args.jamscope_cmd
+    args.jamscope_cmd = args.jamscope_b_cmd or args.jamscope_cmd
+    try:
+        spec = side_jamscope(args, ch, workdir)
+    finally:
+        args.jamscope_cmd = saved
+    for item in args.jamscope_b_env:
+        k, _, v = item.partition("=")
+        spec["env"][k] = v
+    spec["after_ready_sql"] = args.jamscope_b_sql
+    return spec
 
 
 def side_jamscope_durable(args, ch, workdir):
@@ -300,7 +450,8 @@ def side_jamscope_norules(args, ch, workdir):
     return spec
 
 
-SIDES = {"rotel": side_rotel, "jamscope": side_jamscope, "jamscope-durable": side_jamscope_durable,
+SIDES = {"rotel": side_rotel, "jamscope": side_jamscope, "jamscope-b": side_jamscope_b,
+         "jamscope-durable": side_jamscope_durable,
          "jamscope-rules": side_jamscope_rules, "jamscope-norules": side_jamscope_norules}
 
 
@@ -353,7 +504,8 @@ def make_null_sink(ch, spec):
 
 def run_side(name, args, payload_files, spans_per_req):
     workdir = tempfile.mkdtemp(prefix=f"bench-{name}-", dir=args.tmp)
-    ch = ClickHouse(args.python, os.path.join(workdir, "ch"))
+    ch = ClickHouse(args.python, os.path.join(workdir, "ch"),
+                    extra_config=CLICKHOUSE_LOGS if args.clickhouse_logs else "")
     proc = None
     res = dict(side=name, workdir=workdir, sink=args.sink)
     try:
@@ -380,6 +532,8 @@ def run_side(name, args, payload_files, spans_per_req):
             # the collector really takes data (an outage must not start
             # in the middle of its migrations).
             wait_ready(f"http://127.0.0.1:{port}/readyz", 60, proc)
+        for sql in spec.get("after_ready_sql") or []:
+            ch.query(sql)
         url = f"http://127.0.0.1:{port}{args.path}"
 
         wrk_cmd = ["wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{args.duration}s",
@@ -395,7 +549,16 @@ def run_side(name, args, payload_files, spans_per_req):
                            capture_output=True, text=True, check=True)
             drain(ch, spec["count_sql"], 0, args.quiet, args.max_drain)
 
+        # Migrations (and a warm-up) done and merged: from here on,
+        # ClickHouse's CPU is this load's.
+        # "Idle" is relative: a Jamscope collector keeps querying and
+        # writing small rows (alert heartbeats and windows) while no spans
+        # come in, so after the load ClickHouse counts as idle again once
+        # it is back near the rate it had here.
+        waited, _, idle_rate = wait_clickhouse_idle(ch, args.settle_max, rate=0.25)
+        res.update(clickhouse_settle_before_s=waited, clickhouse_idle_cores_before=idle_rate)
         base = int(ch.query(spec["count_sql"]).strip())
+        since = time.time()
         cpu0, ch_cpu0, sys0 = proc_cpu_seconds(proc.pid), proc_cpu_seconds(ch.proc.pid), system_cpu()
         ch_cpu_before_outage = 0.0
         if args.outage:
@@ -424,6 +587,17 @@ def run_side(name, args, payload_files, spans_per_req):
         cpu2, ch_cpu2, sys2 = proc_cpu_seconds(proc.pid), proc_cpu_seconds(ch.proc.pid), system_cpu()
         if proc.poll() is not None:
             raise RuntimeError(f"{name} died during the run (rc {proc.returncode})")
+        # Until the merges this load caused are done: ClickHouse's CPU for
+        # it, all of it (and the collector's over the same time).
+        settle_s, settled, _ = wait_clickhouse_idle(
+            ch, args.settle_max, rate=(idle_rate or 0.0) * 1.5 + args.idle_cores)
+        cpu3, ch_cpu3 = proc_cpu_seconds(proc.pid), proc_cpu_seconds(ch.proc.pid)
+        res.update(clickhouse_settle_after_s=settle_s, clickhouse_settled=settled)
+        if args.clickhouse_logs:
+            try:
+                res["clickhouse_breakdown"] = clickhouse_breakdown(ch, since, spec["tables"])
+            except Exception as e:
+                res["clickhouse_breakdown"] = str(e)[:500]
         hwm_kb = proc_status_kb(proc.pid, "VmHWM")
         if name.startswith("jamscope"):
             # Whether alerting ran, and how many series its windows held.
@@ -476,6 +650,13 @@ def run_side(name, args, payload_files, spans_per_req):
             peak_rss_mib=round(hwm_kb / 1024, 1) if hwm_kb else None,
             clickhouse_cpu_s_load=round(ch_cpu1 - ch_cpu0, 2),
             clickhouse_cpu_s_total=round(ch_cpu2 - ch_cpu0, 2),
+            # The box: collector + ClickHouse from the load's start until
+            # ClickHouse is idle again (merges included).
+            cpu_s_settled=round(cpu3 - cpu0, 2),
+            clickhouse_cpu_s_settled=round(ch_cpu3 - ch_cpu0, 2),
+            box_cpu_s=round(cpu3 - cpu0 + ch_cpu3 - ch_cpu0, 2),
+            box_spans_per_cpu_s=round(rows / (cpu3 - cpu0 + ch_cpu3 - ch_cpu0)) if rows else None,
+            clickhouse_us_per_row=round((ch_cpu3 - ch_cpu0) / rows * 1e6, 2) if rows else None,
             max_concurrent_inserts_in_drain=dstats.get("max_concurrent_inserts"),
             machine_busy_pct_during_drain=round(100 * (sys2[0] - sys1[0]) / max(1, sys2[1] - sys1[1]), 1),
             wrk_cpu_s=round(ru1.ru_utime + ru1.ru_stime - ru0.ru_utime - ru0.ru_stime, 2),
@@ -513,7 +694,7 @@ def print_table(results):
         ("rows after collector stop", "rows_after_stop"),
         ("rows landed by load end", "rows_at_load_end"),
         ("rows/s landed during load", "rows_per_s_during_load"), ("drain (s)", "drain_s"),
-        ("rows/s end-to-end", "e2e_rows_per_s"),
+        ("spans/s landed (wall, load+drain)", "e2e_rows_per_s"),
         ("latency p50 (ms)", ("latency_ms", "p50")), ("latency p99 (ms)", ("latency_ms", "p99")),
         ("collector CPU s (load)", "cpu_s_load"), ("collector CPU s (+drain)", "cpu_s_total"),
         ("CPU s / 1M spans", "cpu_s_per_million_spans"),
@@ -521,6 +702,11 @@ def print_table(results):
         ("collector peak RSS MiB", "peak_rss_mib"),
         ("ClickHouse CPU s (load)", "clickhouse_cpu_s_load"),
         ("ClickHouse CPU s (+drain)", "clickhouse_cpu_s_total"),
+        ("ClickHouse CPU s (+merges, idle)", "clickhouse_cpu_s_settled"),
+        ("ClickHouse CPU µs / row", "clickhouse_us_per_row"),
+        ("box CPU s (collector+CH)", "box_cpu_s"),
+        ("box spans per CPU-s", "box_spans_per_cpu_s"),
+        ("ClickHouse idle wait after (s)", "clickhouse_settle_after_s"),
         ("max concurrent INSERTs (drain)", "max_concurrent_inserts_in_drain"),
         ("machine busy % (drain)", "machine_busy_pct_during_drain"),
         ("wrk CPU s", "wrk_cpu_s"), ("rows missing resource", "rows_missing_resource"),
@@ -551,6 +737,9 @@ def print_medians(results, sides):
             ("spans/s accepted", lambda r: r["accepted_spans_per_s"]),
             ("collector CPU s (+drain)", lambda r: r["cpu_s_total"]),
             ("ClickHouse CPU s (+drain)", lambda r: r["clickhouse_cpu_s_total"]),
+            ("ClickHouse CPU µs / row", lambda r: r.get("clickhouse_us_per_row")),
+            ("box spans per CPU-s", lambda r: r.get("box_spans_per_cpu_s")),
+            ("spans/s landed (wall)", lambda r: r["e2e_rows_per_s"]),
             ("peak RSS MiB", lambda r: r["peak_rss_mib"])]
     print("median of rounds".ljust(28), *[s.rjust(16) for s in sides])
     for label, get in rows:
@@ -594,6 +783,12 @@ def main():
     ap.add_argument("--outage", action="store_true",
                     help="stop ClickHouse for the whole load and start it again after: "
                          "measures spooling and replay (Jamscope sides only)")
+    ap.add_argument("--settle-max", type=float, default=60.0,
+                    help="longest wait for ClickHouse to go idle (merges done) before and after a load")
+    ap.add_argument("--idle-cores", type=float, default=0.05,
+                    help="ClickHouse counts as idle after a load below its idle rate before it plus this")
+    ap.add_argument("--no-clickhouse-logs", dest="clickhouse_logs", action="store_false",
+                    help="leave ClickHouse's query/part logs off (no cost breakdown)")
     ap.add_argument("--rotel-async-insert", default="true", choices=["true", "false"])
     ap.add_argument("--rotel-extra", default="", help="extra rotel-agent start flags")
     ap.add_argument("--jamscope-cmd")
@@ -602,6 +797,13 @@ def main():
     ap.add_argument("--jamscope-count-sql", default="SELECT count() FROM otel.otel_traces")
     ap.add_argument("--jamscope-table", action="append", default=[],
                     help="db.table Jamscope writes spans to (for --sink null; repeatable)")
+    ap.add_argument("--jamscope-sql", action="append", default=[],
+                    help="SQL run on ClickHouse once the jamscope side is ready (repeatable)")
+    ap.add_argument("--jamscope-b-cmd", help="jamscope-b side's command (default: --jamscope-cmd)")
+    ap.add_argument("--jamscope-b-env", action="append", default=[],
+                    help="K=V added to the jamscope-b side's environment (repeatable)")
+    ap.add_argument("--jamscope-b-sql", action="append", default=[],
+                    help="SQL run once the jamscope-b side is ready (repeatable)")
     ap.add_argument("--jamscope-check-sql", action="append", default=[],
                     help="extra scalar SQL reported after the drain (repeatable)")
     args = ap.parse_args()
@@ -654,6 +856,9 @@ def main():
                     print(f"{s}: FAILED: {e}", file=sys.stderr, flush=True)
                 r["round"] = round_no + 1
                 results.append(r)
+                if isinstance(r.get("clickhouse_breakdown"), dict):
+                    print_breakdown(s, r["clickhouse_breakdown"], r["clickhouse_cpu_s_settled"],
+                                    r["rows_landed"])
                 if "cmd" in r:
                     print(f"{s} command: {r['cmd']}", flush=True)
     finally:

@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """Print a Markdown table (one row per scenario and side) from sidebyside.py
-JSON results: records (spans or RUM beacons) per CPU-second, the Jamscope/Rotel ratio, loss, peak RSS,
+JSON results: records (spans or RUM beacons) per CPU-second of the collector
+and of the box (collector + its ClickHouse, merges included), ClickHouse CPU
+per row, records/s landed, the Jamscope/Rotel ratios, loss, peak RSS,
 latency; for scenarios run in several rounds, the medians. time_to_alert.py's
 result (it has `trials`) is summarised after the table.
 Usage: summarize.py RESULT.json [...]"""
@@ -15,6 +17,10 @@ def side(results, name):
 
 def spans_per_cpu_s(r):
     return r["rows_landed"] / r["cpu_s_total"] if r and r.get("cpu_s_total") else None
+
+
+def fmt(x, spec=",.0f"):
+    return "-" if x is None else format(x, spec)
 
 
 def median_of(results, name, get):
@@ -33,8 +39,9 @@ def time_to_alert(name, data):
 
 def main(paths):
     alerts = []
-    print("| scenario | side | records/s accepted | rows landed / accepted | records per CPU-s | CPU-s per 1M records | peak RSS MiB | p50 / p99 ms |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("| scenario | side | records/s accepted | rows landed / accepted | records per CPU-s | CPU-s per 1M records "
+          "| ClickHouse µs / row | box records per CPU-s | records/s landed (wall) | peak RSS MiB | p50 / p99 ms |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     ratios = []
     for path in paths:
         data = json.load(open(path))
@@ -48,19 +55,38 @@ def main(paths):
             eff = spans_per_cpu_s(r)
             side_name = f"{r['side']} (round {r['round']})" if rounds else r["side"]
             print(f"| {name} | {side_name} | {r['accepted_spans_per_s']:,} | {r['rows_landed']:,} / {r['accepted_spans']:,} "
-                  f"| {eff:,.0f} | {r['cpu_s_per_million_spans']} | {r['peak_rss_mib']} "
+                  f"| {eff:,.0f} | {r['cpu_s_per_million_spans']} | {fmt(r.get('clickhouse_us_per_row'), '.2f')} "
+                  f"| {fmt(r.get('box_spans_per_cpu_s'))} | {r['e2e_rows_per_s']:,} | {r['peak_rss_mib']} "
                   f"| {r['latency_ms']['p50']} / {r['latency_ms']['p99']} |")
-        j, o = side(data["results"], "jamscope"), side(data["results"], "rotel")
-        if j and o and spans_per_cpu_s(o):
-            ratios.append((name, "Jamscope / Rotel", spans_per_cpu_s(j) / spans_per_cpu_s(o)))
+        sides = list(dict.fromkeys(r["side"] for r in data["results"]))
+        if rounds:
+            for s in sides:
+                m = lambda get: median_of(data["results"], s, get)
+                print(f"| {name} | {s} (median) | {fmt(m(lambda r: r['accepted_spans_per_s']))} | "
+                      f"| {fmt(m(spans_per_cpu_s))} | | {fmt(m(lambda r: r.get('clickhouse_us_per_row')), '.2f')} "
+                      f"| {fmt(m(lambda r: r.get('box_spans_per_cpu_s')))} | {fmt(m(lambda r: r['e2e_rows_per_s']))} "
+                      f"| {fmt(m(lambda r: r['peak_rss_mib']), '.1f')} | |")
+        for a, b in (("jamscope", "rotel"), ("jamscope-b", "jamscope"), ("jamscope-b", "rotel")):
+            if a not in sides or b not in sides:
+                continue
+            label = f"{a} / {b}{' (medians of rounds)' if rounds else ''}"
+            for what, get in (("spans per collector CPU-s", spans_per_cpu_s),
+                              ("box spans per CPU-s (collector + ClickHouse)",
+                               lambda r: r.get("box_spans_per_cpu_s")),
+                              ("spans/s landed (wall)", lambda r: r["e2e_rows_per_s"]),
+                              ("ClickHouse CPU per row", lambda r: r.get("clickhouse_us_per_row"))):
+                x, y = median_of(data["results"], a, get), median_of(data["results"], b, get)
+                if x and y:
+                    ratios.append((name, f"{label}: {what}", x / y))
+        j = side(data["results"], "jamscope")
         d = side(data["results"], "jamscope-durable")
         if j and d and spans_per_cpu_s(j):
-            ratios.append((name, "durable / default", spans_per_cpu_s(d) / spans_per_cpu_s(j)))
+            ratios.append((name, "durable / default: spans per collector CPU-s", spans_per_cpu_s(d) / spans_per_cpu_s(j)))
         on = median_of(data["results"], "jamscope-rules", spans_per_cpu_s)
         off = median_of(data["results"], "jamscope-norules", spans_per_cpu_s)
         if on and off:
             ratios.append((name, f"default alert rules / alerting off (medians of rounds: "
-                                 f"{on:,.0f} / {off:,.0f})", on / off))
+                                 f"{on:,.0f} / {off:,.0f}) spans per collector CPU-s", on / off))
             # The same, round by round (each round runs both sides back to back).
             pairs = [(r, o) for r in data["results"] if r["side"] == "jamscope-rules"
                      for o in data["results"] if o["side"] == "jamscope-norules"
@@ -68,12 +94,12 @@ def main(paths):
             per_round = [spans_per_cpu_s(r) / spans_per_cpu_s(o) for r, o in pairs]
             if per_round:
                 ratios.append((name, "default alert rules / alerting off, median of the rounds' "
-                                     f"ratios ({', '.join(f'{x:.2f}' for x in per_round)})",
+                                     f"ratios ({', '.join(f'{x:.2f}' for x in per_round)}) spans per collector CPU-s",
                                statistics.median(per_round)))
     if ratios:
         print()
         for name, what, ratio in ratios:
-            print(f"- {name}: {what} spans per CPU-second = {ratio:.2f}x")
+            print(f"- {name}: {what} = {ratio:.2f}x")
     if alerts:
         print()
         for name, data in alerts:

@@ -126,7 +126,7 @@ fn migrate_applies_once_and_then_has_nothing_to_do() {
         String::from_utf8_lossy(&first.stderr)
     );
     assert!(String::from_utf8_lossy(&first.stdout).contains(
-        "applied: otel_traces, trace_index, rum_tables, deduplication, rum_vitals_by_page_start, trace_search, builds, alert_tables"
+        "applied: otel_traces, trace_index, rum_tables, deduplication, rum_vitals_by_page_start, trace_search, builds, alert_tables, drop_attribute_key_indexes"
     ));
     let second = run_jamscope(&["migrate"], &env);
     assert!(second.status.success());
@@ -181,22 +181,7 @@ fn migrate_applies_once_and_then_has_nothing_to_do() {
 /// id holds an absurd time. Returns the database and that midnight (ms).
 fn version_3_database_with_vitals(prefix: &str) -> (String, i64) {
     let url = clickhouse_url();
-    let database = unique_database(prefix);
-    let options = SchemaOptions {
-        database: database.clone(),
-        cluster: None,
-        ttl_days: 30,
-    };
-    for statement in statements_through(&options, 3) {
-        execute(url, &statement);
-    }
-    execute(
-        url,
-        &format!(
-            "INSERT INTO `{database}`.schema_migrations (version, name) \
-             VALUES (1, 'otel_traces'), (2, 'trace_index'), (3, 'rum_tables')"
-        ),
-    );
+    let database = database_at_version(prefix, 3);
     let midnight = query_json(
         url,
         &database,
@@ -294,6 +279,133 @@ fn table_names(database: &str) -> Vec<String> {
     .iter()
     .filter_map(|t| t["name"].as_str().map(str::to_owned))
     .collect()
+}
+
+/// A database as schema version 8 left it, with two traces' spans in it
+/// (and their `trace_index` rows, filled by the view as then defined).
+fn version_8_database_with_spans(prefix: &str) -> String {
+    let database = database_at_version(prefix, 8);
+    insert_spans(&database, "old");
+    database
+}
+
+/// The names of the released migrations, by version.
+const RELEASED: [&str; 8] = [
+    "otel_traces",
+    "trace_index",
+    "rum_tables",
+    "deduplication",
+    "rum_vitals_by_page_start",
+    "trace_search",
+    "builds",
+    "alert_tables",
+];
+
+/// A new database brought to schema `version` by the migrations' own
+/// statements (released ones never change, so this is what it was) and
+/// recorded as such.
+fn database_at_version(prefix: &str, version: u32) -> String {
+    let url = clickhouse_url();
+    let database = unique_database(prefix);
+    let options = SchemaOptions {
+        database: database.clone(),
+        cluster: None,
+        ttl_days: 30,
+    };
+    for statement in statements_through(&options, version) {
+        execute(url, &statement);
+    }
+    let recorded: Vec<String> = (1..=version)
+        .zip(RELEASED)
+        .map(|(v, name)| format!("({v}, '{name}')"))
+        .collect();
+    execute(
+        url,
+        &format!(
+            "INSERT INTO `{database}`.schema_migrations (version, name) VALUES {}",
+            recorded.join(", ")
+        ),
+    );
+    database
+}
+
+/// Three spans of trace `{prefix}-1` (a browser root, two gateway spans
+/// with routes, one failed) and one of `{prefix}-2`.
+fn insert_spans(database: &str, prefix: &str) {
+    execute(
+        clickhouse_url(),
+        &format!(
+            "INSERT INTO `{database}`.otel_traces \
+             (Timestamp, TraceId, SpanId, ParentSpanId, ServiceName, SpanName, Duration, \
+              StatusCode, Layer, SpanAttributes, ResourceAttributes) VALUES \
+             (now64(9), '{prefix}-1', 'a', '', 'web', 'GET /', 100, 'Ok', 'browser', {{}}, {{'service.name': 'web'}}), \
+             (now64(9), '{prefix}-1', 'b', 'a', 'gw', 'route', 50, 'Error', 'gateway', {{'http.route': '/a'}}, {{}}), \
+             (now64(9), '{prefix}-1', 'c', 'b', 'gw', 'r2', 7, 'Ok', 'gateway', {{'http.route': '/b'}}, {{}}), \
+             (now64(9), '{prefix}-2', 'd', '', 'cms', 'x', 5, 'Ok', 'cms', {{}}, {{}})"
+        ),
+    );
+}
+
+/// `trace_index` as the search query reads it, per trace.
+fn trace_index_rows(database: &str) -> Vec<Value> {
+    query_json(
+        clickhouse_url(),
+        database,
+        "SELECT TraceId, sum(SpanCount) AS spans, sum(ErrorCount) AS errors, \
+                arraySort(groupUniqArrayArray(Services)) AS services, \
+                arraySort(groupUniqArrayArray(Layers)) AS layers, \
+                max(RootService) AS root_service, max(RootName) AS root_name, \
+                arraySort(groupUniqArrayArray(Routes)) AS routes, \
+                CAST(sumMap(LayerTime), 'Map(String, UInt64)') AS layer_time \
+         FROM trace_index GROUP BY TraceId ORDER BY TraceId",
+    )
+}
+
+fn expected_index(prefix: &str) -> Vec<Value> {
+    vec![
+        json!({"TraceId": format!("{prefix}-1"), "spans": 3, "errors": 1,
+               "services": ["gw", "web"], "layers": ["browser", "gateway"],
+               "root_service": "web", "root_name": "GET /", "routes": ["/a", "/b"],
+               "layer_time": {"browser": 100, "gateway": 57}}),
+        json!({"TraceId": format!("{prefix}-2"), "spans": 1, "errors": 0,
+               "services": ["cms"], "layers": ["cms"], "root_service": "cms",
+               "root_name": "x", "routes": [], "layer_time": {"cms": 5}}),
+    ]
+}
+
+#[test]
+fn migrating_a_version_8_database_keeps_every_span_and_the_trace_index() {
+    let database = version_8_database_with_spans("cheaper_rows");
+    assert_eq!(trace_index_rows(&database), expected_index("old"));
+    let applied = migrate(&database);
+    assert!(
+        applied.contains("drop_attribute_key_indexes") && !applied.contains("alert_tables"),
+        "{applied}"
+    );
+    let spans = query_json(
+        clickhouse_url(),
+        &database,
+        "SELECT count() AS n FROM otel_traces",
+    );
+    assert_eq!(spans, vec![json!({"n": 4})]);
+    let indexes = query_json(
+        clickhouse_url(),
+        &database,
+        "SELECT name FROM system.data_skipping_indices \
+         WHERE database = currentDatabase() AND table = 'otel_traces' ORDER BY name",
+    );
+    assert_eq!(
+        indexes,
+        vec![
+            json!({"name": "idx_duration"}),
+            json!({"name": "idx_trace_id"})
+        ]
+    );
+    // Spans written after the upgrade are indexed as before.
+    insert_spans(&database, "new");
+    let mut expected = expected_index("new");
+    expected.extend(expected_index("old"));
+    assert_eq!(trace_index_rows(&database), expected);
 }
 
 #[test]

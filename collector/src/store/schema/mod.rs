@@ -127,6 +127,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "alert_tables",
         steps: |options| Step::all(alerts::alert_tables(options)),
     },
+    Migration {
+        version: 9,
+        name: "drop_attribute_key_indexes",
+        steps: |options| Step::all(traces::drop_attribute_key_indexes(options)),
+    },
 ];
 
 /// All statements a fresh database needs, in order; what `migrate --print`

@@ -127,6 +127,22 @@ pub fn trace_search(options: &SchemaOptions) -> Vec<String> {
     statements
 }
 
+/// Migration 9: the bloom filters on attribute keys go. No query the
+/// collector runs asks which keys a span's maps hold (search reads
+/// `trace_index`; the trace, layer and rule queries read values by key
+/// over rows already chosen by service, time or trace id), and every
+/// span has the same few keys per service, so they would skip next to
+/// nothing; yet every insert and every merge builds them. Dropping an
+/// index keeps every row.
+pub fn drop_attribute_key_indexes(options: &SchemaOptions) -> Vec<String> {
+    vec![format!(
+        "ALTER TABLE {}{} DROP INDEX IF EXISTS idx_res_attr_key, \
+         DROP INDEX IF EXISTS idx_span_attr_key",
+        options.storage_name("otel_traces"),
+        options.on_cluster(),
+    )]
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::all_statements;
@@ -170,5 +186,16 @@ mod tests {
         assert!(sql.contains("ReplicatedAggregatingMergeTree("));
         assert!(sql.contains("TO `jamscope`.`trace_index_local` AS SELECT TraceId"));
         assert!(sql.contains("FROM `jamscope`.`otel_traces_local` GROUP BY TraceId"));
+    }
+
+    #[test]
+    fn attribute_key_indexes_are_dropped_from_the_storage_table() {
+        let single = drop_attribute_key_indexes(&options(None)).join("\n");
+        assert!(single.starts_with("ALTER TABLE `jamscope`.`otel_traces` DROP INDEX IF EXISTS"));
+        let cluster = drop_attribute_key_indexes(&options(Some("prod"))).join("\n");
+        assert!(cluster.starts_with(
+            "ALTER TABLE `jamscope`.`otel_traces_local` ON CLUSTER `prod` DROP INDEX IF EXISTS idx_res_attr_key"
+        ));
+        assert!(cluster.contains("DROP INDEX IF EXISTS idx_span_attr_key"));
     }
 }

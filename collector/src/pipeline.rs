@@ -66,34 +66,50 @@ impl Shared {
 }
 
 /// Queue room held by records on their way to storage; released on drop.
+/// Boxed: chunks carry one, and are moved about whole.
 #[derive(Default)]
-pub struct Room {
-    permit: Option<OwnedSemaphorePermit>,
+pub struct Room(Option<Box<Held>>);
+
+struct Held {
+    permit: OwnedSemaphorePermit,
     records: usize,
-    shared: Option<Arc<Shared>>,
+    shared: Arc<Shared>,
 }
 
 impl Room {
+    fn new(permit: OwnedSemaphorePermit, records: usize, shared: Arc<Shared>) -> Self {
+        shared.records.fetch_add(records, Ordering::Relaxed);
+        Room(Some(Box::new(Held {
+            permit,
+            records,
+            shared,
+        })))
+    }
+
     /// Takes over `other`'s room (of the same queue: one writer per table).
     pub fn merge(&mut self, mut other: Room) {
-        match (&mut self.permit, other.permit.take()) {
-            (Some(mine), Some(theirs)) => mine.merge(theirs),
-            (mine @ None, theirs) => *mine = theirs,
-            (Some(_), None) => {}
-        }
-        self.records += std::mem::take(&mut other.records);
-        if self.shared.is_none() {
-            self.shared = other.shared.take();
+        let Some(theirs) = other.0.take() else {
+            return;
+        };
+        match &mut self.0 {
+            Some(mine) => {
+                let Held {
+                    permit, records, ..
+                } = *theirs;
+                mine.records += records;
+                mine.permit.merge(permit);
+            }
+            None => self.0 = Some(theirs),
         }
     }
 
     /// Bytes of queue room held.
     pub fn bytes(&self) -> usize {
-        self.permit.as_ref().map_or(0, |p| p.num_permits())
+        self.0.as_ref().map_or(0, |held| held.permit.num_permits())
     }
 
     pub fn records(&self) -> usize {
-        self.records
+        self.0.as_ref().map_or(0, |held| held.records)
     }
 
     /// Makes the room held exactly `encoded_bytes`, the size the consumer
@@ -102,11 +118,12 @@ impl Room {
     /// free, the rest held over the bound until this batch is written (by
     /// at most the estimate's error on one batch).
     pub fn settle(&mut self, encoded_bytes: usize) {
-        let (Some(permit), Some(shared)) = (&mut self.permit, &self.shared) else {
+        let Some(held) = &mut self.0 else {
             return;
         };
-        if self.records > 0 {
-            let observed = (encoded_bytes / self.records).max(1);
+        let shared = &held.shared;
+        if let Some(observed) = encoded_bytes.checked_div(held.records) {
+            let observed = observed.max(1);
             let next = match shared.bytes_per_record.load(Ordering::Relaxed) {
                 UNKNOWN => observed,
                 // A mean moving a quarter of the way: one odd batch does
@@ -115,16 +132,16 @@ impl Room {
             };
             shared.bytes_per_record.store(next, Ordering::Relaxed);
         }
-        let held = permit.num_permits();
+        let holding = held.permit.num_permits();
         let wanted = encoded_bytes.max(1);
-        if wanted < held {
-            drop(permit.split(held - wanted));
-        } else if wanted > held {
+        if wanted < holding {
+            drop(held.permit.split(holding - wanted));
+        } else if wanted > holding {
             let free = shared.room.available_permits();
-            let missing = u32::try_from((wanted - held).min(free)).unwrap_or(u32::MAX);
+            let missing = u32::try_from((wanted - holding).min(free)).unwrap_or(u32::MAX);
             if missing > 0 {
                 if let Ok(more) = Arc::clone(&shared.room).try_acquire_many_owned(missing) {
-                    permit.merge(more);
+                    held.permit.merge(more);
                 }
             }
         }
@@ -133,8 +150,10 @@ impl Room {
 
 impl Drop for Room {
     fn drop(&mut self) {
-        if let Some(shared) = &self.shared {
-            shared.records.fetch_sub(self.records, Ordering::Relaxed);
+        if let Some(held) = &self.0 {
+            held.shared
+                .records
+                .fetch_sub(held.records, Ordering::Relaxed);
         }
     }
 }
@@ -318,12 +337,7 @@ impl<T> Queue<T> {
     }
 
     fn room(&self, permit: OwnedSemaphorePermit, records: usize) -> Room {
-        self.shared.records.fetch_add(records, Ordering::Relaxed);
-        Room {
-            permit: Some(permit),
-            records,
-            shared: Some(Arc::clone(&self.shared)),
-        }
+        Room::new(permit, records, Arc::clone(&self.shared))
     }
 
     pub fn depth(&self) -> Depth {

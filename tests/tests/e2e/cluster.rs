@@ -23,7 +23,8 @@ use opentelemetry_sdk::Resource;
 use serde_json::{json, Value};
 
 use crate::harness::{
-    block_on, execute, python, query_json, repo_root, unique_database, Collector, CollectorOptions,
+    block_on, execute, post_beacon, python, query_json, repo_root, unique_database, Collector,
+    CollectorOptions,
 };
 
 /// The four nodes: n1, n2 are shard 1; n3, n4 shard 2 (the scripts' ports).
@@ -387,18 +388,25 @@ fn api(collector: &Collector, path: &str) -> Value {
     body
 }
 
+/// Each node's local span table holds each span at most once: its
+/// distinct spans are all its rows (`counts`, n1 first).
+fn assert_no_span_twice(database: &str, counts: &[u64]) {
+    for node in NODES {
+        let distinct = count(
+            node,
+            database,
+            "SELECT uniqExact(TraceId, SpanId) FROM otel_traces_local",
+        );
+        assert_eq!(
+            distinct,
+            counts[usize::from(node) - 1],
+            "no span twice on n{node}"
+        );
+    }
+}
+
 fn beacon(collector: &Collector, body: &Value) {
-    let status = block_on(async {
-        reqwest::Client::new()
-            .post(format!("{}/v1/rum", collector.http_url()))
-            .header("content-type", "text/plain")
-            .body(body.to_string())
-            .send()
-            .await
-            .expect("beacon")
-            .status()
-    });
-    assert_eq!(status, 200);
+    assert_eq!(post_beacon(collector, &body.to_string()), 200);
 }
 
 /// The cluster collector's answer to `path`, once it equals the single
@@ -515,18 +523,7 @@ fn two_collectors_on_a_sharded_cluster_without_keeper_answer_as_one_node() {
         counts[0] > 0 && counts[2] > 0,
         "both shards hold spans: {counts:?}"
     );
-    for node in NODES {
-        let distinct = count(
-            node,
-            &database,
-            "SELECT uniqExact(TraceId, SpanId) FROM otel_traces_local",
-        );
-        assert_eq!(
-            distinct,
-            counts[usize::from(node) - 1],
-            "no span twice on n{node}"
-        );
-    }
+    assert_no_span_twice(&database, &counts);
     // A trace's rows sit on one shard, and the replicas agree on which.
     let shard_1 = local_trace_ids(1, &database);
     let shard_2 = local_trace_ids(3, &database);
@@ -676,17 +673,8 @@ fn two_collectors_on_a_sharded_cluster_without_keeper_answer_as_one_node() {
         execute(&node_url(1), &retried);
     }
     let counts = wait_until_replicated(&database, sent_spans + more_spans + 2);
+    assert_no_span_twice(&database, &counts);
     for node in NODES {
-        let distinct = count(
-            node,
-            &database,
-            "SELECT uniqExact(TraceId, SpanId) FROM otel_traces_local",
-        );
-        assert_eq!(
-            distinct,
-            counts[usize::from(node) - 1],
-            "no span twice on n{node}"
-        );
         let indexed = count(
             node,
             &database,

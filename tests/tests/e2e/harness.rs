@@ -341,6 +341,22 @@ pub fn metrics_text(collector: &Collector) -> String {
     })
 }
 
+/// Posts one beacon body to the collector's `/v1/rum`, as `sendBeacon`
+/// sends it (`text/plain`); the status.
+pub fn post_beacon(collector: &Collector, body: &str) -> u16 {
+    block_on(async {
+        reqwest::Client::new()
+            .post(format!("{}/v1/rum", collector.http_url()))
+            .header("content-type", "text/plain")
+            .body(body.to_owned())
+            .send()
+            .await
+            .expect("beacon answered")
+            .status()
+            .as_u16()
+    })
+}
+
 /// The value of the OpenMetrics series named exactly `series` (name and
 /// labels), e.g. `jamscope_queue_bytes{table="otel_traces"}`.
 pub fn metric(text: &str, series: &str) -> Option<u64> {

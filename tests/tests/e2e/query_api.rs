@@ -15,7 +15,8 @@ use prost::Message;
 use serde_json::{json, Value};
 
 use crate::harness::{
-    block_on, python, repo_root, run_jamscope, unique_database, Collector, CollectorOptions,
+    block_on, post_beacon, python, repo_root, run_jamscope, unique_database, Collector,
+    CollectorOptions,
 };
 use crate::payload::{request, string_attribute};
 
@@ -547,18 +548,7 @@ fn bad_parameters_and_unknown_ids_get_a_status_and_a_message() {
 }
 
 fn beacon(collector: &Collector, body: Value) {
-    let status = block_on(async {
-        reqwest::Client::new()
-            .post(format!("{}/v1/rum", collector.http_url()))
-            .header("content-type", "text/plain")
-            .body(body.to_string())
-            .send()
-            .await
-            .expect("beacon")
-            .status()
-            .as_u16()
-    });
-    assert_eq!(status, 200);
+    assert_eq!(post_beacon(collector, &body.to_string()), 200);
 }
 
 #[test]

@@ -7,7 +7,9 @@ use std::time::{Duration, Instant};
 use prost::Message as _;
 use serde_json::Value;
 
-use crate::harness::{metric, metrics_text, run_jamscope, Collector, CollectorOptions};
+use crate::harness::{
+    metric, metrics_text, post_beacon, run_jamscope, Collector, CollectorOptions,
+};
 use crate::payload::{post, request, span};
 
 const PROTOBUF: Option<&str> = Some("application/x-protobuf");
@@ -25,20 +27,6 @@ fn own_spans(collector: &Collector) -> u64 {
         collector,
         "SELECT count() AS n FROM otel_traces WHERE ServiceName = 'jamscope'",
     )
-}
-
-fn beacon(collector: &Collector, body: &str) -> u16 {
-    crate::harness::block_on(async {
-        reqwest::Client::new()
-            .post(format!("{}/v1/rum", collector.http_url()))
-            .header("content-type", "text/plain")
-            .body(body.to_owned())
-            .send()
-            .await
-            .expect("beacon answered")
-            .status()
-            .as_u16()
-    })
 }
 
 /// Polls `check` until it holds or 30 s pass; returns whether it held.
@@ -87,7 +75,7 @@ fn own_spans_land_in_otel_traces_bounded_by_client_traffic() {
         std::thread::sleep(Duration::from_millis(500));
     }
     let rum = r#"{"app":"shop","events":[{"type":"page_view"},{"type":"vital","name":"LCP","value":-1,"id":"v1"},{"type":"click"}]}"#;
-    assert_eq!(beacon(&collector, rum), 200);
+    assert_eq!(post_beacon(&collector, rum), 200);
     let (status, _, _) = post(&url, Some("text/xml"), None, b"<spans/>".to_vec());
     assert_eq!(status, 415);
 

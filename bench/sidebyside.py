@@ -220,6 +220,24 @@ def clickhouse_breakdown(ch, since, tables, top=12):
         out["parts"].setdefault(table, {})[kind] = dict(
             count=int(c), rows=int(r), bytes=int(size), wall_s=round(int(ms) / 1e3, 2),
             cpu_s=round(int(us) / 1e6, 2))
+    # What the INSERTs and merges spent their time on, by ClickHouse's own
+    # timers (sorting, skip indexes, compression, the views...).
+    timer = "x.1 LIKE '%Microseconds' AND x.1 NOT IN ('OSCPUVirtualTimeMicroseconds', " \
+            "'RealTimeMicroseconds', 'UserTimeMicroseconds', 'SystemTimeMicroseconds', " \
+            "'OSCPUWaitMicroseconds')"
+    out["insert_timers_s"] = {k: round(int(v) / 1e6, 3) for k, v in tsv_rows(
+        ch, f"SELECT x.1, sum(x.2) FROM system.query_log ARRAY JOIN CAST(ProfileEvents, "
+            f"'Array(Tuple(String, UInt64))') AS x WHERE type = 'QueryFinish' AND query_kind = 'Insert' "
+            f"AND event_time >= {t} AND has(tables, '{tables[0]}') AND {timer} "
+            f"GROUP BY 1 ORDER BY 2 DESC LIMIT {top}")}
+    try:
+        out["merge_timers_s"] = {k: round(int(v) / 1e6, 3) for k, v in tsv_rows(
+            ch, f"SELECT x.1, sum(x.2) FROM system.part_log ARRAY JOIN CAST(ProfileEvents, "
+                f"'Array(Tuple(String, UInt64))') AS x WHERE event_type = 'MergeParts' "
+                f"AND event_time >= {t} AND table = '{tables[0].split('.')[-1]}' AND {timer} "
+                f"GROUP BY 1 ORDER BY 2 DESC LIMIT {top}")}
+    except Exception as e:  # part_log without ProfileEvents
+        out["merge_timers_s"] = str(e)[:200]
     out["parts_active_at_end"] = {table: int(c) for table, c in tsv_rows(
         ch, "SELECT concat(database, '.', table), count() FROM system.parts "
             "WHERE active AND database NOT IN ('system') GROUP BY ALL ORDER BY ALL")}
@@ -258,6 +276,11 @@ def print_breakdown(name, b, ch_cpu_s, rows):
                                            for k, q in other.items()), flush=True)
     rest = ch_cpu_s - ins["cpu_s"] - merge_cpu - other_cpu
     print(f"    rest (log flushes, system merges, background): {rest:.2f} s", flush=True)
+    for what, key in (("INSERT", "insert_timers_s"), ("merge", "merge_timers_s")):
+        if isinstance(b.get(key), dict) and b[key]:
+            print(f"    {what} timers: " + ", ".join(
+                f"{k.removesuffix('Microseconds')} {v} s ({per_row(v)})"
+                for k, v in list(b[key].items())[:8]), flush=True)
     if isinstance(b.get("profile_top"), list) and b["profile_top"]:
         print("    hottest (CPU profiler samples): " +
               "; ".join(f"{c} {s[:60]}" for c, s in b["profile_top"][:6]), flush=True)

@@ -138,6 +138,8 @@ pub struct ClickHouseConfig {
     pub tls_accept_invalid_certs: bool,
     /// Longest wait for a TCP connection to ClickHouse.
     pub connect_timeout_ms: u64,
+    /// `auto` (LZ4 unless ClickHouse is on this host), `lz4` or `none`.
+    pub compression: crate::store::client::WireCompression,
     /// Python with `chdb-core`, used when no `clickhouse` binary is on PATH.
     pub embedded_python: PathBuf,
     /// Ports of the embedded ClickHouse; 0 picks a free one.
@@ -235,6 +237,7 @@ impl Default for ClickHouseConfig {
             ca_file: None,
             tls_accept_invalid_certs: false,
             connect_timeout_ms: crate::store::client::DEFAULT_CONNECT_TIMEOUT.as_millis() as u64,
+            compression: crate::store::client::WireCompression::default(),
             embedded_python: PathBuf::from(".venv/bin/python"),
             embedded_http_port: 8123,
             embedded_tcp_port: 9000,
@@ -566,6 +569,7 @@ impl Config {
             ca_file: ch.ca_file.clone(),
             accept_invalid_certs: ch.tls_accept_invalid_certs,
             connect_timeout: Duration::from_millis(ch.connect_timeout_ms),
+            compression: ch.compression,
         }
     }
 
@@ -869,6 +873,27 @@ mod tests {
             jail.set_env("JAMSCOPE_CLICKHOUSE_CONNECT_TIMEOUT_MS", "0");
             let error = Config::load(None).unwrap_err().to_string();
             assert!(error.contains("clickhouse.connect_timeout_ms"), "{error}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn wire_compression_reads_from_env_and_refuses_unknown_names() {
+        use crate::store::client::WireCompression;
+        Jail::expect_with(|jail| {
+            let config = Config::load(None).expect("valid");
+            assert_eq!(config.clickhouse.compression, WireCompression::Auto);
+            jail.set_env("JAMSCOPE_CLICKHOUSE_COMPRESSION", "lz4");
+            let settings = Config::load(None)
+                .expect("valid")
+                .connection_settings("http://127.0.0.1:8123".into());
+            assert_eq!(settings.compression, WireCompression::Lz4);
+            jail.set_env("JAMSCOPE_CLICKHOUSE_COMPRESSION", "zstd");
+            let error = Config::load(None).unwrap_err().to_string();
+            assert!(
+                error.contains("`zstd`") && error.contains("`lz4`"),
+                "{error}"
+            );
             Ok(())
         });
     }

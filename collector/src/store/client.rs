@@ -21,6 +21,47 @@ const TCP_KEEPALIVE: Duration = Duration::from_secs(60);
 /// dropped by us before the server closes it under a request.
 const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(2);
 
+/// `clickhouse.compression`: how INSERT bodies (and answers) travel.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WireCompression {
+    /// LZ4 unless the server is on this host (a loopback address or
+    /// `localhost`, the embedded engine among them): there, compressing
+    /// saves no network and costs both sides CPU.
+    #[default]
+    Auto,
+    Lz4,
+    None,
+}
+
+impl WireCompression {
+    /// Whether to compress when talking to `url`.
+    pub fn compresses(self, url: &str) -> bool {
+        match self {
+            Self::Lz4 => true,
+            Self::None => false,
+            Self::Auto => !is_loopback(url),
+        }
+    }
+}
+
+/// Whether `url` names this host: `localhost` or a loopback address.
+fn is_loopback(url: &str) -> bool {
+    let Ok(uri) = url.parse::<hyper::Uri>() else {
+        return false;
+    };
+    match uri.host() {
+        Some(host) => {
+            let host = host.trim_start_matches('[').trim_end_matches(']');
+            host.eq_ignore_ascii_case("localhost")
+                || host
+                    .parse::<std::net::IpAddr>()
+                    .is_ok_and(|ip| ip.is_loopback())
+        }
+        None => false,
+    }
+}
+
 /// Where ClickHouse is and how to reach it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConnectionSettings {
@@ -34,6 +75,7 @@ pub struct ConnectionSettings {
     pub accept_invalid_certs: bool,
     /// Longest wait for a TCP connection.
     pub connect_timeout: Duration,
+    pub compression: WireCompression,
 }
 
 impl ConnectionSettings {
@@ -47,6 +89,7 @@ impl ConnectionSettings {
             ca_file: None,
             accept_invalid_certs: false,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            compression: WireCompression::default(),
         }
     }
 }
@@ -85,7 +128,10 @@ impl Connection {
             .build(connector);
         let mut server = Client::with_http_client(http_client)
             .with_url(&settings.url)
-            .with_compression(Compression::Lz4)
+            .with_compression(match settings.compression.compresses(&settings.url) {
+                true => Compression::Lz4,
+                false => Compression::None,
+            })
             // Rows are encoded by `rows`, whose column lists are checked by
             // the end-to-end tests; skipping validation saves a schema fetch.
             .with_validation(false);
@@ -216,6 +262,30 @@ mod tests {
             error_chain(&error),
             "network error: invalid peer certificate: UnknownIssuer"
         );
+    }
+
+    #[test]
+    fn auto_compresses_only_what_leaves_this_host() {
+        let auto = WireCompression::Auto;
+        for local in [
+            "http://127.0.0.1:8123",
+            "http://127.3.4.5:8123/",
+            "http://localhost:8123",
+            "https://LOCALHOST",
+            "http://[::1]:8123",
+        ] {
+            assert!(!auto.compresses(local), "{local}");
+        }
+        for remote in [
+            "http://10.0.0.7:8123",
+            "https://ch.example:8443",
+            "http://[2001:db8::1]:8123",
+            "not a url",
+        ] {
+            assert!(auto.compresses(remote), "{remote}");
+        }
+        assert!(WireCompression::Lz4.compresses("http://127.0.0.1:8123"));
+        assert!(!WireCompression::None.compresses("https://ch.example:8443"));
     }
 
     #[test]

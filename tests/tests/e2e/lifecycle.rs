@@ -126,7 +126,7 @@ fn migrate_applies_once_and_then_has_nothing_to_do() {
         String::from_utf8_lossy(&first.stderr)
     );
     assert!(String::from_utf8_lossy(&first.stdout).contains(
-        "applied: otel_traces, trace_index, rum_tables, deduplication, rum_vitals_by_page_start, trace_search, builds, alert_tables, drop_attribute_key_indexes"
+        "applied: otel_traces, trace_index, rum_tables, deduplication, rum_vitals_by_page_start, trace_search, builds, alert_tables, drop_attribute_key_indexes, wider_span_merges"
     ));
     let second = run_jamscope(&["migrate"], &env);
     assert!(second.status.success());
@@ -146,6 +146,15 @@ fn migrate_applies_once_and_then_has_nothing_to_do() {
         Vec::<serde_json::Value>::new(),
         "tables without a token window"
     );
+    // Spans are merged in wider steps than ClickHouse's default (the
+    // embedded engine knows the setting, so the guard lets it through).
+    let wide_merges = query_json(
+        clickhouse_url(),
+        &database,
+        "SELECT name FROM system.tables WHERE database = currentDatabase() \
+         AND position(create_table_query, 'merge_selector_base = 10') > 0",
+    );
+    assert_eq!(wide_merges, vec![json!({"name": "otel_traces"})]);
     let tables = query_json(
         clickhouse_url(),
         &database,

@@ -14,7 +14,7 @@ use opentelemetry_sdk::Resource;
 use serde_json::{json, Value};
 
 use crate::expect::assert_spans_stored;
-use crate::harness::{python, repo_root, Collector};
+use crate::harness::{python, repo_root, Collector, CollectorOptions};
 
 fn run_client(mut command: Command) -> Value {
     let output = command.output().expect("client starts");
@@ -56,9 +56,13 @@ fn python_sdk_over_http_gzip() {
     assert_spans_stored(&collector, &sent, "gateway");
 }
 
+/// Also the one path where INSERTs go LZ4-compressed: every other test's
+/// ClickHouse is on loopback, where `compression = "auto"` sends them plain.
 #[test]
-fn python_sdk_over_grpc() {
-    let collector = Collector::start();
+fn python_sdk_over_grpc_stored_through_lz4_inserts() {
+    let collector = Collector::start_with(
+        CollectorOptions::default().env("JAMSCOPE_CLICKHOUSE_COMPRESSION", "lz4"),
+    );
     let sent = python_client(&collector.grpc_url(), "grpc", "gzip");
     assert_spans_stored(&collector, &sent, "gateway");
 }

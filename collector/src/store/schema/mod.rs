@@ -6,7 +6,8 @@
 //! `EXCHANGE TABLES`, a copy of rows) carry a guard, a query on the
 //! catalog that tells whether they still have to run.
 //!
-//! Migrations add tables and columns (version 7: `builds`, CI/CD events);
+//! Migrations add tables and columns (version 7: `builds`, CI/CD events)
+//! or change table settings (version 10: how widely spans are merged);
 //! the one exception is version 5,
 //! which rebuilds `rum_vitals` under a new partition key and keeps every
 //! row (see `rum::rum_vitals_by_page_start`).
@@ -131,6 +132,14 @@ const MIGRATIONS: &[Migration] = &[
         version: 9,
         name: "drop_attribute_key_indexes",
         steps: |options| Step::all(traces::drop_attribute_key_indexes(options)),
+    },
+    Migration {
+        version: 10,
+        name: "wider_span_merges",
+        steps: |options| {
+            let (server_knows_it, sql) = traces::wider_span_merges(options);
+            vec![Step::only_if(&server_knows_it, sql)]
+        },
     },
 ];
 

@@ -238,6 +238,10 @@ def clickhouse_breakdown(ch, since, tables, top=12):
                 f"GROUP BY 1 ORDER BY 2 DESC LIMIT {top}")}
     except Exception as e:  # part_log without ProfileEvents
         out["merge_timers_s"] = str(e)[:200]
+    out["new_part_types"] = {f"{table} {kind}": int(c) for table, kind, c in tsv_rows(
+        ch, f"SELECT concat(database, '.', table), part_type, count() FROM system.part_log "
+            f"WHERE event_time >= {t} AND database NOT IN ('system') AND event_type = 'NewPart' "
+            f"GROUP BY ALL ORDER BY ALL")}
     out["parts_active_at_end"] = {table: int(c) for table, c in tsv_rows(
         ch, "SELECT concat(database, '.', table), count() FROM system.parts "
             "WHERE active AND database NOT IN ('system') GROUP BY ALL ORDER BY ALL")}

@@ -1,5 +1,7 @@
 //! Decode → rows for one OTLP request, next to a pure `prost` decode of the
-//! same bytes (the floor: no collector can do less than decode).
+//! same bytes (the floor for decoding into the generated types): through
+//! the generated types as gRPC requests go (`decode_convert_encode_rows`),
+//! and in one pass as OTLP/HTTP bodies go (`one_pass_encode_rows`).
 //!
 //! The same requests as OTLP JSON, decoded the way the collector does
 //! (`json_one_pass`) and the way it used to (`json_via_proto_types`:
@@ -39,6 +41,21 @@ fn decode_to_rows(c: &mut Criterion) {
                     &TimeWindow::UNBOUNDED,
                     &jamscope::model::SpanLimits::default(),
                 );
+                rows.clear();
+                row_ends.clear();
+                SpanTable::encode_all(&converted.spans, &mut rows, &mut row_ends);
+                black_box(rows.len())
+            })
+        });
+        group.bench_function("one_pass_encode_rows", |b| {
+            b.iter(|| {
+                let converted = jamscope::ingest::otlp_protobuf::decode(
+                    black_box(&bytes[..]),
+                    &layers,
+                    &TimeWindow::UNBOUNDED,
+                    &SpanLimits::default(),
+                )
+                .unwrap();
                 rows.clear();
                 row_ends.clear();
                 SpanTable::encode_all(&converted.spans, &mut rows, &mut row_ends);

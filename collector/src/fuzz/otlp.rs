@@ -11,7 +11,7 @@ use super::meter::peak_bytes;
 use super::strategies::{damaged, json_with_keys, request};
 use super::{config, MAX_INPUT};
 use crate::ingest::otlp_convert::{convert_request, ConvertedTraces};
-use crate::ingest::otlp_json;
+use crate::ingest::{otlp_json, otlp_protobuf};
 use crate::model::{LayerRules, SpanLimits, TimeWindow};
 
 /// Decoded spans hold more than their bytes (a 3-byte `{},` in an array
@@ -25,6 +25,7 @@ fn bound(input: usize) -> usize {
     BASE_BYTES + BYTES_PER_INPUT_BYTE * input
 }
 
+/// Through the generated types, as gRPC requests are decoded.
 fn protobuf(body: &[u8]) -> Option<ConvertedTraces> {
     let request = ExportTraceServiceRequest::decode(body).ok()?;
     Some(convert_request(
@@ -33,6 +34,37 @@ fn protobuf(body: &[u8]) -> Option<ConvertedTraces> {
         &TimeWindow::UNBOUNDED,
         &SpanLimits::default(),
     ))
+}
+
+/// In one pass, as OTLP/HTTP protobuf bodies are decoded.
+fn protobuf_one_pass(body: &[u8]) -> Option<ConvertedTraces> {
+    otlp_protobuf::decode(
+        body,
+        &LayerRules::default(),
+        &TimeWindow::UNBOUNDED,
+        &SpanLimits::default(),
+    )
+    .ok()
+}
+
+/// Both protobuf decoders refuse the same bodies and, from the others,
+/// keep the same spans and say the same things.
+fn assert_protobuf_decoders_agree(body: &[u8]) -> Result<(), TestCaseError> {
+    let generated = protobuf(body);
+    let one_pass = protobuf_one_pass(body);
+    prop_assert_eq!(
+        generated.is_some(),
+        one_pass.is_some(),
+        "decodes either way"
+    );
+    if let (Some(generated), Some(one_pass)) = (generated, one_pass) {
+        prop_assert_eq!(&one_pass.spans, &generated.spans);
+        prop_assert_eq!(one_pass.rejected(), generated.rejected());
+        prop_assert_eq!(one_pass.dropped_links, generated.dropped_links);
+        prop_assert_eq!(one_pass.message(), generated.message());
+        prop_assert_eq!(one_pass.truncated, generated.truncated);
+    }
+    Ok(())
 }
 
 fn json(body: &[u8]) -> Option<ConvertedTraces> {
@@ -105,6 +137,13 @@ proptest! {
     }
 
     #[test]
+    fn any_bytes_as_protobuf_in_one_pass(body in vec(any::<u8>(), 0..MAX_INPUT)) {
+        let (_, peak) = peak_bytes(|| protobuf_one_pass(&body));
+        prop_assert!(peak <= bound(body.len()), "{peak} bytes for {} in", body.len());
+        assert_protobuf_decoders_agree(&body)?;
+    }
+
+    #[test]
     fn any_bytes_as_json(body in vec(any::<u8>(), 0..MAX_INPUT)) {
         let (_, peak) = peak_bytes(|| json(&body));
         prop_assert!(peak <= bound(body.len()), "{peak} bytes for {} in", body.len());
@@ -145,6 +184,18 @@ proptest! {
     }
 
     #[test]
+    fn protobuf_decoders_agree(request in request()) {
+        assert_protobuf_decoders_agree(&request.encode_to_vec())?;
+    }
+
+    #[test]
+    fn protobuf_decoders_agree_on_damaged_bodies(body in request().prop_flat_map(|r| damaged(r.encode_to_vec()))) {
+        let (_, peak) = peak_bytes(|| protobuf_one_pass(&body));
+        prop_assert!(peak <= bound(body.len()));
+        assert_protobuf_decoders_agree(&body)?;
+    }
+
+    #[test]
     fn damaged_json(body in request().prop_flat_map(|r| damaged(serde_json::to_vec(&r).unwrap_or_default()))) {
         let (_, peak) = peak_bytes(|| json(&body));
         prop_assert!(peak <= bound(body.len()));
@@ -174,6 +225,7 @@ fn decoding_stays_within_what_the_budget_charges() {
             &protobuf_body,
             protobuf as fn(&[u8]) -> Option<ConvertedTraces>,
         ),
+        ("protobuf in one pass", &protobuf_body, protobuf_one_pass),
         ("json", &json_body, json),
     ] {
         let (converted, peak) = peak_bytes(|| decode(body));

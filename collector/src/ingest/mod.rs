@@ -2,7 +2,8 @@
 //!
 //! One file per wire format. `otlp_http` and `otlp_grpc` only unwrap their
 //! transport and call [`accept_traces`]; `otlp_convert` turns OTLP into
-//! spans (`otlp_json` decodes OTLP JSON straight into them); `body` reads
+//! spans and judges them (`otlp_protobuf` and `otlp_json` decode OTLP/HTTP
+//! bodies straight into them, ending in the same judgement); `body` reads
 //! and decompresses HTTP bodies within limits; `error` maps every failure
 //! to an HTTP status or a gRPC code in one place (`grpc_status` adds the
 //! `RetryInfo` OTLP/gRPC clients need to retry).
@@ -26,6 +27,7 @@ pub mod otlp_convert;
 pub mod otlp_grpc;
 pub mod otlp_http;
 pub mod otlp_json;
+pub mod otlp_protobuf;
 pub mod outcome;
 pub mod rum;
 

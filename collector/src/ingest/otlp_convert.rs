@@ -225,6 +225,36 @@ pub(super) fn enum_refusal(
 pub(super) const KIND_RANGE: &str = "0 to 5";
 pub(super) const STATUS_RANGE: &str = "0 to 2";
 
+/// A span as decoded from protobuf, before it is judged: ids still raw
+/// bytes (borrowed from the message or the body), enums still numbers.
+/// Both protobuf decoders (the generated types, and `otlp_protobuf` in one
+/// pass) end in [`judge_span`], so they keep and refuse the same spans.
+#[derive(Debug, Default)]
+pub(super) struct RawSpan<'a> {
+    pub trace_id: &'a [u8],
+    pub span_id: &'a [u8],
+    pub parent_span_id: &'a [u8],
+    pub trace_state: String,
+    pub name: String,
+    pub kind: i32,
+    pub start_time_unix_nano: u64,
+    pub end_time_unix_nano: u64,
+    pub attributes: Attributes,
+    pub events: Vec<Event>,
+    pub links: Vec<RawLink<'a>>,
+    pub status_code: i32,
+    pub status_message: String,
+    pub sent: SentDropped,
+}
+
+#[derive(Debug, Default)]
+pub(super) struct RawLink<'a> {
+    pub trace_id: &'a [u8],
+    pub span_id: &'a [u8],
+    pub trace_state: String,
+    pub attributes: Attributes,
+}
+
 fn convert_span(
     span: otlp::Span,
     resource: &Arc<Resource>,
@@ -232,7 +262,59 @@ fn convert_span(
     window: &TimeWindow,
     out: &mut ConvertedTraces,
 ) {
-    let Some(trace_id) = TraceId::from_bytes(&span.trace_id) else {
+    let status = span.status.unwrap_or_default();
+    let mut links = span.links;
+    let raw = RawSpan {
+        trace_id: &span.trace_id,
+        span_id: &span.span_id,
+        parent_span_id: &span.parent_span_id,
+        trace_state: span.trace_state,
+        name: span.name,
+        kind: span.kind,
+        start_time_unix_nano: span.start_time_unix_nano,
+        end_time_unix_nano: span.end_time_unix_nano,
+        attributes: convert_attributes(span.attributes),
+        events: span
+            .events
+            .into_iter()
+            .map(|event| Event {
+                time_unix_nanos: event.time_unix_nano,
+                name: event.name,
+                attributes: convert_attributes(event.attributes),
+            })
+            .collect(),
+        links: links
+            .iter_mut()
+            .map(|link| RawLink {
+                trace_id: &link.trace_id,
+                span_id: &link.span_id,
+                trace_state: std::mem::take(&mut link.trace_state),
+                attributes: convert_attributes(std::mem::take(&mut link.attributes)),
+            })
+            .collect(),
+        status_code: status.code,
+        status_message: status.message,
+        sent: SentDropped {
+            attributes: span.dropped_attributes_count,
+            events: span.dropped_events_count,
+            links: span.dropped_links_count,
+        },
+    };
+    judge_span(raw, resource, scope, window, out);
+}
+
+/// Keeps `span` (in `out.spans`, cut to the limits) or rejects it with the
+/// reason the sender is told: ids of the wrong length or all zero, a kind
+/// or status outside OTLP's enums, times `window` refuses. Links without a
+/// usable context are dropped from a kept span.
+pub(super) fn judge_span(
+    span: RawSpan<'_>,
+    resource: &Arc<Resource>,
+    scope: &Arc<Scope>,
+    window: &TimeWindow,
+    out: &mut ConvertedTraces,
+) {
+    let Some(trace_id) = TraceId::from_bytes(span.trace_id) else {
         out.reject(RejectReason::InvalidId, || {
             format!(
                 "span '{}': trace_id must be 16 bytes and not all zero, got {} bytes",
@@ -242,7 +324,7 @@ fn convert_span(
         });
         return;
     };
-    let Some(span_id) = SpanId::from_bytes(&span.span_id) else {
+    let Some(span_id) = SpanId::from_bytes(span.span_id) else {
         out.reject(RejectReason::InvalidId, || {
             format!(
                 "span '{}': span_id must be 8 bytes and not all zero, got {} bytes",
@@ -256,7 +338,7 @@ fn convert_span(
     let parent_span_id = if span.parent_span_id.is_empty() {
         None
     } else {
-        match SpanId::from_bytes(&span.parent_span_id) {
+        match SpanId::from_bytes(span.parent_span_id) {
             Some(id) => Some(id),
             None if span.parent_span_id.iter().all(|&b| b == 0) => None,
             None => {
@@ -277,29 +359,23 @@ fn convert_span(
         });
         return;
     };
-    let sent = SentDropped {
-        attributes: span.dropped_attributes_count,
-        events: span.dropped_events_count,
-        links: span.dropped_links_count,
-    };
-    let status = span.status.unwrap_or_default();
-    let Some(code) = status_code(i64::from(status.code)) else {
+    let Some(code) = status_code(i64::from(span.status_code)) else {
         out.reject(RejectReason::InvalidValue, || {
-            enum_refusal(&span.name, "status.code", &status.code, STATUS_RANGE)
+            enum_refusal(&span.name, "status.code", &span.status_code, STATUS_RANGE)
         });
         return;
     };
     let mut links = Vec::with_capacity(span.links.len());
     for (index, link) in span.links.into_iter().enumerate() {
         match (
-            TraceId::from_bytes(&link.trace_id),
-            SpanId::from_bytes(&link.span_id),
+            TraceId::from_bytes(link.trace_id),
+            SpanId::from_bytes(link.span_id),
         ) {
             (Some(trace_id), Some(span_id)) => links.push(Link {
                 trace_id,
                 span_id,
                 trace_state: link.trace_state,
-                attributes: convert_attributes(link.attributes),
+                attributes: link.attributes,
             }),
             _ => out.drop_link(|| {
                 format!(
@@ -311,6 +387,7 @@ fn convert_span(
             }),
         }
     }
+    let sent = span.sent;
     let span = Span {
         trace_id,
         span_id,
@@ -320,20 +397,12 @@ fn convert_span(
         kind,
         start_unix_nanos: span.start_time_unix_nano,
         end_unix_nanos: span.end_time_unix_nano,
-        attributes: convert_attributes(span.attributes),
-        events: span
-            .events
-            .into_iter()
-            .map(|event| Event {
-                time_unix_nanos: event.time_unix_nano,
-                name: event.name,
-                attributes: convert_attributes(event.attributes),
-            })
-            .collect(),
+        attributes: span.attributes,
+        events: span.events,
         links,
         status: Status {
             code,
-            message: status.message,
+            message: span.status_message,
         },
         resource: Arc::clone(resource),
         scope: Arc::clone(scope),

@@ -6,13 +6,13 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use opentelemetry_proto::tonic::collector::trace::v1::{
-    ExportTracePartialSuccess, ExportTraceServiceRequest, ExportTraceServiceResponse,
+    ExportTracePartialSuccess, ExportTraceServiceResponse,
 };
 use prost::Message;
 
 use super::body::{read_body, ReadBody};
-use super::otlp_convert::{convert_request, ConvertedTraces};
-use super::{accept_converted, otlp_json, Accepted, IngestError, IngestState};
+use super::otlp_convert::ConvertedTraces;
+use super::{accept_converted, otlp_json, otlp_protobuf, Accepted, IngestError, IngestState};
 use crate::telemetry::Receiver;
 
 pub const TRACES_PATH: &str = "/v1/traces";
@@ -79,8 +79,8 @@ pub async fn export_traces(
     }
 }
 
-/// Decodes and converts a body: protobuf through the generated types, JSON
-/// in one pass (`otlp_json`).
+/// Decodes a body straight into spans, in one pass (`otlp_protobuf`,
+/// `otlp_json`).
 fn decode(
     encoding: Encoding,
     bytes: &[u8],
@@ -88,13 +88,9 @@ fn decode(
 ) -> Result<ConvertedTraces, IngestError> {
     let window = state.span_window();
     match encoding {
-        Encoding::Protobuf => ExportTraceServiceRequest::decode(bytes)
-            .map(|request| convert_request(request, &state.layers, &window, &state.span_limits))
-            .map_err(|e| {
-                IngestError::BadRequest(format!(
-                    "body is not a valid OTLP protobuf ExportTraceServiceRequest: {e}"
-                ))
-            }),
+        Encoding::Protobuf => {
+            otlp_protobuf::decode(bytes, &state.layers, &window, &state.span_limits)
+        }
         Encoding::Json => otlp_json::decode(bytes, &state.layers, &window, &state.span_limits),
     }
 }

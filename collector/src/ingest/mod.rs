@@ -1,12 +1,13 @@
 //! Receivers: bytes in, domain records out, handed to the pipeline.
 //!
 //! One file per wire format. `otlp_http` and `otlp_grpc` only unwrap their
-//! transport and call [`accept_traces`]; `otlp_convert` turns OTLP into
-//! spans and judges them (`otlp_protobuf` and `otlp_json` decode OTLP/HTTP
-//! bodies straight into them, ending in the same judgement); `body` reads
-//! and decompresses HTTP bodies within limits; `error` maps every failure
-//! to an HTTP status or a gRPC code in one place (`grpc_status` adds the
-//! `RetryInfo` OTLP/gRPC clients need to retry).
+//! transport, decode, and call [`accept_converted`]: `otlp_protobuf` and
+//! `otlp_json` decode straight into spans in one pass, ending in
+//! `otlp_convert`'s judgement of each span (`otlp_convert::convert_request`,
+//! through prost's generated types, is the reference they are tested
+//! against); `body` reads and decompresses HTTP bodies within limits;
+//! `error` maps every failure to an HTTP status or a gRPC code in one place
+//! (`grpc_status` adds the `RetryInfo` OTLP/gRPC clients need to retry).
 //! `bounds/` keeps each request within its limits (in flight, bytes being
 //! decoded, time); `forwarded` finds the client behind trusted proxies.
 //! `rum/` takes browser beacons (with `rum/decode.rs` for their JSON,
@@ -41,7 +42,6 @@ use crate::config::IngestConfig;
 use crate::model::{LayerRules, Span, SpanLimits, TimeWindow};
 use crate::pipeline::Queue;
 use crate::telemetry::Metrics;
-use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use outcome::{RejectReason, Signal};
 
 /// What every receiver shares.
@@ -86,20 +86,6 @@ impl IngestState {
             nanos(Duration::from_secs(self.limits.max_span_ahead_secs)),
         )
     }
-}
-
-/// Converts a decoded export request and queues its valid spans.
-pub async fn accept_traces(
-    state: &IngestState,
-    request: ExportTraceServiceRequest,
-) -> Result<Accepted, IngestError> {
-    let converted = otlp_convert::convert_request(
-        request,
-        &state.layers,
-        &state.span_window(),
-        &state.span_limits,
-    );
-    accept_converted(state, converted).await
 }
 
 /// Queues the valid spans of one request. Invalid spans are counted (OTLP

@@ -1,87 +1,193 @@
 //! OTLP/gRPC: `opentelemetry.proto.collector.trace.v1.TraceService/Export`.
-//! tonic decodes (and gunzips) the message; this only calls the domain, and
-//! corrects the codes tonic gives input it could not read (`OtlpCodes`).
+//! tonic reads the frames (and gunzips them) and hands over the message's
+//! bytes, which `otlp_protobuf` decodes in one pass as it does OTLP/HTTP
+//! bodies; this only routes the method, calls the domain, and corrects the
+//! codes tonic gives input it could not read (`OtlpCodes`).
 
 use std::convert::Infallible;
 use std::task::{Context, Poll};
 
+use bytes::{Buf, Bytes};
 use futures_util::future::{FutureExt, Map};
-use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::{
-    TraceService, TraceServiceServer,
-};
 use opentelemetry_proto::tonic::collector::trace::v1::{
-    ExportTracePartialSuccess, ExportTraceServiceRequest, ExportTraceServiceResponse,
+    ExportTracePartialSuccess, ExportTraceServiceResponse,
 };
-use tonic::codec::CompressionEncoding;
+use prost::Message as _;
+use tonic::codec::{
+    Codec, CompressionEncoding, DecodeBuf, Decoder, EnabledCompressionEncodings, EncodeBuf, Encoder,
+};
 use tonic::codegen::http::{
     HeaderMap, HeaderValue, Request as HttpRequest, Response as HttpResponse,
 };
-use tonic::codegen::Service;
-use tonic::server::NamedService;
+use tonic::codegen::{BoxFuture, Service, StdError};
+use tonic::server::{Grpc, NamedService, UnaryService};
 use tonic::{Code, Request, Response, Status};
 
 use super::bounds::{ChargedBody, SharedCharge, DECODED_PER_BODY_BYTE};
-use super::{accept_traces, IngestError, IngestState};
+use super::{accept_converted, otlp_protobuf, IngestError, IngestState};
 use crate::telemetry::Receiver;
 use hyper::body::Body as HttpBody;
-use prost::Message as _;
 
-pub struct OtlpGrpc {
+/// The one method this service has.
+const EXPORT_PATH: &str = "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
+
+/// The trace service: gzip both ways, messages up to the decompressed size
+/// limit.
+#[derive(Clone)]
+pub struct TraceExport {
     state: IngestState,
+    max_message_bytes: usize,
 }
 
-/// The tonic service, with gzip both ways and the decompressed size limit.
-pub fn service(state: IngestState) -> OtlpCodes<TraceServiceServer<OtlpGrpc>> {
-    let limit = state.limits.max_decompressed_bytes;
-    OtlpCodes(
-        TraceServiceServer::new(OtlpGrpc { state })
-            .accept_compressed(CompressionEncoding::Gzip)
-            .send_compressed(CompressionEncoding::Gzip)
-            .max_decoding_message_size(limit),
-    )
+/// The tonic service, wrapped so tonic's own refusals carry OTLP's codes.
+pub fn service(state: IngestState) -> OtlpCodes<TraceExport> {
+    let max_message_bytes = state.limits.max_decompressed_bytes;
+    OtlpCodes(TraceExport {
+        state,
+        max_message_bytes,
+    })
 }
 
-#[tonic::async_trait]
-impl TraceService for OtlpGrpc {
-    async fn export(
-        &self,
-        request: Request<ExportTraceServiceRequest>,
-    ) -> Result<Response<ExportTraceServiceResponse>, Status> {
-        // The body's bytes were charged as they arrived; now what they
-        // decode into. Held until the spans are queued.
-        let charge = request.extensions().get::<SharedCharge>().cloned();
-        let message = request.into_inner();
-        if let Some(charge) = &charge {
-            let decoded = message.encoded_len().saturating_mul(DECODED_PER_BODY_BYTE);
-            if let Err(error) = charge.grow(decoded).await {
-                return Err(self.refused(error));
-            }
+impl NamedService for TraceExport {
+    const NAME: &'static str = "opentelemetry.proto.collector.trace.v1.TraceService";
+}
+
+impl<B> Service<HttpRequest<B>> for TraceExport
+where
+    B: HttpBody + Send + 'static,
+    B::Error: Into<StdError> + Send + 'static,
+{
+    type Response = HttpResponse<tonic::body::Body>;
+    type Error = Infallible;
+    type Future = BoxFuture<Self::Response, Infallible>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: HttpRequest<B>) -> Self::Future {
+        if request.uri().path() != EXPORT_PATH {
+            let unknown = Status::unimplemented(format!(
+                "{} is not a method of the trace service; it has one, Export",
+                request.uri().path()
+            ));
+            return Box::pin(async { Ok(unknown.into_http()) });
         }
-        // tonic has already read and decoded the message; waiting here
-        // still slows the client down instead of refusing it at once.
-        match accept_traces(&self.state, message).await {
-            Ok(accepted) => Ok(Response::new(ExportTraceServiceResponse {
-                // Set when spans were rejected, or (rejected 0) to warn.
-                partial_success: (accepted.rejected_spans > 0 || accepted.message.is_some()).then(
-                    || ExportTracePartialSuccess {
-                        rejected_spans: accepted.rejected_spans as i64,
-                        error_message: accepted.message.unwrap_or_default(),
-                    },
-                ),
-            })),
-            Err(error) => Err(self.refused(error)),
-        }
+        let export = Export(self.state.clone());
+        let max_message_bytes = self.max_message_bytes;
+        Box::pin(async move {
+            let mut gzip = EnabledCompressionEncodings::default();
+            gzip.enable(CompressionEncoding::Gzip);
+            let mut grpc = Grpc::new(MessageBytes)
+                .apply_compression_config(gzip, gzip)
+                .apply_max_message_size_config(Some(max_message_bytes), None);
+            Ok(grpc.unary(export, request).await)
+        })
     }
 }
 
-impl OtlpGrpc {
-    fn refused(&self, error: IngestError) -> Status {
-        // Counted by the HTTP status of the same refusal, so both
-        // transports share one set of label values.
-        self.state
-            .metrics
-            .request_refused(Receiver::OtlpGrpc, error.http_status());
-        error.grpc_status()
+/// One `Export` call: the message's bytes in, the partial-success answer
+/// out.
+struct Export(IngestState);
+
+impl UnaryService<Bytes> for Export {
+    type Response = ExportTraceServiceResponse;
+    type Future = BoxFuture<Response<ExportTraceServiceResponse>, Status>;
+
+    fn call(&mut self, request: Request<Bytes>) -> Self::Future {
+        let state = self.0.clone();
+        Box::pin(async move {
+            match export(&state, request).await {
+                Ok(response) => Ok(Response::new(response)),
+                Err(error) => Err(refused(&state, error)),
+            }
+        })
+    }
+}
+
+async fn export(
+    state: &IngestState,
+    request: Request<Bytes>,
+) -> Result<ExportTraceServiceResponse, IngestError> {
+    // The message's bytes were charged as they arrived; now what they
+    // decode into. Held until the spans are queued.
+    let charge = request.extensions().get::<SharedCharge>().cloned();
+    let message = request.into_inner();
+    if let Some(charge) = &charge {
+        charge
+            .grow(message.len().saturating_mul(DECODED_PER_BODY_BYTE))
+            .await?;
+    }
+    let converted = otlp_protobuf::decode(
+        &message,
+        &state.layers,
+        &state.span_window(),
+        &state.span_limits,
+    )?;
+    drop(message);
+    // tonic has already read the message; waiting here for queue room
+    // still slows the client down instead of refusing it at once.
+    let accepted = accept_converted(state, converted).await?;
+    Ok(ExportTraceServiceResponse {
+        // Set when spans were rejected, or (rejected 0) to warn.
+        partial_success: (accepted.rejected_spans > 0 || accepted.message.is_some()).then(|| {
+            ExportTracePartialSuccess {
+                rejected_spans: accepted.rejected_spans as i64,
+                error_message: accepted.message.unwrap_or_default(),
+            }
+        }),
+    })
+}
+
+fn refused(state: &IngestState, error: IngestError) -> Status {
+    // Counted by the HTTP status of the same refusal, so both transports
+    // share one set of label values.
+    state
+        .metrics
+        .request_refused(Receiver::OtlpGrpc, error.http_status());
+    error.grpc_status()
+}
+
+/// Requests are handed over as their bytes, for `otlp_protobuf`; answers
+/// are encoded by prost.
+#[derive(Debug, Clone, Copy, Default)]
+struct MessageBytes;
+
+impl Codec for MessageBytes {
+    type Encode = ExportTraceServiceResponse;
+    type Decode = Bytes;
+    type Encoder = MessageBytes;
+    type Decoder = MessageBytes;
+
+    fn encoder(&mut self) -> Self::Encoder {
+        MessageBytes
+    }
+
+    fn decoder(&mut self) -> Self::Decoder {
+        MessageBytes
+    }
+}
+
+impl Decoder for MessageBytes {
+    type Item = Bytes;
+    type Error = Status;
+
+    fn decode(&mut self, src: &mut DecodeBuf<'_>) -> Result<Option<Bytes>, Status> {
+        Ok(Some(src.copy_to_bytes(src.remaining())))
+    }
+}
+
+impl Encoder for MessageBytes {
+    type Item = ExportTraceServiceResponse;
+    type Error = Status;
+
+    fn encode(
+        &mut self,
+        item: ExportTraceServiceResponse,
+        dst: &mut EncodeBuf<'_>,
+    ) -> Result<(), Status> {
+        item.encode(dst)
+            .map_err(|error| Status::internal(format!("encoding the answer: {error}")))
     }
 }
 

@@ -1,8 +1,8 @@
-//! OTLP protobuf trace requests decoded in one pass, straight into domain
-//! spans: no intermediate message tree, so ids are read in place and each
-//! string is allocated once, where it will stay. The generated `prost`
-//! types cost the collector about half its CPU (decoding into them, then
-//! moving and dropping them).
+//! OTLP protobuf trace requests (OTLP/HTTP bodies and OTLP/gRPC messages)
+//! decoded in one pass, straight into domain spans: no intermediate
+//! message tree, so ids are read in place and each string is allocated
+//! once, where it will stay, and a decoded request holds about a fifth less
+//! memory than through prost's generated types.
 //!
 //! It accepts exactly what `prost` and `otlp_convert` accept and ends in
 //! the same judgement (`otlp_convert::judge_span`): a property test decodes

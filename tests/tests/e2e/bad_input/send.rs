@@ -19,6 +19,8 @@ pub enum Request {
     },
     /// The bytes of one `TraceService/Export` message, sent as they are.
     Grpc(Vec<u8>),
+    /// A message to another method of the trace service.
+    GrpcMethod(&'static str, Vec<u8>),
 }
 
 /// What came back: the HTTP status (or the gRPC code) and the message.
@@ -35,7 +37,8 @@ pub fn send(collector: &Collector, request: &Request) -> Reply {
             headers,
             body,
         } => http(collector, method, path, headers, body.clone()),
-        Request::Grpc(message) => grpc(collector, message.clone()),
+        Request::Grpc(message) => grpc(collector, "Export", message.clone()),
+        Request::GrpcMethod(method, message) => grpc(collector, method, message.clone()),
     }
 }
 
@@ -96,7 +99,7 @@ fn message(path: &str, status: u16, content_type: &str, body: &[u8]) -> String {
     String::from_utf8_lossy(body).into_owned()
 }
 
-fn grpc(collector: &Collector, message: Vec<u8>) -> Reply {
+fn grpc(collector: &Collector, method: &str, message: Vec<u8>) -> Reply {
     block_on(async {
         let channel = tonic::transport::Endpoint::from_shared(collector.grpc_url())
             .expect("endpoint")
@@ -105,9 +108,10 @@ fn grpc(collector: &Collector, message: Vec<u8>) -> Reply {
             .expect("gRPC connects");
         let mut client = tonic::client::Grpc::new(channel);
         client.ready().await.expect("ready");
-        let path = tonic::codegen::http::uri::PathAndQuery::from_static(
-            "/opentelemetry.proto.collector.trace.v1.TraceService/Export",
-        );
+        let path = tonic::codegen::http::uri::PathAndQuery::try_from(format!(
+            "/opentelemetry.proto.collector.trace.v1.TraceService/{method}"
+        ))
+        .expect("gRPC path");
         match client.unary(tonic::Request::new(message), path, Raw).await {
             Ok(response) => Reply {
                 status: 0,

@@ -27,6 +27,7 @@ pub const SITE: &str = "http://shop.test";
 /// gRPC codes.
 const OK: u16 = 0;
 const INVALID_ARGUMENT: u16 = 3;
+const UNIMPLEMENTED: u16 = 12;
 const RESOURCE_EXHAUSTED: u16 = 8;
 /// The collector's `ingest.max_decompressed_bytes` in this test.
 pub const MAX_DECOMPRESSED: usize = 2 << 20;
@@ -190,8 +191,9 @@ pub fn cases() -> Vec<Case> {
             .to_string().into_bytes()), 200, 1),
         clean("empty JSON body (an empty request)", json(Vec::new()), 200, 0),
         // OTLP/gRPC.
-        case("gRPC: not a protobuf message", Request::Grpc(vec![0x0a, 0xff, 0xff, 0xff]), INVALID_ARGUMENT, "failed to decode Protobuf message"),
-        case("gRPC: truncated message", Request::Grpc(valid[..valid.len() - 7].to_vec()), INVALID_ARGUMENT, "failed to decode Protobuf message"),
+        case("gRPC: not a protobuf message", Request::Grpc(vec![0x0a, 0xff, 0xff, 0xff]), INVALID_ARGUMENT, "not a valid OTLP protobuf ExportTraceServiceRequest"),
+        case("gRPC: a method the trace service does not have", Request::GrpcMethod("Import", Vec::new()), UNIMPLEMENTED, "it has one, Export"),
+        case("gRPC: truncated message", Request::Grpc(valid[..valid.len() - 7].to_vec()), INVALID_ARGUMENT, "not a valid OTLP protobuf ExportTraceServiceRequest"),
         case("gRPC: message over the limit", Request::Grpc(vec![0u8; MAX_DECOMPRESSED + 1]), RESOURCE_EXHAUSTED, "message length too large"),
         case("gRPC: span kind 9", Request::Grpc(protobuf_with(set_kind(9))), OK, "kind 9 is outside the OTLP enum"),
         clean("gRPC: empty message", Request::Grpc(Vec::new()), OK, 0),

@@ -222,20 +222,23 @@ def clickhouse_breakdown(ch, since, tables, top=12):
             cpu_s=round(int(us) / 1e6, 2))
     # What the INSERTs and merges spent their time on, by ClickHouse's own
     # timers (sorting, skip indexes, compression, the views...).
-    timer = "x.1 LIKE '%Microseconds' AND x.1 NOT IN ('OSCPUVirtualTimeMicroseconds', " \
-            "'RealTimeMicroseconds', 'UserTimeMicroseconds', 'SystemTimeMicroseconds', " \
-            "'OSCPUWaitMicroseconds')"
-    out["insert_timers_s"] = {k: round(int(v) / 1e6, 3) for k, v in tsv_rows(
-        ch, f"SELECT x.1, sum(x.2) FROM system.query_log ARRAY JOIN CAST(ProfileEvents, "
-            f"'Array(Tuple(String, UInt64))') AS x WHERE type = 'QueryFinish' AND query_kind = 'Insert' "
-            f"AND event_time >= {t} AND has(tables, '{tables[0]}') AND {timer} "
-            f"GROUP BY 1 ORDER BY 2 DESC LIMIT {top}")}
+    def timers(log, where):
+        """ClickHouse's own timers (µs ProfileEvents), summed over `log`'s
+        rows matching `where`, largest first; CPU totals are above."""
+        return {k: round(int(v) / 1e6, 3) for k, v in tsv_rows(
+            ch, f"SELECT x.1, sum(x.2) FROM system.{log} ARRAY JOIN CAST(ProfileEvents, "
+                f"'Array(Tuple(String, UInt64))') AS x WHERE event_time >= {t} AND {where} "
+                f"AND x.1 LIKE '%Microseconds' AND x.1 NOT IN ('OSCPUVirtualTimeMicroseconds', "
+                f"'RealTimeMicroseconds', 'UserTimeMicroseconds', 'SystemTimeMicroseconds', "
+                f"'OSCPUWaitMicroseconds') GROUP BY 1 ORDER BY 2 DESC LIMIT {top}")}
+
+    # What the INSERTs and merges spent their time on (sorting, skip
+    # indexes, disk, the views...).
+    out["insert_timers_s"] = timers(
+        "query_log", f"type = 'QueryFinish' AND query_kind = 'Insert' AND has(tables, '{tables[0]}')")
     try:
-        out["merge_timers_s"] = {k: round(int(v) / 1e6, 3) for k, v in tsv_rows(
-            ch, f"SELECT x.1, sum(x.2) FROM system.part_log ARRAY JOIN CAST(ProfileEvents, "
-                f"'Array(Tuple(String, UInt64))') AS x WHERE event_type = 'MergeParts' "
-                f"AND event_time >= {t} AND table = '{tables[0].split('.')[-1]}' AND {timer} "
-                f"GROUP BY 1 ORDER BY 2 DESC LIMIT {top}")}
+        out["merge_timers_s"] = timers(
+            "part_log", f"event_type = 'MergeParts' AND table = '{tables[0].split('.')[-1]}'")
     except Exception as e:  # part_log without ProfileEvents
         out["merge_timers_s"] = str(e)[:200]
     out["new_part_types"] = {f"{table} {kind}": int(c) for table, kind, c in tsv_rows(

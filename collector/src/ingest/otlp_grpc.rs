@@ -5,6 +5,7 @@
 //! codes tonic gives input it could not read (`OtlpCodes`).
 
 use std::convert::Infallible;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use bytes::{Buf, Bytes};
@@ -35,16 +36,19 @@ const EXPORT_PATH: &str = "/opentelemetry.proto.collector.trace.v1.TraceService/
 /// limit.
 #[derive(Clone)]
 pub struct TraceExport {
-    state: IngestState,
+    state: Arc<IngestState>,
     max_message_bytes: usize,
+    gzip: EnabledCompressionEncodings,
 }
 
 /// The tonic service, wrapped so tonic's own refusals carry OTLP's codes.
 pub fn service(state: IngestState) -> OtlpCodes<TraceExport> {
-    let max_message_bytes = state.limits.max_decompressed_bytes;
+    let mut gzip = EnabledCompressionEncodings::default();
+    gzip.enable(CompressionEncoding::Gzip);
     OtlpCodes(TraceExport {
-        state,
-        max_message_bytes,
+        max_message_bytes: state.limits.max_decompressed_bytes,
+        state: Arc::new(state),
+        gzip,
     })
 }
 
@@ -73,29 +77,24 @@ where
             ));
             return Box::pin(async { Ok(unknown.into_http()) });
         }
-        let export = Export(self.state.clone());
-        let max_message_bytes = self.max_message_bytes;
-        Box::pin(async move {
-            let mut gzip = EnabledCompressionEncodings::default();
-            gzip.enable(CompressionEncoding::Gzip);
-            let mut grpc = Grpc::new(MessageBytes)
-                .apply_compression_config(gzip, gzip)
-                .apply_max_message_size_config(Some(max_message_bytes), None);
-            Ok(grpc.unary(export, request).await)
-        })
+        let export = Export(Arc::clone(&self.state));
+        let mut grpc = Grpc::new(MessageBytes)
+            .apply_compression_config(self.gzip, self.gzip)
+            .apply_max_message_size_config(Some(self.max_message_bytes), None);
+        Box::pin(async move { Ok(grpc.unary(export, request).await) })
     }
 }
 
 /// One `Export` call: the message's bytes in, the partial-success answer
 /// out.
-struct Export(IngestState);
+struct Export(Arc<IngestState>);
 
 impl UnaryService<Bytes> for Export {
     type Response = ExportTraceServiceResponse;
     type Future = BoxFuture<Response<ExportTraceServiceResponse>, Status>;
 
     fn call(&mut self, request: Request<Bytes>) -> Self::Future {
-        let state = self.0.clone();
+        let state = Arc::clone(&self.0);
         Box::pin(async move {
             match export(&state, request).await {
                 Ok(response) => Ok(Response::new(response)),

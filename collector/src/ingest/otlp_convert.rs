@@ -1,10 +1,16 @@
-//! OTLP trace messages → domain spans. Strings are moved out of the decoded
-//! message, never copied; the resource and scope are shared by their spans.
+//! What every OTLP decoder shares, and the reference decoder they are held
+//! to.
 //!
-//! What is decided here holds for every encoding (the protobuf messages
-//! below and `otlp_json`'s one-pass decoder): which spans are rejected and
-//! why, which links are dropped, what the sender is told, and how every
-//! span and resource is cut to the configured [`SpanLimits`].
+//! What is decided here holds for every encoding (`otlp_protobuf` and
+//! `otlp_json`, both one pass, end in `judge_span` and
+//! [`ConvertedTraces`]): which spans are rejected and why, which links are
+//! dropped, what the sender is told, and how every span and resource is cut
+//! to the configured [`SpanLimits`].
+//!
+//! [`convert_request`] turns prost's generated messages into the same
+//! spans (strings moved, not copied; the resource and scope shared by
+//! their spans). No receiver uses it any more: it is what the one-pass
+//! decoders are compared with in tests and benchmarks.
 
 use std::sync::Arc;
 

@@ -13,6 +13,7 @@ pub mod alert;
 pub mod api;
 pub mod clock;
 pub mod config;
+pub mod config_values;
 pub mod correlate;
 #[cfg(test)]
 mod fuzz;

@@ -10,8 +10,6 @@ use serde::{Deserialize, Serialize};
 
 use super::keys;
 
-const REDACTED: &str = "<redacted>";
-
 /// `[auth]`: API keys, given as `Authorization: Bearer <key>` or
 /// `x-api-key: <key>`. No key anywhere: everything is open (a warning is
 /// logged at start). Several keys are valid side by side, for rotation.
@@ -19,7 +17,7 @@ const REDACTED: &str = "<redacted>";
 #[serde(deny_unknown_fields, default)]
 pub struct AuthConfig {
     /// Keys in the configuration (`JAMSCOPE_AUTH_API_KEYS=old,new`).
-    #[serde(deserialize_with = "crate::config::string_list")]
+    #[serde(deserialize_with = "crate::config_values::string_list")]
     pub api_keys: Vec<String>,
     /// A file of keys, one a line (blank lines and `#` comments skipped),
     /// read at start and again on SIGHUP; added to `api_keys`.
@@ -41,7 +39,7 @@ impl AuthConfig {
     /// path is not a secret).
     pub fn redacted(&self) -> Self {
         Self {
-            api_keys: self.api_keys.iter().map(|_| REDACTED.to_owned()).collect(),
+            api_keys: crate::redact::all(&self.api_keys),
             ..self.clone()
         }
     }

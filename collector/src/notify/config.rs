@@ -24,7 +24,7 @@ use super::{NotifyError, ReceiverKind, RetryPolicy};
 /// PagerDuty's Events API v2 endpoint.
 pub const PAGERDUTY_EVENTS_URL: &str = "https://events.pagerduty.com/v2/enqueue";
 
-const REDACTED: &str = "<redacted>";
+use crate::redact::REDACTED;
 
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -56,28 +56,28 @@ pub struct AlertConfig {
     /// `smtp://user:pass@host:587?tls=starttls` (`tls` = `starttls`, `tls`
     /// or `none`; the port defaults to 587, 465 or 25 accordingly). Unset:
     /// no email.
-    #[serde(deserialize_with = "crate::config::lenient_string")]
+    #[serde(deserialize_with = "crate::config_values::lenient_string")]
     pub smtp_url: Option<String>,
-    #[serde(deserialize_with = "crate::config::lenient_string")]
+    #[serde(deserialize_with = "crate::config_values::lenient_string")]
     pub email_from: Option<String>,
     /// Recipients: a TOML array or one comma-separated string.
-    #[serde(deserialize_with = "crate::config::string_list")]
+    #[serde(deserialize_with = "crate::config_values::string_list")]
     pub email_to: Vec<String>,
     /// Receives Alertmanager's webhook payload (version 4), signed.
-    #[serde(deserialize_with = "crate::config::lenient_string")]
+    #[serde(deserialize_with = "crate::config_values::lenient_string")]
     pub webhook_url: Option<String>,
     /// Shared secret for `X-Jamscope-Signature`; required with a webhook.
-    #[serde(deserialize_with = "crate::config::lenient_string")]
+    #[serde(deserialize_with = "crate::config_values::lenient_string")]
     pub webhook_secret: Option<String>,
     /// A Slack incoming-webhook URL (itself a secret).
-    #[serde(deserialize_with = "crate::config::lenient_string")]
+    #[serde(deserialize_with = "crate::config_values::lenient_string")]
     pub slack_webhook_url: Option<String>,
     /// A PagerDuty Events API v2 integration key.
-    #[serde(deserialize_with = "crate::config::lenient_string")]
+    #[serde(deserialize_with = "crate::config_values::lenient_string")]
     pub pagerduty_routing_key: Option<String>,
     pub pagerduty_url: String,
     /// Where people open Jamscope; trace links are built on it.
-    #[serde(deserialize_with = "crate::config::lenient_string")]
+    #[serde(deserialize_with = "crate::config_values::lenient_string")]
     pub external_url: Option<String>,
     /// One attempt's limit (connect, send, answer).
     pub send_timeout_ms: u64,

@@ -7,14 +7,14 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-const REDACTED: &str = "<redacted>";
+use crate::redact::REDACTED;
 
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct BuildsConfig {
     /// Shared secret of `X-Jamscope-Signature` on `POST /v1/builds`
     /// (`JAMSCOPE_BUILD_WEBHOOK_SECRET`). Unset: the endpoint answers 404.
-    #[serde(deserialize_with = "crate::config::lenient_string")]
+    #[serde(deserialize_with = "crate::config_values::lenient_string")]
     pub webhook_secret: Option<String>,
     /// A request whose `X-Jamscope-Timestamp` is further than this from the
     /// collector's clock is refused; signatures are remembered this long.

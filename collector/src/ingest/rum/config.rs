@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::origin::AllowedOrigins;
 use super::urls::QueryAllowlist;
-use crate::config::string_list;
+use crate::config_values::string_list;
 use crate::ingest::forwarded::TrustedProxies;
 
 /// Browser beacons on `POST /v1/rum`. List values can be TOML arrays or one

@@ -341,7 +341,7 @@ impl Config {
             return invalid("clickhouse.ttl_days", "must be at least 1");
         }
         if let Some(path) = &self.clickhouse.ca_file {
-            if let Err(problem) = crate::store::tls::check_ca_file(path) {
+            if let Err(problem) = crate::tls_trust::check_ca_file(path) {
                 return invalid("clickhouse.ca_file", &problem.to_string());
             }
         }

@@ -27,6 +27,7 @@ mod server;
 pub mod signing;
 pub mod store;
 pub mod telemetry;
+pub mod tls_trust;
 pub mod ui;
 
 pub use server::{serve, ServeError};

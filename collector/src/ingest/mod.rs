@@ -29,7 +29,7 @@ pub mod otlp_grpc;
 pub mod otlp_http;
 pub mod otlp_json;
 pub mod otlp_protobuf;
-pub mod outcome;
+
 pub mod rum;
 
 use std::sync::Arc;
@@ -41,8 +41,8 @@ use crate::alert::service::AlertFeed;
 use crate::config::IngestConfig;
 use crate::model::{LayerRules, Span, SpanLimits, TimeWindow};
 use crate::pipeline::Queue;
+use crate::telemetry::outcome::{RejectReason, Signal};
 use crate::telemetry::Metrics;
-use outcome::{RejectReason, Signal};
 
 /// What every receiver shares.
 #[derive(Clone)]

@@ -18,11 +18,11 @@ use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{any_value, AnyValue, KeyValue};
 use opentelemetry_proto::tonic::trace::v1 as otlp;
 
-use super::outcome::{RejectReason, Rejections, Signal};
 use crate::model::{
     AttributeValue, Attributes, Event, LayerRules, Link, Resource, Scope, SentDropped, Span,
     SpanId, SpanKind, SpanLimits, Status, StatusCode, TimeWindow, TraceId, Truncation,
 };
+use crate::telemetry::outcome::{RejectReason, Rejections, Signal};
 
 /// The spans that were valid, and an account of those that were not, for
 /// OTLP's partial-success response.

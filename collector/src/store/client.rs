@@ -10,7 +10,8 @@ use clickhouse::{Client, Compression};
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 
-use super::{tls, StoreError};
+use super::StoreError;
+use crate::tls_trust as tls;
 
 /// `clickhouse.connect_timeout_ms` when not configured.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);

@@ -11,7 +11,6 @@ pub mod rowbinary;
 pub mod rows;
 pub mod schema;
 pub mod spool;
-pub mod tls;
 pub mod writer;
 
 #[derive(Debug, thiserror::Error)]
@@ -34,7 +33,7 @@ pub enum StoreError {
     )]
     Tls { url: String, cause: String },
     #[error(transparent)]
-    TlsSetup(#[from] tls::TlsSetupError),
+    TlsSetup(#[from] crate::tls_trust::TlsSetupError),
     #[error("embedded ClickHouse: {0}")]
     Embedded(String),
     #[error(transparent)]

@@ -29,9 +29,9 @@ use opentelemetry_sdk::Resource;
 use serde::{Deserialize, Serialize};
 
 use super::metrics::{Metrics, TableStats};
+use super::outcome::{RejectReason, Signal};
 use super::spans::WorkTracer;
-use crate::ingest::outcome::{RejectReason, Signal};
-use crate::store::writer::FailureClass;
+use super::FailureClass;
 
 /// `[self_telemetry]` in the configuration.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -96,7 +96,7 @@ pub enum SelfTelemetryError {
     #[error("self_telemetry: cannot set up the OTLP exporter: {0}")]
     Exporter(#[from] opentelemetry_otlp::ExporterBuildError),
     #[error("self_telemetry: {0}")]
-    Tls(#[from] crate::store::tls::TlsSetupError),
+    Tls(#[from] crate::tls_trust::TlsSetupError),
 }
 
 /// The running exporters. [`SelfTelemetry::shutdown`] flushes them.
@@ -302,7 +302,7 @@ struct ExportClient {
 impl ExportClient {
     /// Needs to be called on the runtime it will send on.
     fn new() -> Result<Self, SelfTelemetryError> {
-        let tls = crate::store::tls::client_config(None, false)?;
+        let tls = crate::tls_trust::client_config(None, false)?;
         let mut http = HttpConnector::new();
         http.enforce_http(false);
         let connector = hyper_rustls::HttpsConnectorBuilder::new()

@@ -19,10 +19,10 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 
-use crate::ingest::outcome::{RejectReason, Rejections, Signal};
+use super::outcome::{RejectReason, Rejections, Signal};
+use super::FailureClass;
+use super::SpoolStats;
 use crate::pipeline::Depth;
-use crate::store::spool::SpoolStats;
-use crate::store::writer::FailureClass;
 
 /// The media type [`Metrics::render`] produces.
 pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";

@@ -5,8 +5,11 @@
 
 mod export;
 mod metrics;
+pub mod outcome;
 mod spans;
+mod write_report;
 
 pub use export::{SelfTelemetry, SelfTelemetryConfig, SelfTelemetryError};
 pub use metrics::{Metrics, Receiver, TableStats, CONTENT_TYPE};
 pub use spans::{WorkOutcome, WorkSpan, WorkTracer};
+pub use write_report::{FailureClass, SpoolStats};

@@ -25,7 +25,7 @@ use opentelemetry::trace::{SpanKind, Status, TraceContextExt as _, Tracer as _};
 use opentelemetry::{Context, KeyValue};
 use opentelemetry_sdk::trace::SdkTracer;
 
-use crate::store::writer::FailureClass;
+use super::FailureClass;
 
 /// Starts spans of the collector's own work, or nothing when self
 /// telemetry is off (the default).

@@ -13,8 +13,8 @@ use super::Ctx;
 use crate::ingest::otlp_convert::{
     enum_refusal, quoted_name, span_kind, status_code, KIND_RANGE, STATUS_RANGE,
 };
-use crate::ingest::outcome::RejectReason;
 use crate::model::{Attributes, Event, Link, SentDropped, Span, SpanId, Status, TraceId};
+use crate::telemetry::outcome::RejectReason;
 
 fields!(SpanField {
     TraceId = "traceId" | "trace_id",

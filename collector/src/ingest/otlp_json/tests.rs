@@ -5,8 +5,8 @@ use serde_json::{json, Value};
 
 use super::*;
 use crate::ingest::otlp_convert::convert_request;
-use crate::ingest::outcome::{RejectReason, Signal};
 use crate::model::{AttributeValue, SpanKind, SpanLimits, StatusCode};
+use crate::telemetry::outcome::{RejectReason, Signal};
 
 const TRACE: &str = "5b8efff798038103d269b633813fc60c";
 const SPAN: &str = "eee19b7ec3c1b174";

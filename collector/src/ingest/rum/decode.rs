@@ -14,13 +14,13 @@
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use crate::ingest::outcome::{RejectReason, Rejections, Signal};
 use crate::ingest::IngestError;
 use crate::model::rum::{
     event_time, page_started_at, DeviceClass, MetricName, NavigationType, PageInfo, PageView,
     Rating, RumError, StackFrame, Vital,
 };
 use crate::model::{AttributeValue, Attributes, TraceId};
+use crate::telemetry::outcome::{RejectReason, Rejections, Signal};
 
 /// Longest string kept, in bytes; longer ones are cut (at a character
 /// boundary), not refused: a long URL is still a valid page view.

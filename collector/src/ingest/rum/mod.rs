@@ -36,13 +36,13 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
 use super::body::read_body;
-use super::outcome::{RejectReason, Signal};
 use super::IngestError;
 use crate::alert::service::AlertFeed;
 use crate::config::IngestConfig;
 use crate::ingest::forwarded::TrustedProxies;
 use crate::model::rum::{PageContext, PageView, RumError, RumRecord, Vital};
 use crate::pipeline::{Queue, SubmitError};
+use crate::telemetry::outcome::{RejectReason, Signal};
 use crate::telemetry::{Metrics, Receiver};
 use client::client_info;
 pub use config::RumConfig;

@@ -73,14 +73,7 @@ pub struct Recovery {
     pub damaged_segments: u64,
 }
 
-/// Gauges for `/metrics`.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub struct SpoolStats {
-    pub bytes: u64,
-    pub segments: u64,
-    pub chunks: u64,
-    pub rows: u64,
-}
+pub use crate::telemetry::SpoolStats;
 
 #[derive(Debug, Clone, Copy)]
 struct Location {

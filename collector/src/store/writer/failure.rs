@@ -30,20 +30,7 @@ const PERMANENT_CODES: &[(i32, &str)] = &[
 /// block", which is about the rows, not the server's load.
 const TOO_MANY_PARTS: i32 = 252;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FailureClass {
-    Transient,
-    Permanent,
-}
-
-impl FailureClass {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            FailureClass::Transient => "transient",
-            FailureClass::Permanent => "permanent",
-        }
-    }
-}
+pub use crate::telemetry::FailureClass;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InsertFailure {

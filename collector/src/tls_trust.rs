@@ -1,6 +1,8 @@
-//! The TLS client configuration for `https://` ClickHouse URLs: which server
-//! certificates are trusted (the public Web PKI roots, plus an optional PEM
-//! file for a private CA), or, for self-signed test setups, none checked.
+//! The TLS client configuration of outgoing `https://` connections
+//! (ClickHouse, the self telemetry exporter): which server certificates are
+//! trusted (the public Web PKI roots, plus an optional PEM file for a
+//! private CA), or, for self-signed test setups, none checked. A leaf, so
+//! the store and telemetry share it without depending on each other.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

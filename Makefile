@@ -25,7 +25,7 @@ test: deps build-debug
 
 lint:
 	$(CARGO) fmt --all -- --check
-	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
+	$(CARGO) clippy --workspace --all-targets --all-features --locked -- -D warnings
 
 ## Side-by-side benchmark against Rotel (results in bench/results, summary in BENCHMARKS.md).
 bench: venv $(VENV)/.bench-installed build-release

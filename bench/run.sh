@@ -14,11 +14,11 @@ CONNECTIONS=${CONNECTIONS:-8}
 mkdir -p "$OUT"
 
 echo "== decode → rows vs pure prost decode (criterion)"
-cargo bench -p jamscope --bench decode -- --warm-up-time 2 --measurement-time 5 2>/dev/null \
+cargo bench -p jamscope --features test-support --bench decode -- --warm-up-time 2 --measurement-time 5 2>/dev/null \
   | grep -E "^request_|time:" | tee "$OUT/decode.txt"
 
 echo "== alert evaluation per series, window feeding per span (criterion)"
-cargo bench -p jamscope --bench alert_eval -- --warm-up-time 1 --measurement-time 3 2>/dev/null \
+cargo bench -p jamscope --features test-support --bench alert_eval -- --warm-up-time 1 --measurement-time 3 2>/dev/null \
   | grep -E "^alert_|time:|thrpt:" | grep -v "%" | tee "$OUT/alert_eval.txt"
 
 JAMSCOPE=(--jamscope-cmd "$PWD/target/release/jamscope serve"

@@ -12,7 +12,7 @@
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use jamscope::ingest::otlp_convert::convert_request;
+use jamscope::ingest::otlp::traces::reference::convert_request;
 use jamscope::model::{LayerRules, SpanLimits, TimeWindow};
 use jamscope::store::rows::{SpanTable, Table};
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
@@ -49,7 +49,7 @@ fn decode_to_rows(c: &mut Criterion) {
         });
         group.bench_function("one_pass_encode_rows", |b| {
             b.iter(|| {
-                let converted = jamscope::ingest::otlp_protobuf::decode(
+                let converted = jamscope::ingest::otlp::traces::protobuf::decode(
                     black_box(&bytes[..]),
                     &layers,
                     &TimeWindow::UNBOUNDED,
@@ -78,7 +78,7 @@ fn json_decode_to_rows(c: &mut Criterion) {
         let mut row_ends = Vec::with_capacity(spans);
         group.bench_function("json_one_pass", |b| {
             b.iter(|| {
-                let converted = jamscope::ingest::otlp_json::decode(
+                let converted = jamscope::ingest::otlp::traces::json::decode(
                     black_box(&bytes[..]),
                     &layers,
                     &TimeWindow::UNBOUNDED,

@@ -18,6 +18,7 @@ use crate::access::{AuthConfig, LimitsConfig};
 use crate::ingest::bounds::RequestsConfig;
 use crate::ingest::builds::BuildsConfig;
 pub use crate::ingest::rum::RumConfig;
+use crate::ingest::IngestConfig;
 use crate::listen::TlsConfig;
 use crate::model::{LayerRule, LayerRules, SpanLimits};
 use crate::notify::AlertConfig;
@@ -177,24 +178,6 @@ pub struct WriterConfig {
     pub shutdown_timeout_secs: u64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct IngestConfig {
-    /// Largest request body as sent (compressed or not).
-    pub max_body_bytes: usize,
-    /// Largest body after decompression.
-    pub max_decompressed_bytes: usize,
-    /// How long a request waits for room in a full write queue before it
-    /// is answered 429 / RESOURCE_EXHAUSTED.
-    pub queue_wait_ms: u64,
-    /// Spans that started longer ago are refused (partial success). Unset:
-    /// the retention, `clickhouse.ttl_days`.
-    pub max_span_age_hours: Option<u64>,
-    /// Spans that start or end further ahead of the collector's clock are
-    /// refused.
-    pub max_span_ahead_secs: u64,
-}
-
 impl Default for Config {
     fn default() -> Self {
         Self {
@@ -258,18 +241,6 @@ impl Default for WriterConfig {
             send_timeout_ms: 30_000,
             response_timeout_ms: 60_000,
             shutdown_timeout_secs: 30,
-        }
-    }
-}
-
-impl Default for IngestConfig {
-    fn default() -> Self {
-        Self {
-            max_body_bytes: 1 << 20,
-            max_decompressed_bytes: 8 << 20,
-            queue_wait_ms: 2_000,
-            max_span_age_hours: None,
-            max_span_ahead_secs: 3_600,
         }
     }
 }

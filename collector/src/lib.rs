@@ -17,6 +17,7 @@ pub mod config_values;
 pub mod correlate;
 #[cfg(test)]
 mod fuzz;
+pub mod hangup;
 pub mod ingest;
 pub mod listen;
 pub mod model;

@@ -14,8 +14,6 @@ use std::sync::{Arc, RwLock};
 use sha2::{Digest as _, Sha256};
 use subtle::ConstantTimeEq;
 
-use super::config::AuthConfig;
-
 /// A key's SHA-256.
 pub type KeyDigest = [u8; 32];
 
@@ -86,21 +84,6 @@ fn digest(key: &[u8]) -> KeyDigest {
     Sha256::digest(key).into()
 }
 
-/// The key a request presents: the token of `Authorization: Bearer`
-/// (the scheme in any case), else `x-api-key`.
-pub fn presented<'a>(
-    authorization: Option<&'a [u8]>,
-    api_key: Option<&'a [u8]>,
-) -> Option<&'a [u8]> {
-    let bearer = authorization.and_then(|value| {
-        let (scheme, token) = value.split_at_checked(7)?;
-        scheme
-            .eq_ignore_ascii_case(b"bearer ")
-            .then(|| token.trim_ascii())
-    });
-    bearer.or(api_key.map(<[u8]>::trim_ascii))
-}
-
 /// The outcome of checking a presented key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KeyCheck {
@@ -122,21 +105,18 @@ pub struct ApiKeys {
 }
 
 impl ApiKeys {
-    /// The keys of `[auth]`, reading the file once.
-    pub fn load(config: &AuthConfig) -> Result<Self, KeyFileError> {
-        let inline: Vec<KeyDigest> = config
-            .api_keys
-            .iter()
-            .map(|key| digest(key.as_bytes()))
-            .collect();
+    /// `inline` keys and those of `file` (read once here, again on
+    /// [`reload`](Self::reload)).
+    pub fn load(inline: &[String], file: Option<&Path>) -> Result<Self, KeyFileError> {
+        let inline: Vec<KeyDigest> = inline.iter().map(|key| digest(key.as_bytes())).collect();
         let mut all = inline.clone();
-        if let Some(path) = &config.api_keys_file {
+        if let Some(path) = file {
             all.extend(read_file(path)?.iter().map(|key| digest(key.as_bytes())));
         }
         Ok(Self {
             open: all.is_empty(),
             inline,
-            file: config.api_keys_file.clone(),
+            file: file.map(Path::to_owned),
             current: RwLock::new(Arc::new(all)),
         })
     }
@@ -207,11 +187,8 @@ mod tests {
     use super::*;
 
     fn keys(list: &[&str]) -> ApiKeys {
-        ApiKeys::load(&AuthConfig {
-            api_keys: list.iter().map(|k| (*k).to_owned()).collect(),
-            api_keys_file: None,
-        })
-        .expect("keys")
+        let list: Vec<String> = list.iter().map(|k| (*k).to_owned()).collect();
+        ApiKeys::load(&list, None).expect("keys")
     }
 
     #[test]
@@ -238,25 +215,11 @@ mod tests {
     }
 
     #[test]
-    fn keys_are_taken_from_bearer_or_x_api_key() {
-        assert_eq!(presented(Some(b"Bearer abc"), None), Some(&b"abc"[..]));
-        assert_eq!(presented(Some(b"bearer  abc "), None), Some(&b"abc"[..]));
-        assert_eq!(presented(Some(b"Basic abc"), Some(b"k")), Some(&b"k"[..]));
-        assert_eq!(presented(None, Some(b"k")), Some(&b"k"[..]));
-        assert_eq!(presented(Some(b"Bear"), None), None);
-        assert_eq!(presented(None, None), None);
-    }
-
-    #[test]
     fn the_file_is_read_and_reloaded_and_a_bad_reload_keeps_the_keys() {
         let dir = tempfile::tempdir().expect("dir");
         let path = dir.path().join("keys");
         std::fs::write(&path, "# rotated monthly\nfile-key-1\n\n").expect("write");
-        let keys = ApiKeys::load(&AuthConfig {
-            api_keys: vec!["inline-key".into()],
-            api_keys_file: Some(path.clone()),
-        })
-        .expect("keys");
+        let keys = ApiKeys::load(&["inline-key".into()], Some(&path)).expect("keys");
         assert_eq!(keys.count(), 2);
         assert!(matches!(
             keys.check(Some(b"file-key-1")),

@@ -174,11 +174,6 @@ impl Limits {
             limit.limiter.retain_recent();
         }
     }
-
-    /// Client addresses (or /64s) with state.
-    pub fn tracked_clients(&self) -> usize {
-        self.per_ip.as_ref().map_or(0, |l| l.limiter.len())
-    }
 }
 
 /// Seconds rounded up, at least 1: `Retry-After: 0` would invite an

@@ -10,8 +10,8 @@ use prost::Message;
 use super::meter::peak_bytes;
 use super::strategies::{damaged, json_with_keys, request};
 use super::{config, MAX_INPUT};
-use crate::ingest::otlp_convert::{convert_request, ConvertedTraces};
-use crate::ingest::{otlp_json, otlp_protobuf};
+use crate::ingest::otlp::traces::reference::convert_request;
+use crate::ingest::otlp::traces::{json as otlp_json, protobuf as otlp_protobuf, ConvertedTraces};
 use crate::model::{LayerRules, SpanLimits, TimeWindow};
 
 /// Decoded spans hold more than their bytes (a 3-byte `{},` in an array

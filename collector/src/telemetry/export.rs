@@ -26,63 +26,12 @@ use opentelemetry_otlp::{Protocol, WithExportConfig as _, WithHttpConfig as _};
 use opentelemetry_sdk::metrics::{PeriodicReader, SdkMeterProvider};
 use opentelemetry_sdk::trace::{BatchConfigBuilder, BatchSpanProcessor, SdkTracerProvider};
 use opentelemetry_sdk::Resource;
-use serde::{Deserialize, Serialize};
 
-use super::metrics::{Metrics, TableStats};
+use super::metrics::{IngestStats, Metrics, TableStats};
 use super::outcome::{RejectReason, Signal};
 use super::spans::WorkTracer;
 use super::FailureClass;
-
-/// `[self_telemetry]` in the configuration.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct SelfTelemetryConfig {
-    /// OTLP/HTTP base URL, like `OTEL_EXPORTER_OTLP_ENDPOINT`: `/v1/traces`
-    /// and `/v1/metrics` are appended. Unset: nothing is exported.
-    pub endpoint: Option<String>,
-    /// Seconds between metric exports; spans wait at most this long too,
-    /// and never more than 5 s.
-    pub interval_secs: u64,
-    /// `service.name` of the collector's spans and metrics.
-    pub service_name: String,
-}
-
-impl Default for SelfTelemetryConfig {
-    fn default() -> Self {
-        Self {
-            endpoint: None,
-            interval_secs: 30,
-            service_name: "jamscope".into(),
-        }
-    }
-}
-
-impl SelfTelemetryConfig {
-    /// The key and the problem, for config validation.
-    pub fn validate(&self) -> Result<(), (&'static str, String)> {
-        if let Some(endpoint) = &self.endpoint {
-            let parsed = endpoint.parse::<Uri>().ok().filter(|uri| {
-                matches!(uri.scheme_str(), Some("http" | "https")) && uri.host().is_some()
-            });
-            if parsed.is_none() {
-                return Err((
-                    "self_telemetry.endpoint",
-                    format!(
-                        "'{}' is not an http:// or https:// URL",
-                        crate::redact::url(endpoint)
-                    ),
-                ));
-            }
-        }
-        if self.interval_secs == 0 {
-            return Err(("self_telemetry.interval_secs", "must be at least 1".into()));
-        }
-        if self.service_name.trim().is_empty() {
-            return Err(("self_telemetry.service_name", "must not be empty".into()));
-        }
-        Ok(())
-    }
-}
+use super::SelfTelemetryConfig;
 
 /// The longest a finished span waits for its batch to be sent.
 const MAX_SPAN_DELAY: Duration = Duration::from_secs(5);
@@ -363,9 +312,9 @@ fn per_signal(
     metrics: &Arc<Metrics>,
     name: &'static str,
     description: &'static str,
-    count: fn(&Metrics, Signal) -> u64,
+    count: fn(&IngestStats, Signal) -> u64,
 ) {
-    let m = Arc::clone(metrics);
+    let m = metrics.ingest();
     meter
         .u64_observable_counter(name)
         .with_description(description)
@@ -387,16 +336,16 @@ fn register_instruments(meter: &Meter, metrics: &Arc<Metrics>) {
         metrics,
         "jamscope.records.received",
         "Records (spans, RUM events) in requests that could be decoded",
-        Metrics::records_received_count,
+        IngestStats::records_received_count,
     );
     per_signal(
         meter,
         metrics,
         "jamscope.records.accepted",
         "Records queued for storage and acknowledged",
-        Metrics::records_accepted_count,
+        IngestStats::records_accepted_count,
     );
-    let m = Arc::clone(metrics);
+    let m = metrics.ingest();
     meter
         .u64_observable_counter("jamscope.records.rejected")
         .with_description("Records not stored, by reason")
@@ -418,7 +367,7 @@ fn register_instruments(meter: &Meter, metrics: &Arc<Metrics>) {
             }
         })
         .build();
-    let m = Arc::clone(metrics);
+    let m = metrics.ingest();
     meter
         .u64_observable_counter("jamscope.requests.refused")
         .with_description("Requests refused whole, by receiver and HTTP status")
@@ -624,7 +573,7 @@ mod tests {
     async fn spans_and_metrics_are_sent_and_flushed_at_shutdown() {
         let (addr, received) = receiver().await;
         let metrics = Arc::new(Metrics::default());
-        metrics.records_accepted(Signal::Spans, 7);
+        metrics.ingest().records_accepted(Signal::Spans, 7);
         let config = SelfTelemetryConfig {
             endpoint: Some(format!("http://{addr}/")),
             interval_secs: 60,

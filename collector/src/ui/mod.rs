@@ -12,6 +12,7 @@ mod error;
 mod errors;
 mod escape;
 mod format;
+mod guard;
 mod layout;
 mod login;
 mod overview;
@@ -28,6 +29,7 @@ use axum::routing::get;
 use axum::Router;
 
 pub use error::UiError;
+pub use guard::require_key_or_sign_in;
 
 use crate::api::ApiState;
 

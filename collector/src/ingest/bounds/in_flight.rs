@@ -15,7 +15,7 @@ use axum::Router;
 use tokio::sync::Semaphore;
 
 use super::deadline::DeadlineBody;
-use crate::telemetry::Metrics;
+use crate::telemetry::IngestStats;
 
 /// Paths never refused for load.
 const EXEMPT: [&str; 3] = ["/healthz", "/readyz", "/metrics"];
@@ -30,7 +30,7 @@ pub struct Listener {
     name: &'static str,
     permits: Arc<Semaphore>,
     body_read_timeout: Duration,
-    metrics: Arc<Metrics>,
+    stats: IngestStats,
 }
 
 impl Listener {
@@ -38,13 +38,13 @@ impl Listener {
         name: &'static str,
         max_in_flight: usize,
         body_read_timeout: Duration,
-        metrics: Arc<Metrics>,
+        stats: IngestStats,
     ) -> Self {
         Self {
             name,
             permits: Arc::new(Semaphore::new(max_in_flight.min(Semaphore::MAX_PERMITS))),
             body_read_timeout,
-            metrics,
+            stats,
         }
     }
 }
@@ -59,7 +59,7 @@ async fn limit(State(listener): State<Listener>, request: Request, next: Next) -
         return next.run(request).await;
     }
     let Ok(permit) = Arc::clone(&listener.permits).try_acquire_owned() else {
-        listener.metrics.request_shed(listener.name);
+        listener.stats.request_shed(listener.name);
         return busy();
     };
     let timeout = listener.body_read_timeout;
@@ -106,8 +106,8 @@ mod tests {
 
     #[tokio::test]
     async fn past_the_limit_requests_get_503_with_retry_after_and_health_stays_up() {
-        let metrics = Arc::new(Metrics::default());
-        let listener = Listener::new("http", 1, Duration::from_secs(5), Arc::clone(&metrics));
+        let metrics = crate::telemetry::Metrics::default();
+        let listener = Listener::new("http", 1, Duration::from_secs(5), metrics.ingest());
         let release = Arc::new(tokio::sync::Notify::new());
         let app = router(listener, Arc::clone(&release));
         let post = || Request::post("/slow").body(Body::empty()).unwrap();

@@ -6,7 +6,14 @@ use std::sync::Mutex;
 use axum::http::Request;
 use tower::ServiceExt as _;
 
+use axum::body::Body;
+use axum::http::{header, StatusCode};
+use axum::Router;
+
 use super::*;
+use crate::clock::now_millis;
+use crate::signing::{self, SIGNATURE_HEADER, TIMESTAMP_HEADER};
+use crate::telemetry::Metrics;
 
 const SECRET: &str = "s3cret";
 const EVENT: &str = r#"{"id":"b-1","pipeline":"site","status":"failed","commit":"abc","started_at":"2026-01-01T00:00:00Z","finished_at":"2026-01-01T00:01:00Z","stages":{"build":60000}}"#;
@@ -41,13 +48,13 @@ fn router_with(secret: Option<&str>) -> (Router, Arc<FakeSink>) {
         webhook_secret: secret.map(Into::into),
         ..BuildsConfig::default()
     };
-    let state = BuildsState::new(
+    let router = routes(
         &config,
         RETENTION_DAYS,
         Arc::clone(&sink) as Arc<dyn BuildSink>,
-        Arc::new(Metrics::default()),
+        Metrics::default().ingest(),
     );
-    (router(state), sink)
+    (router, sink)
 }
 
 fn now_secs() -> i64 {

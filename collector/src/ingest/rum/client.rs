@@ -1,13 +1,11 @@
 //! Who sent a beacon, from the request rather than its body: the client
 //! address (anonymised before anything keeps it; behind trusted proxies,
-//! as `ingest::forwarded` finds it), browser, OS and device class from the
+//! as the edge found it: `ingest::edge::forwarded`), browser, OS and device class from the
 //! user agent, and the country a trusted proxy or CDN put in a header.
-
-use std::net::SocketAddr;
 
 use axum::http::{header, HeaderMap};
 
-use crate::ingest::forwarded::{client_ip, TrustedProxies};
+use crate::ingest::edge::Client;
 use crate::model::rum::{anonymize_ip, ClientInfo, DeviceClass};
 
 /// Headers CDNs and proxies use for the visitor's country (Cloudflare's,
@@ -19,28 +17,23 @@ const MAX_USER_AGENT_BYTES: usize = 1024;
 
 /// Who sent a beacon. The address and the country headers are believed
 /// from a trusted proxy only: anyone else can write any header.
-pub fn client_info(
-    headers: &HeaderMap,
-    peer: Option<SocketAddr>,
-    trusted: &TrustedProxies,
-) -> ClientInfo {
+pub fn client_info(headers: &HeaderMap, client: Client) -> ClientInfo {
     let user_agent = headers
         .get(header::USER_AGENT)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
     let agent = parse_user_agent(user_agent);
-    let from_trusted_proxy = peer.is_some_and(|peer| trusted.trusts(peer.ip()));
     ClientInfo {
         browser: agent.browser,
         browser_version: agent.browser_version,
         os: agent.os,
         device_class: agent.device_class,
-        country: if from_trusted_proxy {
+        country: if client.via_trusted_proxy {
             country(headers)
         } else {
             String::new()
         },
-        ip: peer.map(|peer| anonymize_ip(client_ip(peer.ip(), headers, trusted))),
+        ip: client.ip.map(anonymize_ip),
     }
 }
 
@@ -110,6 +103,8 @@ fn parse_user_agent(user_agent: &str) -> UserAgent {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ingest::edge::TrustedProxies;
+    use std::net::SocketAddr;
 
     const CHROME_MAC: &str = "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
     const SAFARI_IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_2 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.2 Mobile/15E148 Safari/604.1";
@@ -168,7 +163,10 @@ mod tests {
     fn an_untrusted_peer_is_the_client_and_its_country_header_is_ignored() {
         let peer: SocketAddr = "198.51.100.23:50000".parse().unwrap();
         let sent = headers(&[("x-forwarded-for", "203.0.113.9"), ("cf-ipcountry", "DE")]);
-        let info = client_info(&sent, Some(peer), &trusted(&["10.0.0.0/8"]));
+        let info = client_info(
+            &sent,
+            Client::of(&sent, Some(peer), &trusted(&["10.0.0.0/8"])),
+        );
         assert_eq!(
             info.ip.map(|ip| ip.to_string()).as_deref(),
             Some("198.51.100.0")
@@ -183,13 +181,16 @@ mod tests {
             ("x-forwarded-for", "1.1.1.1, 2001:db8:aa:bb::1, 10.0.0.1"),
             ("cf-ipcountry", "fr"),
         ]);
-        let info = client_info(&sent, Some(peer), &trusted(&["10.0.0.0/8"]));
+        let info = client_info(
+            &sent,
+            Client::of(&sent, Some(peer), &trusted(&["10.0.0.0/8"])),
+        );
         assert_eq!(
             info.ip.map(|ip| ip.to_string()).as_deref(),
             Some("2001:db8:aa::")
         );
         assert_eq!(info.country, "FR");
-        let unknown_peer = client_info(&sent, None, &trusted(&["10.0.0.0/8"]));
+        let unknown_peer = client_info(&sent, Client::of(&sent, None, &trusted(&["10.0.0.0/8"])));
         assert_eq!((unknown_peer.ip, unknown_peer.country.as_str()), (None, ""));
     }
 

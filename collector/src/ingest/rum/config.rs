@@ -7,10 +7,9 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use super::origin::AllowedOrigins;
 use super::urls::QueryAllowlist;
 use crate::config_values::string_list;
-use crate::ingest::forwarded::TrustedProxies;
+use crate::ingest::edge::{AllowedOrigins, TrustedProxies};
 
 /// Browser beacons on `POST /v1/rum`. List values can be TOML arrays or one
 /// comma-separated string (`JAMSCOPE_RUM_KEYS=old,new`).

@@ -1,0 +1,186 @@
+//! What each listener serves, built from the running parts: the main HTTP
+//! listener (OTLP/HTTP, build events, `/api`, `/ui`, `/metrics`, health,
+//! and RUM unless it has a listener of its own), the public RUM listener,
+//! and the gRPC services. Who may call what is the edge's
+//! (`ingest::edge`), declared there in the order it runs; this only says
+//! which routes stand behind which guard.
+
+use std::sync::Arc;
+
+use axum::extract::{Request, State};
+use axum::http::header;
+use axum::middleware;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, get};
+use axum::Router;
+
+use super::alerting::Alerting;
+use super::store::{Queues, StoreBuilds};
+use crate::access::{Access, Endpoint};
+use crate::config::Config;
+use crate::ingest::edge::{self, GrpcGuard, ServiceGuard};
+use crate::ingest::otlp::{self, Otlp, OtlpParts, SignalService, Traces};
+use crate::ingest::rum::{self, RumParts};
+use crate::ingest::{builds, IngestError};
+use crate::store::client::Connection;
+use crate::store::queries::Queries;
+use crate::telemetry::{self, Metrics};
+
+/// What the routes are built from.
+pub(super) struct Parts<'a> {
+    pub config: &'a Config,
+    pub connection: &'a Connection,
+    pub queues: Queues,
+    pub queries: Queries,
+    pub alerting: Option<&'a Alerting>,
+    pub access: &'a Arc<Access>,
+    pub metrics: &'a Arc<Metrics>,
+}
+
+/// Every listener's routes.
+pub(super) struct Routes {
+    pub http: Router,
+    /// The public RUM listener's, when `rum_addr` is set.
+    pub rum: Option<Router>,
+    pub grpc: GrpcRoutes,
+}
+
+/// The gRPC services, each behind the API key.
+pub(super) struct GrpcRoutes {
+    pub traces: otlp::OtlpCodes<SignalService<Traces>>,
+    pub guard: GrpcGuard,
+}
+
+pub(super) fn build(parts: Parts<'_>) -> Routes {
+    let Parts {
+        config,
+        connection,
+        queues,
+        queries,
+        alerting,
+        access,
+        metrics,
+    } = parts;
+    let stats = metrics.ingest();
+    let tap = alerting.map(Alerting::tap);
+    let service_guard = |endpoint| ServiceGuard {
+        access: Arc::clone(access),
+        endpoint,
+        stats: stats.clone(),
+    };
+    let otlp = Otlp::new(OtlpParts {
+        spans: queues.spans,
+        layers: config.layer_rules(),
+        config: config.ingest.clone(),
+        span_limits: config.span_limits,
+        max_age: config.max_span_age(),
+        stats: stats.clone(),
+        tap: tap.clone(),
+    });
+    let rum = rum::routes(RumParts {
+        config: &config.rum,
+        queues: queues.rum,
+        queue_wait: config.ingest.queue_wait(),
+        access: Arc::clone(access),
+        stats: stats.clone(),
+        tap,
+    });
+    let api = crate::api::ApiState {
+        queries: Arc::new(queries),
+        alerts: alerting.map(|a| a.store.clone()),
+        rules: alerting.map(|a| a.service.rules()),
+    };
+    let health = telemetry::health_routes(metrics.readiness());
+    let (main_rum, rum_listener) = match config.rum_addr {
+        Some(_) => (None, Some(health.clone().merge(rum).fallback(rum_only))),
+        None => (Some(rum), None),
+    };
+    let rum_here = main_rum.unwrap_or_else(|| {
+        Router::new()
+            .route(rum::RUM_PATH, any(rum_elsewhere))
+            .route(rum::SCRIPT_PATH, any(rum_elsewhere))
+    });
+    let exposition = Exposition {
+        metrics: Arc::clone(metrics),
+        alerting: alerting.map(|a| (Arc::clone(&a.stats), Arc::clone(&a.notify_stats))),
+    };
+    // The web UI reads what the API reads, behind the same key (a browser
+    // signs in once; the key then rides in a cookie).
+    let ui_pages = crate::ui::router(api.clone()).route_layer(middleware::from_fn_with_state(
+        Arc::clone(access),
+        crate::ui::require_key_or_sign_in,
+    ));
+    let http = health
+        .merge(edge::for_services(
+            otlp::routes(otlp.clone()),
+            service_guard(Endpoint::OtlpHttp),
+        ))
+        .merge(edge::for_services(
+            Router::new()
+                .route("/metrics", get(metrics_text))
+                .with_state(exposition),
+            service_guard(Endpoint::Metrics),
+        ))
+        .merge(rum_here)
+        .merge(builds::routes(
+            &config.builds,
+            config.clickhouse.ttl_days,
+            Arc::new(StoreBuilds::new(connection)),
+            stats.clone(),
+        ))
+        .merge(crate::api::with_security_headers(edge::for_services(
+            crate::api::router(api),
+            service_guard(Endpoint::Api),
+        )))
+        .merge(ui_pages)
+        .merge(crate::ui::public_router());
+    Routes {
+        http,
+        rum: rum_listener,
+        grpc: GrpcRoutes {
+            traces: otlp::service::<Traces>(otlp),
+            guard: GrpcGuard {
+                access: Arc::clone(access),
+                stats,
+            },
+        },
+    }
+}
+
+async fn rum_only(request: Request) -> Response {
+    IngestError::NotFound(format!(
+        "{} is not served here: this listener serves only RUM (POST {}, GET {})",
+        request.uri().path().chars().take(200).collect::<String>(),
+        rum::RUM_PATH,
+        rum::SCRIPT_PATH
+    ))
+    .json_response()
+}
+
+async fn rum_elsewhere() -> Response {
+    IngestError::NotFound("RUM is served on its own listener (rum_addr), not on this one".into())
+        .json_response()
+}
+
+/// What `/metrics` renders: the registry, then alerting's own counters.
+#[derive(Clone)]
+struct Exposition {
+    metrics: Arc<Metrics>,
+    alerting: Option<(
+        Arc<crate::alert::service::AlertStats>,
+        Arc<crate::notify::NotifyStats>,
+    )>,
+}
+
+async fn metrics_text(State(exposition): State<Exposition>) -> impl IntoResponse {
+    let mut text = exposition.metrics.render();
+    // OpenMetrics ends with `# EOF`: alerting's families go before it.
+    let eof = text.rfind("# EOF").unwrap_or(text.len());
+    text.truncate(eof);
+    if let Some((alert_stats, notify_stats)) = &exposition.alerting {
+        text.push_str(&alert_stats.render());
+        text.push_str(&notify_stats.render_prometheus());
+    }
+    text.push_str("# EOF\n");
+    ([(header::CONTENT_TYPE, telemetry::CONTENT_TYPE)], text)
+}

@@ -1,0 +1,235 @@
+//! The store's part of the wiring: ClickHouse (configured or embedded),
+//! its migrations, and one writer per table, each with its queue and
+//! spool; and the port through which build events are written while their
+//! sender waits.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use super::ServeError;
+use crate::config::Config;
+use crate::ingest::builds::BuildSink;
+use crate::ingest::rum::RumQueues;
+use crate::model::build::Build;
+use crate::model::Span;
+use crate::pipeline::Queue;
+use crate::store::client::Connection;
+use crate::store::embedded::{EmbeddedClickHouse, EmbeddedSettings};
+use crate::store::rows::{
+    BuildTable, RumErrorTable, RumPageViewTable, RumVitalTable, SpanTable, Table,
+};
+use crate::store::spool::Spool;
+use crate::store::writer::{self, InsertTarget, Writer};
+use crate::store::{schema, StoreError};
+use crate::telemetry::{Metrics, WorkOutcome, WorkTracer};
+
+/// Tables with a writer (and a spool) of their own.
+const TABLES: usize = 4;
+
+/// The longest a build event's INSERT may take to send, and to be
+/// answered: its sender is waiting.
+const BUILD_INSERT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The configured ClickHouse, or a freshly started embedded one.
+pub(super) async fn connect(
+    config: &Config,
+) -> Result<(Option<EmbeddedClickHouse>, Connection), ServeError> {
+    let ch = &config.clickhouse;
+    let timeout = Duration::from_secs(ch.start_timeout_secs);
+    let (embedded, url) = match &ch.url {
+        Some(url) => (None, url.clone()),
+        None => {
+            let embedded = EmbeddedClickHouse::start(&EmbeddedSettings {
+                data_dir: config.data_dir.clone(),
+                python: ch.embedded_python.clone(),
+                http_port: ch.embedded_http_port,
+                tcp_port: ch.embedded_tcp_port,
+                start_timeout: timeout,
+            })
+            .await?;
+            tracing::info!(
+                url = embedded.url(),
+                engine = embedded.engine(),
+                "embedded ClickHouse is up"
+            );
+            let url = embedded.url().to_owned();
+            (Some(embedded), url)
+        }
+    };
+    let connection = Connection::open(config.connection_settings(url))?;
+    connection.wait_until_ready(timeout).await?;
+    Ok((embedded, connection))
+}
+
+/// Creates or upgrades the schema, as a span of the collector's own work.
+pub(super) async fn migrate(
+    config: &Config,
+    connection: &Connection,
+    tracer: &WorkTracer,
+) -> Result<(), ServeError> {
+    let span = tracer.migration(connection.database());
+    match schema::migrate(connection, &config.schema_options()).await {
+        Ok(applied) => {
+            span.end_with_count(
+                "jamscope.migrations_applied",
+                applied.len(),
+                WorkOutcome::Done,
+            );
+            Ok(())
+        }
+        Err(error) => {
+            span.end(WorkOutcome::Error, Some(&error.to_string()));
+            Err(error.into())
+        }
+    }
+}
+
+/// The queues the receivers fill, one per table.
+pub(super) struct Queues {
+    pub spans: Queue<Span>,
+    pub rum: RumQueues,
+}
+
+/// The running writers, and the one deadline they drain by at shutdown.
+pub(super) struct Writers {
+    deadline: watch::Sender<Option<tokio::time::Instant>>,
+    handles: Vec<JoinHandle<()>>,
+}
+
+impl Writers {
+    /// One writer per table, each draining its own queue into ClickHouse,
+    /// with its own spool.
+    pub(super) fn start(
+        config: &Config,
+        connection: &Connection,
+        metrics: &Arc<Metrics>,
+        tracer: &WorkTracer,
+    ) -> Result<(Writers, Queues), ServeError> {
+        let (deadline, deadline_rx) = watch::channel(None);
+        let mut spawner = Spawner {
+            config,
+            connection,
+            metrics,
+            tracer,
+            deadline: deadline_rx,
+            handles: Vec::new(),
+        };
+        let queues = Queues {
+            spans: spawner.spawn::<SpanTable>()?,
+            rum: RumQueues {
+                vitals: spawner.spawn::<RumVitalTable>()?,
+                errors: spawner.spawn::<RumErrorTable>()?,
+                page_views: spawner.spawn::<RumPageViewTable>()?,
+            },
+        };
+        let writers = Writers {
+            deadline,
+            handles: spawner.handles,
+        };
+        Ok((writers, queues))
+    }
+
+    /// Sets the one deadline for everything pending; what ClickHouse has not
+    /// confirmed by then is spooled.
+    pub(super) fn set_deadline(&self, grace: Duration) {
+        let _ = self
+            .deadline
+            .send(Some(tokio::time::Instant::now() + grace));
+    }
+
+    /// Waits for every writer to drain its queue (they see the end once
+    /// every sender of their queue is gone).
+    pub(super) async fn finish(self) {
+        for handle in self.handles {
+            let _ = handle.await;
+        }
+    }
+}
+
+struct Spawner<'a> {
+    config: &'a Config,
+    connection: &'a Connection,
+    metrics: &'a Arc<Metrics>,
+    tracer: &'a WorkTracer,
+    deadline: writer::Deadline,
+    handles: Vec<JoinHandle<()>>,
+}
+
+impl Spawner<'_> {
+    fn spawn<T: Table>(&mut self) -> Result<Queue<T::Record>, ServeError> {
+        let config = self.config;
+        let spool_config = &config.spool;
+        let (queue, receiver) = crate::pipeline::queue_with(
+            config.writer.queue_bytes,
+            spool_config.enabled && spool_config.durable,
+        );
+        let stats = self.metrics.table(T::NAME, queue.depth());
+        let spool = if spool_config.enabled {
+            let settings = spool_config.for_table(&config.data_dir, T::NAME, TABLES);
+            let (spool, recovery) = Spool::open(settings).map_err(StoreError::from)?;
+            if recovery.chunks > 0 || recovery.damaged_segments > 0 {
+                tracing::info!(
+                    table = T::NAME,
+                    chunks = recovery.chunks,
+                    rows = recovery.rows,
+                    damaged_segments = recovery.damaged_segments,
+                    "spool holds rows from an earlier run; replaying them"
+                );
+            }
+            stats.spool_damaged(recovery.damaged_segments);
+            Some(spool)
+        } else {
+            None
+        };
+        let writer = Writer {
+            target: InsertTarget {
+                client: self.connection.client(),
+                send_timeout: Duration::from_millis(config.writer.send_timeout_ms),
+                response_timeout: Duration::from_millis(config.writer.response_timeout_ms),
+            },
+            settings: config.writer_settings(),
+            spool,
+            durable: spool_config.durable,
+            dead_letter_dir: config.data_dir.join("rejected"),
+            stats,
+            tracer: self.tracer.clone(),
+        };
+        self.handles.push(tokio::spawn(writer::run::<T>(
+            writer,
+            receiver,
+            self.deadline.clone(),
+        )));
+        Ok(queue)
+    }
+}
+
+/// Build events are written while their sender waits (`ingest::builds`).
+pub(super) struct StoreBuilds(InsertTarget);
+
+impl StoreBuilds {
+    pub(super) fn new(connection: &Connection) -> Self {
+        Self(InsertTarget {
+            client: connection.client(),
+            send_timeout: BUILD_INSERT_TIMEOUT,
+            response_timeout: BUILD_INSERT_TIMEOUT,
+        })
+    }
+}
+
+impl BuildSink for StoreBuilds {
+    fn insert<'a>(
+        &'a self,
+        build: &'a Build,
+    ) -> Pin<Box<dyn Future<Output = Result<(), String>> + Send + 'a>> {
+        Box::pin(async move {
+            writer::insert_one::<BuildTable>(&self.0, build)
+                .await
+                .map_err(|failure| failure.message)
+        })
+    }
+}

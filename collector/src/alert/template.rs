@@ -5,6 +5,7 @@
 use std::fmt::Write as _;
 
 use crate::model::alert::LabelSet;
+use crate::model::{format_number, Precision};
 
 #[derive(Debug, Clone, PartialEq)]
 enum Part {
@@ -84,18 +85,10 @@ pub fn is_label_name(name: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
-/// A value as people read it: no trailing zeros, at most three decimals.
+/// A value as people read it in a sentence (`{{ $value }}`, rule
+/// descriptions): at most three decimals, no trailing zeros.
 pub fn format_value(value: f64) -> String {
-    if !value.is_finite() {
-        return value.to_string();
-    }
-    let text = format!("{value:.3}");
-    let text = text.trim_end_matches('0').trim_end_matches('.');
-    if text == "-0" {
-        "0".to_owned()
-    } else {
-        text.to_owned()
-    }
+    format_number(value, Precision::PROSE).unwrap_or_else(|| value.to_string())
 }
 
 #[cfg(test)]

@@ -5,41 +5,32 @@ use serde::Serialize;
 
 use crate::model::Layer;
 
-/// A part of a breakdown: one of the six layers, or time no span covered.
-/// Ordered as declared, which is [`Part::ALL`]'s order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
+/// A part of a breakdown: one of the layers, or time no span covered (a
+/// seventh part no span can have, hence a type beside [`Layer`] rather
+/// than a variant of it). Ordered as declared, which is [`Part::ALL`]'s
+/// order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Part {
-    Browser,
-    Cdn,
-    Gateway,
-    Cms,
-    Function,
-    Other,
+    Layer(Layer),
     Unattributed,
 }
 
 impl Part {
-    /// Every part, in display order: browser first, origin last, then the
-    /// rest.
+    /// Every part, in display order: the layers in [`Layer::ALL`]'s order,
+    /// then the time no span covered.
     pub const ALL: [Part; 7] = [
-        Part::Browser,
-        Part::Cdn,
-        Part::Gateway,
-        Part::Cms,
-        Part::Function,
-        Part::Other,
+        Part::Layer(Layer::ALL[0]),
+        Part::Layer(Layer::ALL[1]),
+        Part::Layer(Layer::ALL[2]),
+        Part::Layer(Layer::ALL[3]),
+        Part::Layer(Layer::ALL[4]),
+        Part::Layer(Layer::ALL[5]),
         Part::Unattributed,
     ];
 
     pub fn as_str(self) -> &'static str {
         match self {
-            Part::Browser => "browser",
-            Part::Cdn => "cdn",
-            Part::Gateway => "gateway",
-            Part::Cms => "cms",
-            Part::Function => "function",
-            Part::Other => "other",
+            Part::Layer(layer) => layer.as_str(),
             Part::Unattributed => "unattributed",
         }
     }
@@ -47,14 +38,7 @@ impl Part {
 
 impl From<Layer> for Part {
     fn from(layer: Layer) -> Self {
-        match layer {
-            Layer::Browser => Part::Browser,
-            Layer::Cdn => Part::Cdn,
-            Layer::Gateway => Part::Gateway,
-            Layer::Cms => Part::Cms,
-            Layer::Function => Part::Function,
-            Layer::Other => Part::Other,
-        }
+        Part::Layer(layer)
     }
 }
 
@@ -74,12 +58,12 @@ pub struct LayerNanos {
 impl LayerNanos {
     pub fn get(&self, part: Part) -> u64 {
         match part {
-            Part::Browser => self.browser,
-            Part::Cdn => self.cdn,
-            Part::Gateway => self.gateway,
-            Part::Cms => self.cms,
-            Part::Function => self.function,
-            Part::Other => self.other,
+            Part::Layer(Layer::Browser) => self.browser,
+            Part::Layer(Layer::Cdn) => self.cdn,
+            Part::Layer(Layer::Gateway) => self.gateway,
+            Part::Layer(Layer::Cms) => self.cms,
+            Part::Layer(Layer::Function) => self.function,
+            Part::Layer(Layer::Other) => self.other,
             Part::Unattributed => self.unattributed,
         }
     }
@@ -105,12 +89,12 @@ impl LayerNanos {
 
     pub(super) fn add(&mut self, part: Part, nanos: u64) {
         let slot = match part {
-            Part::Browser => &mut self.browser,
-            Part::Cdn => &mut self.cdn,
-            Part::Gateway => &mut self.gateway,
-            Part::Cms => &mut self.cms,
-            Part::Function => &mut self.function,
-            Part::Other => &mut self.other,
+            Part::Layer(Layer::Browser) => &mut self.browser,
+            Part::Layer(Layer::Cdn) => &mut self.cdn,
+            Part::Layer(Layer::Gateway) => &mut self.gateway,
+            Part::Layer(Layer::Cms) => &mut self.cms,
+            Part::Layer(Layer::Function) => &mut self.function,
+            Part::Layer(Layer::Other) => &mut self.other,
             Part::Unattributed => &mut self.unattributed,
         };
         // Parts of one trace never exceed its wall time, a u64.

@@ -5,8 +5,9 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-/// The layers of one request, browser first, origin last.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+/// The layers of one request, browser first, origin last; ordered as
+/// declared, which is [`Layer::ALL`]'s order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Layer {
     Browser,
@@ -20,6 +21,17 @@ pub enum Layer {
 impl Layer {
     /// The resource attribute that names a service's layer explicitly.
     pub const RESOURCE_ATTRIBUTE: &'static str = "jamstack.layer";
+
+    /// Every layer, in the order people read a request: browser first,
+    /// origin last, then the rest.
+    pub const ALL: [Layer; 6] = [
+        Layer::Browser,
+        Layer::Cdn,
+        Layer::Gateway,
+        Layer::Cms,
+        Layer::Function,
+        Layer::Other,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {

@@ -4,12 +4,14 @@
 pub mod alert;
 pub mod build;
 mod layer;
+mod number;
 pub mod rum;
 mod span;
 mod span_limits;
 mod time_window;
 
 pub use layer::{Layer, LayerRule, LayerRules};
+pub use number::{format_number, Precision};
 pub use span::{
     AttributeValue, Attributes, Event, Link, Resource, Scope, Span, SpanId, SpanKind, Status,
     StatusCode, TraceId,

@@ -8,92 +8,80 @@ use std::time::Duration;
 
 use axum::extract::{Query, State};
 use axum::response::Html;
+use maud::html;
 
-use super::escape::{path_segment, Esc};
-use super::layout::{empty, page, window_links, Nav};
+use super::layout::{empty, page, Nav};
+use super::link::{error_group_anchor, trace_page};
+use super::window::WindowChoice;
 use super::{format, Page};
-use crate::api::params::Params;
 use crate::api::ApiState;
 use crate::store::queries::ErrorGroup;
 
-const WINDOWS: [&str; 4] = ["1h", "24h", "7d", "30d"];
-const DEFAULT_WINDOW: &str = "24h";
+const WINDOWS: WindowChoice = WindowChoice {
+    path: "/ui/errors",
+    options: &["1h", "24h", "7d", "30d"],
+    default: "24h",
+    default_length: Duration::from_secs(24 * 3600),
+};
 const SHOWN: u32 = 100;
 
 pub async fn show(
     State(state): State<ApiState>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Page {
-    let params = Params::new(query, &["window"])?;
-    let window = params
-        .text("window")?
-        .unwrap_or_else(|| DEFAULT_WINDOW.to_owned());
-    // The default range is DEFAULT_WINDOW's day.
-    let range = params.range(Duration::from_secs(24 * 3600))?;
-    let groups = state.queries.error_groups(range, SHOWN).await?;
-    Ok(Html(render(&window, &groups)))
+    let window = WINDOWS.asked_in(query)?;
+    let groups = state.queries.error_groups(window.range, SHOWN).await?;
+    Ok(Html(render(&window.name, &groups)))
 }
 
 pub fn render(window: &str, groups: &[ErrorGroup]) -> String {
-    let mut body = format!(
-        "<h1>JavaScript errors</h1><p class=\"muted\">Grouped by fingerprint, most frequent first, \
-         over the last {}.</p>{}",
-        Esc(window),
-        window_links("/ui/errors", window, &WINDOWS)
-    );
-    if groups.is_empty() {
-        body.push_str(&empty("No JavaScript errors in this window."));
-        return page("Errors", Nav::Errors, &body);
-    }
-    body.push_str("<div class=\"stack-list\" id=\"errors\">");
-    for group in groups {
-        let stack = if group.sample_stack.is_empty() {
-            String::new()
-        } else {
-            format!(
-                "<details><summary>Sample stack</summary><pre>{}</pre></details>",
-                Esc(&group.sample_stack.join("\n"))
-            )
-        };
-        let trace = if group.sample_trace_id.is_empty() {
-            String::new()
-        } else {
-            format!(
-                "<a class=\"trace-link\" href=\"/ui/traces/{}\">a trace with this error</a>",
-                path_segment(&group.sample_trace_id)
-            )
-        };
-        let releases = if group.releases.iter().all(String::is_empty) {
-            String::new()
-        } else {
-            format!(
-                "<span>releases {}</span>",
-                Esc(&group
-                    .releases
-                    .iter()
-                    .filter(|r| !r.is_empty())
-                    .cloned()
-                    .collect::<Vec<_>>()
-                    .join(", "))
-            )
-        };
-        body.push_str(&format!(
-            "<article class=\"panel\" id=\"fp-{id}\" data-fingerprint=\"{fingerprint}\">\
-             <h3>{kind}: {message}</h3><div class=\"facts\"><span><strong>{count}</strong></span>\
-             <span>{sessions}</span><span>first {first}</span><span>last {last}</span>\
-             {releases}<span class=\"mono\">{fingerprint}</span>{trace}</div>{stack}</article>",
-            id = path_segment(&group.fingerprint),
-            fingerprint = Esc(&group.fingerprint),
-            kind = Esc(&group.error_type),
-            message = Esc(&group.message),
-            count = format::count(group.count, "time", "times"),
-            sessions = format::count(group.sessions, "session", "sessions"),
-            first = format::time(group.first_seen_ms),
-            last = format::time(group.last_seen_ms),
-        ));
-    }
-    body.push_str("</div>");
-    page("Errors", Nav::Errors, &body)
+    let body = html! {
+        h1 { "JavaScript errors" }
+        p class="muted" {
+            "Grouped by fingerprint, most frequent first, over the last " (window) "."
+        }
+        (WINDOWS.links(window))
+        @if groups.is_empty() {
+            (empty("No JavaScript errors in this window."))
+        } @else {
+            div class="stack-list" id="errors" {
+                @for group in groups {
+                    @let releases: Vec<&str> = group
+                        .releases
+                        .iter()
+                        .map(String::as_str)
+                        .filter(|release| !release.is_empty())
+                        .collect();
+                    article class="panel" id=(error_group_anchor(&group.fingerprint))
+                        data-fingerprint=(group.fingerprint) {
+                        h3 { (group.error_type) ": " (group.message) }
+                        div class="facts" {
+                            span { strong { (format::count(group.count, "time", "times")) } }
+                            span { (format::count(group.sessions, "session", "sessions")) }
+                            span { "first " (format::time(group.first_seen_ms)) }
+                            span { "last " (format::time(group.last_seen_ms)) }
+                            @if !releases.is_empty() {
+                                span { "releases " (releases.join(", ")) }
+                            }
+                            span class="mono" { (group.fingerprint) }
+                            @if !group.sample_trace_id.is_empty() {
+                                a class="trace-link" href=(trace_page(&group.sample_trace_id)) {
+                                    "a trace with this error"
+                                }
+                            }
+                        }
+                        @if !group.sample_stack.is_empty() {
+                            details {
+                                summary { "Sample stack" }
+                                pre { (group.sample_stack.join("\n")) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    page("Errors", Nav::Errors, body)
 }
 
 #[cfg(test)]

@@ -1,7 +1,11 @@
 //! How numbers and times read on a page: durations, percentages, UTC
-//! times. Pure text, escaped by construction (digits and units only).
+//! times. Text, spliced into pages like any other (maud escapes it).
 
 use std::time::{Duration, UNIX_EPOCH};
+
+use maud::{html, Markup};
+
+use crate::model::{format_number, Precision};
 
 /// A duration: `0.42 ms`, `245.0 ms`, `2.45 s`.
 pub fn duration(ms: f64) -> String {
@@ -42,19 +46,10 @@ pub fn vital(metric: &str, value: f64) -> String {
     }
 }
 
-/// A KPI or alert value: whole numbers plainly, others to two decimals,
-/// or three significant digits below 1.
+/// A KPI or alert value in a table: whole numbers plainly, others to two
+/// decimals, or three significant digits below 1.
 pub fn number(value: f64) -> String {
-    if !value.is_finite() {
-        "–".to_owned()
-    } else if value.fract() == 0.0 && value.abs() < 1e15 {
-        format!("{value:.0}")
-    } else if value.abs() >= 1.0 {
-        format!("{value:.2}")
-    } else {
-        let digits = (2 - value.abs().log10().floor() as i32).clamp(2, 9) as usize;
-        format!("{value:.digits$}")
-    }
+    format_number(value, Precision::TABLE).unwrap_or_else(|| "–".to_owned())
 }
 
 /// `n` and the noun, singular or plural: `1 error`, `3 errors`.
@@ -63,17 +58,17 @@ pub fn count(n: u64, one: &str, many: &str) -> String {
 }
 
 /// A Unix-millisecond time as `<time>`, in UTC to the second.
-pub fn time(millis: i64) -> String {
+pub fn time(millis: i64) -> Markup {
     let rfc3339 = u64::try_from(millis)
         .ok()
         .and_then(|ms| UNIX_EPOCH.checked_add(Duration::from_millis(ms)))
         .map(|t| humantime::format_rfc3339_seconds(t).to_string());
-    match rfc3339 {
-        Some(text) => format!(
-            "<time datetime=\"{text}\">{}</time>",
-            text.replacen('T', " ", 1).replace('Z', " UTC")
-        ),
-        None => "–".to_owned(),
+    html! {
+        @if let Some(text) = rfc3339 {
+            time datetime=(text) { (text.replacen('T', " ", 1).replace('Z', " UTC")) }
+        } @else {
+            "–"
+        }
     }
 }
 
@@ -109,10 +104,10 @@ mod tests {
         assert_eq!(count(1, "error", "errors"), "1 error");
         assert_eq!(count(0, "error", "errors"), "0 errors");
         assert_eq!(
-            time(1_763_892_000_000),
+            time(1_763_892_000_000).into_string(),
             "<time datetime=\"2025-11-23T10:00:00Z\">2025-11-23 10:00:00 UTC</time>"
         );
-        assert_eq!(time(-5), "–");
+        assert_eq!(time(-5).into_string(), "–");
         assert_eq!(words("cache_hit_ratio"), "Cache hit ratio");
     }
 }

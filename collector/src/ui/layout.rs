@@ -1,8 +1,8 @@
 //! The shell every page shares (head, navigation, the stylesheet and
 //! script it links) and the small pieces pages are built from: empty
-//! states, window pickers, layer and rating classes.
+//! states, scrolling tables, layer and rating classes.
 
-use super::escape::{query_value, Esc};
+use maud::{html, Markup, DOCTYPE};
 
 /// The stylesheet, the script and the icon, served by `ui::mod` as static
 /// files so the Content-Security-Policy can be `'self'` only.
@@ -27,56 +27,52 @@ const NAV: [(Nav, &str, &str); 4] = [
     (Nav::Alerts, "/ui/alerts", "Alerts"),
 ];
 
-/// A whole HTML document: `title` is escaped, `body` is markup already.
-pub fn page(title: &str, nav: Nav, body: &str) -> String {
-    let links: String = NAV
-        .iter()
-        .map(|(which, href, text)| {
-            let current = if *which == nav {
-                " aria-current=\"page\""
-            } else {
-                ""
-            };
-            format!("<a href=\"{href}\"{current}>{text}</a>")
-        })
-        .collect();
-    format!(
-        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{} · Jamscope</title>\
-         <link rel=\"icon\" href=\"/ui/favicon.svg\" type=\"image/svg+xml\">\
-         <link rel=\"stylesheet\" href=\"/ui/app.css\">\
-         <script src=\"/ui/app.js\" defer></script></head>\
-         <body><header class=\"top\"><a class=\"brand\" href=\"/ui/\">Jamscope</a>\
-         <nav aria-label=\"Pages\">{links}</nav></header>\
-         <main>{body}</main></body></html>\n",
-        Esc(title)
-    )
+/// A whole HTML document around a page's `body`.
+pub fn page(title: &str, nav: Nav, body: Markup) -> String {
+    html! {
+        (DOCTYPE) "\n"
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " · Jamscope" }
+                link rel="icon" href="/ui/favicon.svg" type="image/svg+xml";
+                link rel="stylesheet" href="/ui/app.css";
+                script src="/ui/app.js" defer {}
+            }
+            body {
+                header class="top" {
+                    a class="brand" href="/ui/" { "Jamscope" }
+                    nav aria-label="Pages" {
+                        @for (which, href, text) in NAV {
+                            a href=(href) aria-current=[(which == nav).then_some("page")] { (text) }
+                        }
+                    }
+                }
+                main { (body) }
+            }
+        }
+        "\n"
+    }
+    .into_string()
 }
 
-/// What a section shows when it has nothing: `message` is escaped.
-pub fn empty(message: &str) -> String {
-    format!("<p class=\"empty\">{}</p>", Esc(message))
+/// What a section shows when it has nothing.
+pub fn empty(message: &str) -> Markup {
+    html! { p class="empty" { (message) } }
 }
 
-/// Links choosing a time window, the current one marked; `path` is a
-/// fixed page path.
-pub fn window_links(path: &str, current: &str, options: &[&str]) -> String {
-    let links: String = options
-        .iter()
-        .map(|option| {
-            let marked = if *option == current {
-                " aria-current=\"true\""
-            } else {
-                ""
-            };
-            format!(
-                "<a href=\"{path}?window={}\"{marked}>{option}</a>",
-                query_value(option)
-            )
-        })
-        .collect();
-    format!("<nav class=\"windows\" aria-label=\"Time window\">{links}</nav>")
+/// A table that scrolls sideways on a narrow screen: `head` is the header
+/// row's cells, `rows` the body's rows.
+pub fn scroll_table(id: &str, head: Markup, rows: Markup) -> Markup {
+    html! {
+        div class="scroll" {
+            table id=(id) {
+                thead { tr { (head) } }
+                tbody { (rows) }
+            }
+        }
+    }
 }
 
 /// The CSS class of a layer (or `unattributed`); anything unknown is
@@ -94,15 +90,11 @@ pub fn layer_class(layer: &str) -> &'static str {
 }
 
 /// A layer as a coloured chip.
-pub fn layer_chip(layer: &str) -> String {
-    format!(
-        "<span class=\"chip {}\">{}</span>",
-        layer_class(layer),
-        Esc(layer)
-    )
+pub fn layer_chip(layer: &str) -> Markup {
+    html! { span class={ "chip " (layer_class(layer)) } { (layer) } }
 }
 
-/// The CSS class of a web-vitals rating; empty when unrated.
+/// The CSS class of a web-vitals rating; `unrated` when unknown.
 pub fn rating_class(rating: &str) -> &'static str {
     match rating {
         "good" => "good",
@@ -128,7 +120,7 @@ mod tests {
 
     #[test]
     fn the_shell_escapes_its_title_and_marks_the_current_page() {
-        let html = page("<b>x</b>", Nav::Traces, "<p>body</p>");
+        let html = page("<b>x</b>", Nav::Traces, html! { p { "body" } });
         assert!(html.contains("<title>&lt;b&gt;x&lt;/b&gt; · Jamscope</title>"));
         assert!(html.contains("<a href=\"/ui/traces\" aria-current=\"page\">Traces</a>"));
         assert!(html.contains("<main><p>body</p></main>"));
@@ -137,11 +129,29 @@ mod tests {
     }
 
     #[test]
+    fn markup_and_quotes_in_stored_text_become_entities() {
+        // maud escapes `&`, `<`, `>` and `"`; an apostrophe stays, since
+        // every attribute it writes is double-quoted.
+        assert_eq!(
+            empty(r#"<script>alert("x" & 'y')</script>"#).into_string(),
+            "<p class=\"empty\">&lt;script&gt;alert(&quot;x&quot; &amp; 'y')&lt;/script&gt;</p>"
+        );
+        assert_eq!(
+            empty("plain café").into_string(),
+            "<p class=\"empty\">plain café</p>"
+        );
+    }
+
+    #[test]
     fn unknown_layers_and_ratings_get_a_fixed_class() {
         assert_eq!(layer_class("cdn"), "l-cdn");
         assert_eq!(layer_class("\" onclick=\"x"), "l-other");
         assert_eq!(rating_class("poor"), "poor");
         assert_eq!(rating_class("<x>"), "unrated");
-        assert!(empty("<none>").contains("&lt;none&gt;"));
+        assert!(empty("<none>").into_string().contains("&lt;none&gt;"));
+        assert_eq!(
+            layer_chip("cdn").into_string(),
+            "<span class=\"chip l-cdn\">cdn</span>"
+        );
     }
 }

@@ -8,9 +8,9 @@ use axum::body::Bytes;
 use axum::extract::Query;
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Redirect, Response};
+use maud::html;
 use serde::Deserialize;
 
-use super::escape::Esc;
 use super::layout::{self, Nav};
 use crate::access::KEY_COOKIE;
 
@@ -21,25 +21,34 @@ pub struct LoginQuery {
 }
 
 pub async fn form(Query(query): Query<LoginQuery>) -> Html<String> {
-    let next = local_path(query.next.as_deref());
-    let refused = if query.refused.is_some() {
-        "<p class=\"error\" role=\"alert\">That key was not accepted.</p>"
-    } else {
-        ""
-    };
-    Html(layout::page(
+    Html(render(
+        local_path(query.next.as_deref()),
+        query.refused.is_some(),
+    ))
+}
+
+/// The sign-in form: `next` is where to go after, `refused` says the last
+/// key was wrong.
+fn render(next: &str, refused: bool) -> String {
+    layout::page(
         "Sign in",
         Nav::None,
-        &format!(
-            "<h1>Sign in</h1>{refused}\
-             <p>This collector asks for an API key (one of <code>auth.api_keys</code>).</p>\
-             <form method=\"post\" action=\"/ui/login\">\
-             <input type=\"hidden\" name=\"next\" value=\"{}\">\
-             <label>API key <input type=\"password\" name=\"key\" autocomplete=\"current-password\" required></label>\
-             <button type=\"submit\">Sign in</button></form>",
-            Esc(next)
-        ),
-    ))
+        html! {
+            h1 { "Sign in" }
+            @if refused {
+                p class="error" role="alert" { "That key was not accepted." }
+            }
+            p { "This collector asks for an API key (one of " code { "auth.api_keys" } ")." }
+            form method="post" action="/ui/login" {
+                input type="hidden" name="next" value=(next);
+                label {
+                    "API key "
+                    input type="password" name="key" autocomplete="current-password" required;
+                }
+                button type="submit" { "Sign in" }
+            }
+        },
+    )
 }
 
 /// `POST /ui/login` (form body `key`, `next`): sets the cookie and goes
@@ -93,7 +102,18 @@ fn local_path(next: Option<&str>) -> &str {
 
 #[cfg(test)]
 mod tests {
-    use super::local_path;
+    use super::{local_path, render};
+
+    #[test]
+    fn the_form_keeps_where_to_go_next() {
+        let html = render("/ui/traces?window=1h&layer=\"x", true);
+        assert!(html.contains(
+            "<input type=\"hidden\" name=\"next\" value=\"/ui/traces?window=1h&amp;layer=&quot;x\">"
+        ));
+        assert!(html.contains("<input type=\"password\" name=\"key\""));
+        assert!(html.contains("That key was not accepted."));
+        assert!(!render("/ui/", false).contains("not accepted"));
+    }
 
     #[test]
     fn only_local_ui_paths_are_followed() {

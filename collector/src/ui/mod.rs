@@ -1,25 +1,29 @@
 //! The built-in web UI under `/ui/`: server-rendered HTML over the same
 //! reads as the JSON API (`store::queries`, `api::trace_view`,
-//! `store::alerts`), never a second copy of a query. One file per page;
-//! `layout` the shared shell, `svg` the charts, `escape` every stored
-//! string on its way into HTML, `format` numbers and times, `error` the
-//! one place failures become an HTML error page. The stylesheet and the
-//! small script are static files served here, so the
-//! Content-Security-Policy allows only this origin.
+//! `store::alerts`), never a second copy of a query. One file per page,
+//! each a `show` handler (read the request, query, call `render`) and a
+//! pure `render` (data in, HTML out) written as maud templates, which
+//! escape every spliced value unless it is markup built here. `layout` the
+//! shared shell, `window` the time-window picker, `svg` the charts, `link`
+//! stored ids inside URLs, `format` numbers and times, `error` the one
+//! place failures become an HTML error page. The stylesheet and the small
+//! script are static files served here, so the Content-Security-Policy
+//! allows only this origin.
 
 mod alerts;
 mod error;
 mod errors;
-mod escape;
 mod format;
 mod guard;
 mod layout;
+mod link;
 mod login;
 mod overview;
 mod page_view;
 mod svg;
 mod trace;
 mod traces;
+mod window;
 
 use axum::extract::Request;
 use axum::http::{header, HeaderValue};
@@ -208,6 +212,6 @@ mod tests {
         assert!(body.contains("404 Not Found"));
         let (status, _, body) = get("/ui/traces?servce=x").await;
         assert_eq!(status, StatusCode::BAD_REQUEST);
-        assert!(body.contains("&#39;servce&#39;"));
+        assert!(body.contains("'servce'"));
     }
 }

@@ -4,13 +4,14 @@
 
 use axum::extract::{Path, State};
 use axum::response::Html;
+use maud::{html, Markup};
 
-use super::escape::{path_segment, Esc};
 use super::layout::{empty, page, rating_class, rating_words, Nav};
+use super::link::{error_group_link, trace_page};
 use super::{format, Page, UiError};
 use crate::api::params;
 use crate::api::ApiState;
-use crate::store::queries::LinkedRum;
+use crate::store::queries::{LinkedError, LinkedRum, LinkedVital};
 
 pub async fn show(State(state): State<ApiState>, Path(page_view_id): Path<String>) -> Page {
     let page_view_id = params::page_view_id(&page_view_id)?;
@@ -29,85 +30,84 @@ pub fn render(linked: &LinkedRum) -> String {
     } else {
         &view.path
     };
-    let fact = |name: &str, value: &str| {
-        if value.is_empty() {
-            String::new()
-        } else {
-            format!("<dt>{name}</dt><dd>{}</dd>", Esc(value))
+    let facts = [
+        ("App", &view.app),
+        ("Route", &view.route),
+        ("Browser", &view.browser),
+        ("Device", &view.device),
+        ("Country", &view.country),
+        ("Session", &view.session_id),
+    ];
+    let body = html! {
+        p class="muted" { "Page view " span class="mono" { (view.page_view_id) } }
+        h1 { (shown_path) }
+        dl class="meta panel" {
+            @for (name, value) in facts.iter().filter(|(_, value)| !value.is_empty()) {
+                dt { (name) } dd { (value) }
+            }
+            dt { "Seen" } dd { (format::time(view.timestamp_ms)) }
+        }
+        h2 { "Web Vitals" }
+        (vitals(&linked.vitals))
+        h2 { "Errors" }
+        (errors(&linked.errors))
+        h2 { "Traces" }
+        @if view.trace_ids.is_empty() {
+            (empty(
+                "No trace is linked: the page had no traceparent meta tag or Server-Timing header.",
+            ))
+        } @else {
+            ul class="panel" id="traces" {
+                @for trace_id in &view.trace_ids {
+                    li { a class="trace-link mono" href=(trace_page(trace_id)) { (trace_id) } }
+                }
+            }
         }
     };
-    let mut body = format!(
-        "<p class=\"muted\">Page view <span class=\"mono\">{}</span></p><h1>{}</h1>\
-         <dl class=\"meta panel\">{}{}{}{}{}{}<dt>Seen</dt><dd>{}</dd></dl>",
-        Esc(&view.page_view_id),
-        Esc(shown_path),
-        fact("App", &view.app),
-        fact("Route", &view.route),
-        fact("Browser", &view.browser),
-        fact("Device", &view.device),
-        fact("Country", &view.country),
-        fact("Session", &view.session_id),
-        format::time(view.timestamp_ms),
-    );
-    body.push_str("<h2>Web Vitals</h2>");
-    if linked.vitals.is_empty() {
-        body.push_str(&empty("This page view reported no Web Vitals."));
-    } else {
-        body.push_str("<div class=\"grid\" id=\"vitals\">");
-        for vital in &linked.vitals {
-            body.push_str(&format!(
-                "<section class=\"card {class}\" data-metric=\"{name}\" data-value=\"{value}\">\
-                 <div class=\"label\">{name}</div><div class=\"value\">{shown}</div>\
-                 <div class=\"rating\">{words}</div></section>",
-                class = rating_class(&vital.rating),
-                name = Esc(&vital.name),
-                value = vital.value,
-                shown = Esc(&format::vital(&vital.name, vital.value)),
-                words = rating_words(&vital.rating),
-            ));
-        }
-        body.push_str("</div>");
+    page(&format!("Page view {shown_path}"), Nav::None, body)
+}
+
+fn vitals(vitals: &[LinkedVital]) -> Markup {
+    if vitals.is_empty() {
+        return empty("This page view reported no Web Vitals.");
     }
-    body.push_str("<h2>Errors</h2>");
-    if linked.errors.is_empty() {
-        body.push_str(&empty("No JavaScript errors on this page view."));
-    } else {
-        body.push_str("<div class=\"stack-list\" id=\"errors\">");
-        for error in &linked.errors {
-            body.push_str(&format!(
-                "<article class=\"panel\"><h3>{}: {}</h3><div class=\"facts\"><span>{}</span>\
-                 <a href=\"/ui/errors#fp-{}\">all of this error</a></div></article>",
-                Esc(&error.error_type),
-                Esc(&error.message),
-                format::time(error.timestamp_ms),
-                path_segment(&error.fingerprint),
-            ));
+    html! {
+        div class="grid" id="vitals" {
+            @for vital in vitals {
+                section class={ "card " (rating_class(&vital.rating)) } data-metric=(vital.name)
+                    data-value=(vital.value) {
+                    div class="label" { (vital.name) }
+                    div class="value" { (format::vital(&vital.name, vital.value)) }
+                    div class="rating" { (rating_words(&vital.rating)) }
+                }
+            }
         }
-        body.push_str("</div>");
     }
-    body.push_str("<h2>Traces</h2>");
-    if view.trace_ids.is_empty() {
-        body.push_str(&empty(
-            "No trace is linked: the page had no traceparent meta tag or Server-Timing header.",
-        ));
-    } else {
-        body.push_str("<ul class=\"panel\" id=\"traces\">");
-        for trace_id in &view.trace_ids {
-            body.push_str(&format!(
-                "<li><a class=\"trace-link mono\" href=\"/ui/traces/{}\">{}</a></li>",
-                path_segment(trace_id),
-                Esc(trace_id)
-            ));
+}
+
+fn errors(errors: &[LinkedError]) -> Markup {
+    if errors.is_empty() {
+        return empty("No JavaScript errors on this page view.");
+    }
+    html! {
+        div class="stack-list" id="errors" {
+            @for error in errors {
+                article class="panel" {
+                    h3 { (error.error_type) ": " (error.message) }
+                    div class="facts" {
+                        span { (format::time(error.timestamp_ms)) }
+                        a href=(error_group_link(&error.fingerprint)) { "all of this error" }
+                    }
+                }
+            }
         }
-        body.push_str("</ul>");
     }
-    page(&format!("Page view {shown_path}"), Nav::None, &body)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::queries::{LinkedError, LinkedPageView, LinkedVital};
+    use crate::store::queries::LinkedPageView;
 
     fn linked() -> LinkedRum {
         LinkedRum {

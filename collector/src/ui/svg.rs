@@ -3,7 +3,7 @@
 //! the markup, so tests can check it adds up. Styling is by class only
 //! (`app.css`): the Content-Security-Policy allows no inline style.
 
-use super::escape::Esc;
+use maud::{html, Markup};
 
 /// The width of every bar's coordinate system; bars stretch to their box
 /// (`preserveAspectRatio="none"`).
@@ -48,56 +48,96 @@ pub fn stack(values: &[f64], total: f64) -> Vec<Bar> {
 }
 
 /// One segment of a stacked bar: a CSS class from a fixed set, where it
-/// lies (from [`stack`]) and a tooltip (escaped here).
+/// lies (from [`stack`]) and a tooltip.
 pub struct Segment<'a> {
     pub class: &'static str,
     pub placed: Bar,
     pub title: &'a str,
 }
 
+/// A coordinate as the charts write it: to a thousandth of a unit.
+fn coordinate(value: f64) -> String {
+    format!("{value:.3}")
+}
+
 /// A bar of segments (laid end to end by [`stack`]).
-pub fn stacked_bar(segments: &[Segment<'_>], label: &str) -> String {
-    let mut out = format!(
-        "<svg class=\"stack\" viewBox=\"0 0 {WIDTH} 20\" preserveAspectRatio=\"none\" role=\"img\" aria-label=\"{}\">",
-        Esc(label)
-    );
-    for segment in segments {
-        let placed = segment.placed;
-        if placed.width > 0.0 {
-            out.push_str(&format!(
-                "<rect class=\"{}\" x=\"{:.3}\" y=\"0\" width=\"{:.3}\" height=\"20\"><title>{}</title></rect>",
-                segment.class,
-                placed.x,
-                placed.width,
-                Esc(segment.title)
-            ));
+pub fn stacked_bar(segments: &[Segment<'_>], label: &str) -> Markup {
+    html! {
+        svg class="stack" viewBox={ "0 0 " (WIDTH) " 20" } preserveAspectRatio="none" role="img"
+            aria-label=(label) {
+            @for segment in segments.iter().filter(|segment| segment.placed.width > 0.0) {
+                rect class=(segment.class) x=(coordinate(segment.placed.x)) y="0"
+                    width=(coordinate(segment.placed.width)) height="20" {
+                    title { (segment.title) }
+                }
+            }
         }
     }
-    out.push_str("</svg>");
-    out
 }
 
 /// One waterfall row's bar, with grid lines at the quarters. A bar too
 /// thin to see is drawn a little wider (the geometry stays exact).
-pub fn span_bar(placed: Bar, class: &'static str, title: &str) -> String {
+pub fn span_bar(placed: Bar, class: &'static str, title: &str) -> Markup {
     let width = placed.width.max(2.0);
     let x = placed.x.min(WIDTH - width);
-    format!(
-        "<svg class=\"bar\" viewBox=\"0 0 {WIDTH} 12\" preserveAspectRatio=\"none\" aria-hidden=\"true\">\
-         <line class=\"gridline\" x1=\"250\" x2=\"250\" y1=\"0\" y2=\"12\"/>\
-         <line class=\"gridline\" x1=\"500\" x2=\"500\" y1=\"0\" y2=\"12\"/>\
-         <line class=\"gridline\" x1=\"750\" x2=\"750\" y1=\"0\" y2=\"12\"/>\
-         <rect class=\"{class}\" x=\"{x:.3}\" y=\"1\" width=\"{width:.3}\" height=\"10\" rx=\"1\"><title>{}</title></rect></svg>",
-        Esc(title)
-    )
+    // SVG elements are closed explicitly: in an HTML document a `<line>`
+    // left open would hold the next one.
+    html! {
+        svg class="bar" viewBox={ "0 0 " (WIDTH) " 12" } preserveAspectRatio="none"
+            aria-hidden="true" {
+            @for quarter in ["250", "500", "750"] {
+                line class="gridline" x1=(quarter) x2=(quarter) y1="0" y2="12" {}
+            }
+            rect class=(class) x=(coordinate(x)) y="1" width=(coordinate(width)) height="10"
+                rx="1" {
+                title { (title) }
+            }
+        }
+    }
+}
+
+/// A trace's duration as a thin bar, the longest trace listed filling the
+/// width.
+pub fn duration_bar(placed: Bar) -> Markup {
+    html! {
+        svg viewBox={ "0 0 " (WIDTH) " 4" } preserveAspectRatio="none" aria-hidden="true" {
+            rect x="0" y="0" width=(format!("{:.1}", placed.width)) height="4" {}
+        }
+    }
 }
 
 /// A sparkline of one value per time bucket (`None`: no data then), with
 /// a dashed line at `reference` (a threshold) when given. The y axis
 /// starts at zero.
-pub fn sparkline(values: &[Option<f64>], reference: Option<f64>, label: &str) -> String {
-    const W: f64 = 100.0;
-    const H: f64 = 30.0;
+pub fn sparkline(values: &[Option<f64>], reference: Option<f64>, label: &str) -> Markup {
+    html! {
+        svg class="spark" viewBox={ "0 0 " (SPARK_WIDTH) " " (SPARK_HEIGHT) }
+            preserveAspectRatio="none" role="img" aria-label=(label) {
+            @if let Some(lines) = spark_lines(values, reference) {
+                @if let Some(y) = lines.reference_y {
+                    line class="spark-ref" x1="0" x2=(SPARK_WIDTH) y1=(y) y2=(y) {}
+                }
+                @if let Some(points) = lines.points {
+                    polyline class="spark-line" points=(points) {}
+                }
+            }
+        }
+    }
+}
+
+const SPARK_WIDTH: f64 = 100.0;
+const SPARK_HEIGHT: f64 = 30.0;
+
+/// Where a sparkline's lines lie, to two decimals.
+struct SparkLines {
+    reference_y: Option<String>,
+    points: Option<String>,
+}
+
+/// The geometry of [`sparkline`]; `None` when there is nothing to draw.
+fn spark_lines(values: &[Option<f64>], reference: Option<f64>) -> Option<SparkLines> {
+    const W: f64 = SPARK_WIDTH;
+    const H: f64 = SPARK_HEIGHT;
     let top = values
         .iter()
         .flatten()
@@ -105,13 +145,8 @@ pub fn sparkline(values: &[Option<f64>], reference: Option<f64>, label: &str) ->
         .chain(reference)
         .fold(0.0_f64, f64::max)
         * 1.1;
-    let mut out = format!(
-        "<svg class=\"spark\" viewBox=\"0 0 {W} {H}\" preserveAspectRatio=\"none\" role=\"img\" aria-label=\"{}\">",
-        Esc(label)
-    );
     if !top.is_finite() || top <= 0.0 || values.is_empty() {
-        out.push_str("</svg>");
-        return out;
+        return None;
     }
     let y = |v: f64| H - 1.0 - v / top * (H - 2.0);
     let step = if values.len() > 1 {
@@ -119,12 +154,6 @@ pub fn sparkline(values: &[Option<f64>], reference: Option<f64>, label: &str) ->
     } else {
         W
     };
-    if let Some(reference) = reference {
-        out.push_str(&format!(
-            "<line class=\"spark-ref\" x1=\"0\" x2=\"{W}\" y1=\"{0:.2}\" y2=\"{0:.2}\"/>",
-            y(reference)
-        ));
-    }
     // One line through the buckets with data (a bucket without data is
     // skipped, not drawn as zero); a lone point is a dash.
     let mut points: Vec<(f64, f64)> = values
@@ -135,18 +164,16 @@ pub fn sparkline(values: &[Option<f64>], reference: Option<f64>, label: &str) ->
     if let [(x, y)] = points[..] {
         points = vec![((x - 1.5).max(0.0), y), ((x + 1.5).min(W), y)];
     }
-    if !points.is_empty() {
-        let joined: Vec<String> = points
-            .iter()
-            .map(|(x, y)| format!("{x:.2},{y:.2}"))
-            .collect();
-        out.push_str(&format!(
-            "<polyline class=\"spark-line\" points=\"{}\"/>",
-            joined.join(" ")
-        ));
-    }
-    out.push_str("</svg>");
-    out
+    Some(SparkLines {
+        reference_y: reference.map(|reference| format!("{:.2}", y(reference))),
+        points: (!points.is_empty()).then(|| {
+            points
+                .iter()
+                .map(|(x, y)| format!("{x:.2},{y:.2}"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        }),
+    })
 }
 
 #[cfg(test)]
@@ -187,17 +214,18 @@ mod tests {
 
     #[test]
     fn sparklines_skip_empty_buckets_and_escape_their_label() {
-        let svg = sparkline(&[Some(1.0), Some(2.0), None, Some(3.0)], Some(2.5), "<LCP>");
+        let svg =
+            sparkline(&[Some(1.0), Some(2.0), None, Some(3.0)], Some(2.5), "<LCP>").into_string();
         assert_eq!(svg.matches("<polyline").count(), 1);
         // x: buckets 0, 1 and 3 of 0..=3 over 100 units; 3.0 is the top.
         assert!(svg.contains("points=\"0.00,"));
         assert!(svg.contains(" 33.33,"));
         assert!(svg.contains(" 100.00,"));
-        let lone = sparkline(&[None, Some(1.0), None], None, "x");
+        let lone = sparkline(&[None, Some(1.0), None], None, "x").into_string();
         assert!(lone.contains("points=\"48.50,"));
         assert!(svg.contains("spark-ref"));
         assert!(svg.contains("aria-label=\"&lt;LCP&gt;\""));
-        let empty = sparkline(&[None, None], None, "x");
+        let empty = sparkline(&[None, None], None, "x").into_string();
         assert!(!empty.contains("polyline"));
     }
 }

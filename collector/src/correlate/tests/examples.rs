@@ -82,7 +82,7 @@ fn the_domain_example_adds_up_to_its_numbers() {
         span(3, Some(2), Gateway, 40, 205),
     ]);
     assert_eq!(trace.breakdown, ms(50, 30, 120, 45, 0, 0));
-    assert_eq!(trace.breakdown.ms(Part::Gateway), 120.0);
+    assert_eq!(trace.breakdown.ms(Part::Layer(Gateway)), 120.0);
     assert_eq!(nanos_to_ms(trace.wall_nanos), 245.0);
     assert_eq!(
         summary(&trace.breakdown),

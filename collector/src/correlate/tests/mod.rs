@@ -16,14 +16,7 @@ use super::SpanTiming;
 const BASE: u64 = 1_700_000_000_000_000_000;
 const MS: u64 = 1_000_000;
 
-const LAYERS: [Layer; 6] = [
-    Layer::Browser,
-    Layer::Cdn,
-    Layer::Gateway,
-    Layer::Cms,
-    Layer::Function,
-    Layer::Other,
-];
+const LAYERS: [Layer; 6] = Layer::ALL;
 
 fn sid(n: u64) -> SpanId {
     SpanId(n.to_be_bytes())

@@ -24,6 +24,7 @@ use crate::model::{LayerRule, LayerRules, SpanLimits};
 use crate::notify::AlertConfig;
 use crate::store::queries::KpiSettings;
 use crate::store::spool::SpoolConfig;
+use crate::store::{ClickHouseConfig, WriterConfig};
 use crate::telemetry::SelfTelemetryConfig;
 
 /// Sections whose keys can be set as `JAMSCOPE_<SECTION>_<KEY>`.
@@ -109,75 +110,6 @@ pub enum LogFormat {
     Json,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct ClickHouseConfig {
-    /// A ClickHouse HTTP URL. Unset: start the embedded ClickHouse.
-    pub url: Option<String>,
-    pub database: String,
-    pub user: Option<String>,
-    pub password: Option<String>,
-    /// Spread the tables over this cluster (its name in the servers'
-    /// `remote_servers`): `_local` tables plus Distributed ones sharded by
-    /// trace id. Created `ON CLUSTER` with Replicated engines (needs
-    /// Keeper) unless `cluster_nodes` is set.
-    pub cluster: Option<String>,
-    /// A cluster without Keeper: the HTTP URL of every node, `url` among
-    /// them. The schema is created on each with plain engines, and the
-    /// Distributed tables write every replica themselves (the cluster's
-    /// shards declare `internal_replication=false`).
-    #[serde(deserialize_with = "crate::config_values::string_list")]
-    pub cluster_nodes: Vec<String>,
-    pub ttl_days: u32,
-    /// PEM file of CA certificates trusted for an https:// URL besides the
-    /// public roots: a private CA.
-    pub ca_file: Option<PathBuf>,
-    /// Trust any certificate of an https:// server: self-signed test setups
-    /// only (a warning is logged at start).
-    pub tls_accept_invalid_certs: bool,
-    /// Longest wait for a TCP connection to ClickHouse.
-    pub connect_timeout_ms: u64,
-    /// `auto` (LZ4 unless ClickHouse is on this host), `lz4` or `none`.
-    pub compression: crate::store::client::WireCompression,
-    /// Python with `chdb-core`, used when no `clickhouse` binary is on PATH.
-    pub embedded_python: PathBuf,
-    /// Ports of the embedded ClickHouse; 0 picks a free one.
-    pub embedded_http_port: u16,
-    pub embedded_tcp_port: u16,
-    pub start_timeout_secs: u64,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct WriterConfig {
-    /// Rows per INSERT at most.
-    pub batch_rows: usize,
-    /// Encoded bytes per INSERT at most. Every INSERT is a part ClickHouse
-    /// sorts, indexes and merges again later: 8 MiB (~12k spans) cost it
-    /// about a fifth less CPU per row than 4 MiB (BENCHMARKS.md, "Round
-    /// two: the box").
-    pub batch_bytes: usize,
-    /// Longest a row waits before its INSERT is sent.
-    pub flush_interval_ms: u64,
-    pub insert_concurrency: usize,
-    /// Bytes of records accepted but not yet written (as encoded for
-    /// ClickHouse), at most; beyond it clients are told to retry later.
-    /// Three chunks: two inserts in flight and one filling, so intake goes
-    /// on while ClickHouse works (two chunks landed 12 % fewer spans a
-    /// second; BENCHMARKS.md).
-    pub queue_bytes: usize,
-    pub retry_initial_ms: u64,
-    pub retry_max_ms: u64,
-    /// How long one chunk retries before it goes to the disk spool.
-    pub retry_budget_secs: u64,
-    /// Longest an INSERT may take to send its data, and to get its answer.
-    pub send_timeout_ms: u64,
-    pub response_timeout_ms: u64,
-    /// One deadline for everything pending at shutdown; what ClickHouse has
-    /// not confirmed by then goes to the spool.
-    pub shutdown_timeout_secs: u64,
-}
-
 impl Default for Config {
     fn default() -> Self {
         Self {
@@ -201,46 +133,6 @@ impl Default for Config {
             auth: AuthConfig::default(),
             limits: LimitsConfig::default(),
             tls: TlsConfig::default(),
-        }
-    }
-}
-
-impl Default for ClickHouseConfig {
-    fn default() -> Self {
-        Self {
-            url: None,
-            database: "jamscope".into(),
-            user: None,
-            password: None,
-            cluster: None,
-            cluster_nodes: Vec::new(),
-            ttl_days: 30,
-            ca_file: None,
-            tls_accept_invalid_certs: false,
-            connect_timeout_ms: crate::store::client::DEFAULT_CONNECT_TIMEOUT.as_millis() as u64,
-            compression: crate::store::client::WireCompression::default(),
-            embedded_python: PathBuf::from(".venv/bin/python"),
-            embedded_http_port: 8123,
-            embedded_tcp_port: 9000,
-            start_timeout_secs: 60,
-        }
-    }
-}
-
-impl Default for WriterConfig {
-    fn default() -> Self {
-        Self {
-            batch_rows: 25_000,
-            batch_bytes: 8 << 20,
-            flush_interval_ms: 1_000,
-            insert_concurrency: 2,
-            queue_bytes: 24 << 20,
-            retry_initial_ms: 100,
-            retry_max_ms: 10_000,
-            retry_budget_secs: 3,
-            send_timeout_ms: 30_000,
-            response_timeout_ms: 60_000,
-            shutdown_timeout_secs: 30,
         }
     }
 }
@@ -293,63 +185,14 @@ impl Config {
                 problem: problem.to_owned(),
             })
         };
-        if let Some(url) = &self.clickhouse.url {
-            if !(url.starts_with("http://") || url.starts_with("https://")) {
-                return invalid("clickhouse.url", "must start with http:// or https://");
-            }
-        }
-        if self.clickhouse.database.is_empty() {
-            return invalid("clickhouse.database", "must not be empty");
-        }
-        if let Err((key, problem)) = crate::store::schema::Cluster::check_keys(
-            self.clickhouse.cluster.as_deref(),
-            &self.clickhouse.cluster_nodes,
-            self.clickhouse.url.as_deref(),
-        ) {
+        if let Err((key, problem)) = self.clickhouse.validate() {
             return invalid(key, &problem);
         }
-        if self.clickhouse.ttl_days == 0 {
-            return invalid("clickhouse.ttl_days", "must be at least 1");
+        if let Err((key, problem)) = self.writer.validate() {
+            return invalid(key, problem);
         }
-        if let Some(path) = &self.clickhouse.ca_file {
-            if let Err(problem) = crate::tls_trust::check_ca_file(path) {
-                return invalid("clickhouse.ca_file", &problem.to_string());
-            }
-        }
-        if self.clickhouse.connect_timeout_ms == 0 {
-            return invalid("clickhouse.connect_timeout_ms", "must be above 0");
-        }
-        if self.writer.batch_rows == 0 || self.writer.batch_bytes == 0 {
-            return invalid(
-                "writer.batch_rows",
-                "and writer.batch_bytes must be above 0",
-            );
-        }
-        if self.writer.insert_concurrency == 0 {
-            return invalid("writer.insert_concurrency", "must be at least 1");
-        }
-        if self.writer.queue_bytes < self.writer.batch_bytes {
-            return invalid("writer.queue_bytes", "must be at least writer.batch_bytes");
-        }
-        if self.writer.flush_interval_ms == 0 {
-            return invalid("writer.flush_interval_ms", "must be above 0");
-        }
-        if self.ingest.max_body_bytes == 0
-            || self.ingest.max_decompressed_bytes < self.ingest.max_body_bytes
-        {
-            return invalid(
-                "ingest.max_decompressed_bytes",
-                "must be at least ingest.max_body_bytes, which must be above 0",
-            );
-        }
-        if self.writer.retry_budget_secs == 0
-            || self.writer.send_timeout_ms == 0
-            || self.writer.response_timeout_ms == 0
-        {
-            return invalid(
-                "writer.retry_budget_secs",
-                "writer.send_timeout_ms and writer.response_timeout_ms must be above 0",
-            );
+        if let Err((key, problem)) = self.ingest.validate() {
+            return invalid(key, problem);
         }
         if let Err((key, problem)) = self.spool.validate() {
             return invalid(key, problem);
@@ -421,46 +264,6 @@ impl Config {
 
     pub fn layer_rules(&self) -> LayerRules {
         LayerRules::new(self.layers.clone())
-    }
-
-    pub fn writer_settings(&self) -> crate::store::writer::WriterSettings {
-        let w = &self.writer;
-        crate::store::writer::WriterSettings {
-            batch_rows: w.batch_rows,
-            batch_bytes: w.batch_bytes,
-            flush_interval: Duration::from_millis(w.flush_interval_ms),
-            insert_concurrency: w.insert_concurrency,
-            retry_initial: Duration::from_millis(w.retry_initial_ms),
-            retry_max: Duration::from_millis(w.retry_max_ms),
-            retry_budget: Duration::from_secs(w.retry_budget_secs),
-        }
-    }
-
-    /// How to reach the ClickHouse at `url` (the configured one, or the
-    /// embedded one once started).
-    pub fn connection_settings(&self, url: String) -> crate::store::client::ConnectionSettings {
-        let ch = &self.clickhouse;
-        crate::store::client::ConnectionSettings {
-            url,
-            database: ch.database.clone(),
-            user: ch.user.clone(),
-            password: ch.password.clone(),
-            ca_file: ch.ca_file.clone(),
-            accept_invalid_certs: ch.tls_accept_invalid_certs,
-            connect_timeout: Duration::from_millis(ch.connect_timeout_ms),
-            compression: ch.compression,
-        }
-    }
-
-    pub fn schema_options(&self) -> crate::store::schema::SchemaOptions {
-        crate::store::schema::SchemaOptions {
-            database: self.clickhouse.database.clone(),
-            cluster: crate::store::schema::Cluster::from_keys(
-                self.clickhouse.cluster.as_deref(),
-                &self.clickhouse.cluster_nodes,
-            ),
-            ttl_days: self.clickhouse.ttl_days,
-        }
     }
 }
 
@@ -580,7 +383,7 @@ mod tests {
                 "http://127.0.0.1:20011, http://127.0.0.1:20021",
             );
             let config = Config::load(None).expect("valid");
-            let nodes = config.schema_options().nodes().map(<[String]>::to_vec);
+            let nodes = config.clickhouse.schema().nodes().map(<[String]>::to_vec);
             assert_eq!(
                 nodes,
                 Some(vec![
@@ -602,8 +405,8 @@ mod tests {
                 "[clickhouse]\nurl = \"http://a:8123\"\ncluster = \"prod\"\n",
             )?;
             let config = Config::load(None).expect("valid");
-            assert_eq!(config.schema_options().nodes(), None, "Keeper layout");
-            assert!(config.schema_options().on_cluster().contains("prod"));
+            assert_eq!(config.clickhouse.schema().nodes(), None, "Keeper layout");
+            assert!(config.clickhouse.schema().on_cluster().contains("prod"));
             Ok(())
         });
     }
@@ -745,7 +548,9 @@ mod tests {
             jail.set_env("JAMSCOPE_CLICKHOUSE_CONNECT_TIMEOUT_MS", "750");
             let config = Config::load(None).expect("valid");
             assert!(config.clickhouse.tls_accept_invalid_certs);
-            let settings = config.connection_settings("https://ch.example:8443".into());
+            let settings = config
+                .clickhouse
+                .connection("https://ch.example:8443".into());
             assert_eq!(settings.connect_timeout, Duration::from_millis(750));
             assert!(settings.accept_invalid_certs);
 
@@ -765,7 +570,8 @@ mod tests {
             jail.set_env("JAMSCOPE_CLICKHOUSE_COMPRESSION", "lz4");
             let settings = Config::load(None)
                 .expect("valid")
-                .connection_settings("http://127.0.0.1:8123".into());
+                .clickhouse
+                .connection("http://127.0.0.1:8123".into());
             assert_eq!(settings.compression, WireCompression::Lz4);
             jail.set_env("JAMSCOPE_CLICKHOUSE_COMPRESSION", "zstd");
             let error = Config::load(None).unwrap_err().to_string();

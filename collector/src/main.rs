@@ -177,7 +177,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Migrate { print: true } => {
-            let options = config.schema_options();
+            let options = config.clickhouse.schema();
             if let Some(nodes) = options.nodes() {
                 println!("-- a cluster without Keeper: each statement on every node ({}) before the next\n", nodes.len());
             }
@@ -281,13 +281,13 @@ async fn migrate(config: Config) -> anyhow::Result<()> {
         .url
         .clone()
         .context("`migrate` needs a ClickHouse URL (JAMSCOPE_CLICKHOUSE_URL); `serve` migrates the embedded one itself")?;
-    let connection = Connection::open(config.connection_settings(url))?;
+    let connection = Connection::open(config.clickhouse.connection(url))?;
     connection
         .wait_until_ready(std::time::Duration::from_secs(
             config.clickhouse.start_timeout_secs,
         ))
         .await?;
-    let applied = schema::migrate(&connection, &config.schema_options()).await?;
+    let applied = schema::migrate(&connection, &config.clickhouse.schema()).await?;
     if applied.is_empty() {
         println!("schema is up to date");
     } else {
@@ -303,7 +303,7 @@ async fn queries(config: &Config) -> anyhow::Result<Queries> {
         config.clickhouse.url.clone().unwrap_or_else(|| {
             format!("http://127.0.0.1:{}", config.clickhouse.embedded_http_port)
         });
-    let connection = Connection::open(config.connection_settings(url))?;
+    let connection = Connection::open(config.clickhouse.connection(url))?;
     connection
         .wait_until_ready(std::time::Duration::from_secs(5))
         .await?;

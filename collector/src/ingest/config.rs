@@ -40,6 +40,18 @@ impl Default for IngestConfig {
 }
 
 impl IngestConfig {
+    /// Checks every key; the error names the one at fault.
+    pub fn validate(&self) -> Result<(), (&'static str, &'static str)> {
+        let problem = |key, text| Err((key, text));
+        if self.max_body_bytes == 0 || self.max_decompressed_bytes < self.max_body_bytes {
+            return problem(
+                "ingest.max_decompressed_bytes",
+                "must be at least ingest.max_body_bytes, which must be above 0",
+            );
+        }
+        Ok(())
+    }
+
     /// How long a request may wait for queue room before it is refused.
     pub fn queue_wait(&self) -> Duration {
         Duration::from_millis(self.queue_wait_ms)

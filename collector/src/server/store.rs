@@ -61,7 +61,7 @@ pub(super) async fn connect(
             (Some(embedded), url)
         }
     };
-    let connection = Connection::open(config.connection_settings(url))?;
+    let connection = Connection::open(config.clickhouse.connection(url))?;
     connection.wait_until_ready(timeout).await?;
     Ok((embedded, connection))
 }
@@ -73,7 +73,7 @@ pub(super) async fn migrate(
     tracer: &WorkTracer,
 ) -> Result<(), ServeError> {
     let span = tracer.migration(connection.database());
-    match schema::migrate(connection, &config.schema_options()).await {
+    match schema::migrate(connection, &config.clickhouse.schema()).await {
         Ok(applied) => {
             span.end_with_count(
                 "jamscope.migrations_applied",
@@ -192,7 +192,7 @@ impl Spawner<'_> {
                 send_timeout: Duration::from_millis(config.writer.send_timeout_ms),
                 response_timeout: Duration::from_millis(config.writer.response_timeout_ms),
             },
-            settings: config.writer_settings(),
+            settings: config.writer.settings(),
             spool,
             durable: spool_config.durable,
             dead_letter_dir: config.data_dir.join("rejected"),

@@ -5,6 +5,7 @@
 
 pub mod alerts;
 pub mod client;
+mod config;
 pub mod embedded;
 pub mod queries;
 pub mod rowbinary;
@@ -12,6 +13,8 @@ pub mod rows;
 pub mod schema;
 pub mod spool;
 pub mod writer;
+
+pub use config::{ClickHouseConfig, WriterConfig};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

@@ -18,3 +18,95 @@ pub fn now_nanos() -> u64 {
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
 }
+
+/// An RFC 3339 time (`Z` or a numeric offset, any fraction of a second)
+/// as Unix milliseconds. Also taken, as people type them: a space for the
+/// `T`, lowercase `t`/`z`, no offset at all (UTC).
+pub fn parse_rfc3339_millis(text: &str) -> Option<i64> {
+    use time::format_description::well_known::Rfc3339;
+    let text = text.trim();
+    let mut normal = text.to_ascii_uppercase();
+    if normal.as_bytes().get(10) == Some(&b' ') {
+        normal.replace_range(10..11, "T");
+    }
+    let has_offset = normal.ends_with('Z') || {
+        let tail = normal.get(normal.len().saturating_sub(6)..).unwrap_or("");
+        tail.len() == 6 && matches!(tail.as_bytes()[0], b'+' | b'-') && tail.as_bytes()[3] == b':'
+    };
+    if !has_offset {
+        normal.push('Z');
+    }
+    let parsed = time::OffsetDateTime::parse(&normal, &Rfc3339).ok()?;
+    i64::try_from(parsed.unix_timestamp_nanos().div_euclid(1_000_000)).ok()
+}
+
+/// Unix milliseconds as RFC 3339 in UTC with milliseconds
+/// (`2026-11-23T10:00:00.005Z`); times outside years 1 to 9999 are clamped
+/// to them.
+pub fn format_rfc3339_millis(millis: i64) -> String {
+    use time::format_description::well_known::Rfc3339;
+    use time::{Duration, OffsetDateTime, PrimitiveDateTime};
+    let first = PrimitiveDateTime::MIN.assume_utc();
+    let last = PrimitiveDateTime::MAX.assume_utc();
+    let time = OffsetDateTime::UNIX_EPOCH
+        .checked_add(Duration::milliseconds(millis))
+        .unwrap_or(if millis < 0 { first } else { last });
+    let time = time
+        .replace_nanosecond(time.millisecond() as u32 * 1_000_000)
+        .unwrap_or(time);
+    time.format(&Rfc3339).map_or_else(
+        |_| "1970-01-01T00:00:00.000Z".to_owned(),
+        |text| with_millis(&text),
+    )
+}
+
+/// `time` writes as many fraction digits as needed (none for a whole
+/// second); messages and payloads always carry three.
+fn with_millis(text: &str) -> String {
+    let Some(body) = text.strip_suffix('Z') else {
+        return text.to_owned();
+    };
+    match body.split_once('.') {
+        Some((seconds, fraction)) => {
+            format!("{seconds}.{:0<3}Z", &fraction[..fraction.len().min(3)])
+        }
+        None => format!("{body}.000Z"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc3339_reads_offsets_and_what_people_type() {
+        let utc = parse_rfc3339_millis("2026-11-23T10:00:00Z");
+        assert_eq!(utc, Some(1_795_428_000_000));
+        assert_eq!(parse_rfc3339_millis("2026-11-23T11:30:00+01:30"), utc);
+        assert_eq!(parse_rfc3339_millis("2026-11-23 10:00:00"), utc);
+        assert_eq!(
+            parse_rfc3339_millis("2026-11-23t10:00:00.250z"),
+            utc.map(|m| m + 250)
+        );
+        assert_eq!(parse_rfc3339_millis("2026-11-23T05:00:00-05:00"), utc);
+        assert_eq!(parse_rfc3339_millis("yesterday"), None);
+        assert_eq!(parse_rfc3339_millis("2026-13-23T10:00:00Z"), None);
+    }
+
+    #[test]
+    fn rfc3339_is_written_with_milliseconds_at_any_time() {
+        assert_eq!(format_rfc3339_millis(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(
+            format_rfc3339_millis(1_795_428_000_005),
+            "2026-11-23T10:00:00.005Z"
+        );
+        assert_eq!(
+            format_rfc3339_millis(951_782_400_000),
+            "2000-02-29T00:00:00.000Z"
+        );
+        assert_eq!(format_rfc3339_millis(-1), "1969-12-31T23:59:59.999Z");
+        assert_eq!(format_rfc3339_millis(1_500), "1970-01-01T00:00:01.500Z");
+        let _ = format_rfc3339_millis(i64::MIN);
+        let _ = format_rfc3339_millis(i64::MAX);
+    }
+}

@@ -241,15 +241,11 @@ fn silence_from(request: NewSilence, now: i64) -> Result<(Silence, String), ApiE
 }
 
 fn rfc3339_millis(field: &str, text: &str) -> Result<i64, ApiError> {
-    humantime::parse_rfc3339_weak(text)
-        .ok()
-        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-        .and_then(|d| i64::try_from(d.as_millis()).ok())
-        .ok_or_else(|| {
-            ApiError::BadParameter(format!(
-                "{field} '{text}' is not an RFC 3339 time (e.g. 2026-11-24T10:00:00Z)"
-            ))
-        })
+    crate::clock::parse_rfc3339_millis(text).ok_or_else(|| {
+        ApiError::BadParameter(format!(
+            "{field} '{text}' is not an RFC 3339 time (e.g. 2026-11-24T10:00:00Z)"
+        ))
+    })
 }
 
 /// `DELETE /api/silences/{id}`: the silence ends now.

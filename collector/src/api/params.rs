@@ -4,7 +4,7 @@
 
 use crate::clock::now_millis;
 use std::collections::HashMap;
-use std::time::{Duration, UNIX_EPOCH};
+use std::time::Duration;
 
 use super::ApiError;
 use crate::model::TraceId;
@@ -106,10 +106,8 @@ impl Params {
         if let Ok(ms) = text.parse::<i64>() {
             return Ok(Some(ms));
         }
-        humantime::parse_rfc3339_weak(&text)
-            .ok()
-            .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
-            .map(|d| Some(millis(d)))
+        crate::clock::parse_rfc3339_millis(&text)
+            .map(Some)
             .ok_or_else(|| {
                 ApiError::BadParameter(format!(
                     "parameter '{name}' must be RFC 3339 (2026-11-23T10:00:00Z) or Unix milliseconds, got '{}'",

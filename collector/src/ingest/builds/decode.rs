@@ -5,7 +5,6 @@
 //! `+02:00` offsets allowed) or Unix milliseconds (a JSON integer).
 
 use std::collections::BTreeMap;
-use std::time::UNIX_EPOCH;
 
 use serde::Deserialize;
 use serde_json::Value;
@@ -121,7 +120,7 @@ fn stages(wire: BTreeMap<String, Value>) -> Result<BTreeMap<Stage, u64>, String>
 fn time(field: &str, value: &Value, received_at_millis: i64) -> Result<i64, String> {
     let millis = match value {
         Value::Number(n) => n.as_i64(),
-        Value::String(s) => rfc3339_millis(s),
+        Value::String(s) => crate::clock::parse_rfc3339_millis(s),
         _ => None,
     }
     .ok_or_else(|| {
@@ -141,33 +140,6 @@ fn time(field: &str, value: &Value, received_at_millis: i64) -> Result<i64, Stri
         ));
     }
     Ok(millis)
-}
-
-/// RFC 3339 with `Z` or a numeric offset, to Unix milliseconds.
-fn rfc3339_millis(text: &str) -> Option<i64> {
-    let text = text.trim();
-    let (utc, offset_secs) = match text.strip_suffix(['Z', 'z']) {
-        Some(base) => (format!("{base}Z"), 0),
-        None => {
-            let split = text.len().checked_sub(6)?;
-            let (base, offset) = (text.get(..split)?, text.get(split..)?);
-            let sign = match offset.as_bytes().first()? {
-                b'+' => 1,
-                b'-' => -1,
-                _ => return None,
-            };
-            let (hours, minutes) = offset.get(1..)?.split_once(':')?;
-            let (hours, minutes): (i64, i64) = (hours.parse().ok()?, minutes.parse().ok()?);
-            if hours > 23 || minutes > 59 {
-                return None;
-            }
-            (format!("{base}Z"), sign * (hours * 3_600 + minutes * 60))
-        }
-    };
-    let time = humantime::parse_rfc3339(&utc).ok()?;
-    let millis = i64::try_from(time.duration_since(UNIX_EPOCH).ok()?.as_millis()).ok()?;
-    // Local time = UTC + offset.
-    Some(millis - offset_secs * 1_000)
 }
 
 /// Request text echoed in a message, cut short.
@@ -215,11 +187,23 @@ mod tests {
 
     #[test]
     fn offsets_and_fractions_are_read() {
-        assert_eq!(rfc3339_millis("2026-11-23T11:00:00+01:00"), Some(NOW));
-        assert_eq!(rfc3339_millis("2026-11-23T07:30:00-02:30"), Some(NOW));
-        assert_eq!(rfc3339_millis("2026-11-23T10:00:00.250Z"), Some(NOW + 250));
-        assert_eq!(rfc3339_millis("2026-11-23 10:00"), None);
-        assert_eq!(rfc3339_millis("2026-11-23T10:00:00+1:00"), None);
+        assert_eq!(
+            crate::clock::parse_rfc3339_millis("2026-11-23T11:00:00+01:00"),
+            Some(NOW)
+        );
+        assert_eq!(
+            crate::clock::parse_rfc3339_millis("2026-11-23T07:30:00-02:30"),
+            Some(NOW)
+        );
+        assert_eq!(
+            crate::clock::parse_rfc3339_millis("2026-11-23T10:00:00.250Z"),
+            Some(NOW + 250)
+        );
+        assert_eq!(crate::clock::parse_rfc3339_millis("2026-11-23 10:00"), None);
+        assert_eq!(
+            crate::clock::parse_rfc3339_millis("2026-11-23T10:00:00+1:00"),
+            None
+        );
     }
 
     #[test]

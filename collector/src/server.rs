@@ -536,7 +536,7 @@ fn start_alerting(
         return Ok(None);
     }
     let notify_stats = Arc::new(NotifyStats::default());
-    let notifier = Notifier::start_with_stats(&config.alert, Arc::clone(&notify_stats))
+    let notifier = Notifier::start_with_stats(&config.alert.notify(), Arc::clone(&notify_stats))
         .map_err(|e| ServeError::Alerting(e.to_string()))?;
     let instance = format!("{}-{:08x}", std::process::id(), fastrand::u32(..));
     let store = AlertStore::new(connection.client(), instance);
@@ -737,7 +737,9 @@ async fn metrics(State(exposition): State<Exposition>) -> impl IntoResponse {
         text.push_str(&stats.render());
     }
     if let Some(stats) = &exposition.notify_stats {
-        text.push_str(&stats.render_prometheus());
+        let mut registry = prometheus_client::registry::Registry::default();
+        stats.register(&mut registry);
+        let _ = prometheus_client::encoding::text::encode_registry(&mut text, &registry);
     }
     text.push_str("# EOF\n");
     (

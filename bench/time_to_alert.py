@@ -347,12 +347,16 @@ embedded_tcp_port = 0
 enabled = true
 rules_dir = "{rules}"
 group_by = ["alertname", "service"]
-smtp_url = "smtp://127.0.0.1:{smtp_port}?tls=none"
-email_from = "jamscope@example.com"
-email_to = ["oncall@example.com"]
-webhook_url = "http://127.0.0.1:{hook.server_address[1]}/hook"
-webhook_secret = "{SECRET}"
 external_url = "http://jamscope.bench"
+
+[alert.email]
+smtp_url = "smtp://127.0.0.1:{smtp_port}?tls=none"
+from = "jamscope@example.com"
+to = ["oncall@example.com"]
+
+[alert.webhook]
+url = "http://127.0.0.1:{hook.server_address[1]}/hook"
+secret = "{SECRET}"
 """)
         # The TOML says everything; no JAMSCOPE_* from the caller overrides it.
         env = {k: v for k, v in os.environ.items() if not k.startswith("JAMSCOPE_")}

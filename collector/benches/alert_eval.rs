@@ -22,13 +22,13 @@ use std::sync::Arc;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use jamscope::alert::rules::load_str;
+use jamscope::alert::AlertConfig;
 use jamscope::alert::{load_dir, Engine, RuleSet, Windows};
 use jamscope::ingest::otlp::traces::reference::convert_request;
 use jamscope::model::{
     AttributeValue, Layer, LayerRules, Resource, Scope, Span, SpanId, SpanKind, SpanLimits, Status,
     StatusCode, TimeWindow, TraceId,
 };
-use jamscope::notify::AlertConfig;
 use jamscope::store::queries::KpiSettings;
 
 mod common;

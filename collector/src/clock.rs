@@ -41,37 +41,28 @@ pub fn parse_rfc3339_millis(text: &str) -> Option<i64> {
 }
 
 /// Unix milliseconds as RFC 3339 in UTC with milliseconds
-/// (`2026-11-23T10:00:00.005Z`); times outside years 1 to 9999 are clamped
-/// to them.
+/// (`2026-11-23T10:00:00.005Z`). Any i64 renders (no panic): times beyond
+/// the years -9999 and 9999 show as those bounds.
 pub fn format_rfc3339_millis(millis: i64) -> String {
-    use time::format_description::well_known::Rfc3339;
-    use time::{Duration, OffsetDateTime, PrimitiveDateTime};
-    let first = PrimitiveDateTime::MIN.assume_utc();
-    let last = PrimitiveDateTime::MAX.assume_utc();
-    let time = OffsetDateTime::UNIX_EPOCH
-        .checked_add(Duration::milliseconds(millis))
-        .unwrap_or(if millis < 0 { first } else { last });
-    let time = time
-        .replace_nanosecond(time.millisecond() as u32 * 1_000_000)
-        .unwrap_or(time);
-    time.format(&Rfc3339).map_or_else(
-        |_| "1970-01-01T00:00:00.000Z".to_owned(),
-        |text| with_millis(&text),
-    )
+    use time::format_description::BorrowedFormatItem;
+    use time::macros::format_description;
+    const RFC3339_MILLIS: &[BorrowedFormatItem<'_>] =
+        format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
+    // Cannot fail: a UTC date-time has every component the format names.
+    utc(millis).format(RFC3339_MILLIS).unwrap_or_default()
 }
 
-/// `time` writes as many fraction digits as needed (none for a whole
-/// second); messages and payloads always carry three.
-fn with_millis(text: &str) -> String {
-    let Some(body) = text.strip_suffix('Z') else {
-        return text.to_owned();
-    };
-    match body.split_once('.') {
-        Some((seconds, fraction)) => {
-            format!("{seconds}.{:0<3}Z", &fraction[..fraction.len().min(3)])
-        }
-        None => format!("{body}.000Z"),
-    }
+/// Unix milliseconds as a UTC date and time, clamped to the calendar's
+/// bounds, for callers that format it their own way.
+pub fn utc(millis: i64) -> time::UtcDateTime {
+    use time::UtcDateTime;
+    UtcDateTime::from_unix_timestamp_nanos(i128::from(millis) * 1_000_000).unwrap_or(
+        if millis < 0 {
+            UtcDateTime::MIN
+        } else {
+            UtcDateTime::MAX
+        },
+    )
 }
 
 #[cfg(test)]
@@ -106,7 +97,7 @@ mod tests {
         );
         assert_eq!(format_rfc3339_millis(-1), "1969-12-31T23:59:59.999Z");
         assert_eq!(format_rfc3339_millis(1_500), "1970-01-01T00:00:01.500Z");
-        let _ = format_rfc3339_millis(i64::MIN);
-        let _ = format_rfc3339_millis(i64::MAX);
+        assert_eq!(format_rfc3339_millis(i64::MAX), "9999-12-31T23:59:59.999Z");
+        assert_eq!(format_rfc3339_millis(i64::MIN), "-9999-01-01T00:00:00.000Z");
     }
 }

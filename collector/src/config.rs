@@ -15,19 +15,22 @@ use figment::Figment;
 use serde::{Deserialize, Serialize};
 
 use crate::access::{AuthConfig, LimitsConfig};
+use crate::alert::config::MOVED_KEYS;
+use crate::alert::AlertConfig;
 use crate::ingest::bounds::RequestsConfig;
 use crate::ingest::builds::BuildsConfig;
 pub use crate::ingest::rum::RumConfig;
 use crate::ingest::IngestConfig;
 use crate::listen::TlsConfig;
 use crate::model::{LayerRule, LayerRules, SpanLimits};
-use crate::notify::AlertConfig;
 use crate::store::queries::KpiSettings;
 use crate::store::spool::SpoolConfig;
 use crate::store::{ClickHouseConfig, WriterConfig};
 use crate::telemetry::SelfTelemetryConfig;
 
-/// Sections whose keys can be set as `JAMSCOPE_<SECTION>_<KEY>`.
+/// Sections whose keys can be set as `JAMSCOPE_<SECTION>_<KEY>`. A table
+/// inside a section (`alert.email`) comes before its section, so the
+/// longer name wins: `JAMSCOPE_ALERT_EMAIL_TO` is `alert.email.to`.
 const SECTIONS: &[&str] = &[
     "clickhouse",
     "writer",
@@ -38,6 +41,11 @@ const SECTIONS: &[&str] = &[
     "spool",
     "self_telemetry",
     "kpi",
+    "alert.email",
+    "alert.webhook",
+    "alert.slack",
+    "alert.pagerduty",
+    "alert.delivery",
     "alert",
     "builds",
     "auth",
@@ -48,9 +56,11 @@ const SECTIONS: &[&str] = &[
 /// Environment names (after `JAMSCOPE_`, lowercased) that name a key
 /// another way than section + key: `JAMSCOPE_BUILD_WEBHOOK_SECRET` reads
 /// like the CI setting it is, `JAMSCOPE_BUILDS_WEBHOOK_SECRET` works too.
+/// A key that moved ([`MOVED_KEYS`]) keeps its old name here as well:
+/// `JAMSCOPE_ALERT_SMTP_URL` sets `alert.email.smtp_url`.
 const ENV_ALIASES: &[(&str, &str)] = &[
     ("build_webhook_secret", "builds.webhook_secret"),
-    ("smtp_url", "alert.smtp_url"),
+    ("smtp_url", "alert.email.smtp_url"),
     // A listener's address, like http_addr, not a key of [rum].
     ("rum_addr", "rum_addr"),
 ];
@@ -166,6 +176,12 @@ impl Config {
         if let Some(file) = file {
             figment = figment.merge(Toml::file_exact(file));
         }
+        if let Some((old, new)) = MOVED_KEYS.iter().find(|(old, _)| figment.contains(old)) {
+            return Err(ConfigError::Invalid {
+                key: old,
+                problem: format!("has moved: set `{new}` instead"),
+            });
+        }
         figment = figment.merge(
             Env::prefixed("JAMSCOPE_")
                 .filter(|key| !is_reserved_env(key.as_str()))
@@ -273,18 +289,27 @@ fn is_reserved_env(key: &str) -> bool {
     key.eq_ignore_ascii_case("LOG") || key.to_ascii_uppercase().starts_with("TEST_")
 }
 
-/// `CLICKHOUSE_URL` → `clickhouse.url`; `HTTP_ADDR` → `http_addr`.
+/// `CLICKHOUSE_URL` → `clickhouse.url`; `HTTP_ADDR` → `http_addr`;
+/// `ALERT_EMAIL_TO` → `alert.email.to`; a moved key's old name → its new
+/// key (`ALERT_SEND_TIMEOUT_MS` → `alert.delivery.send_timeout_ms`).
 fn env_key(key: &str) -> String {
     let key = key.to_ascii_lowercase();
     if let Some((_, target)) = ENV_ALIASES.iter().find(|(alias, _)| *alias == key) {
         return (*target).to_owned();
     }
-    for section in SECTIONS {
-        if let Some(rest) = key.strip_prefix(section).and_then(|r| r.strip_prefix('_')) {
-            return format!("{section}.{rest}");
-        }
+    let dotted = SECTIONS
+        .iter()
+        .find_map(|section| {
+            let rest = key
+                .strip_prefix(&section.replace('.', "_"))?
+                .strip_prefix('_')?;
+            Some(format!("{section}.{rest}"))
+        })
+        .unwrap_or(key);
+    match MOVED_KEYS.iter().find(|(old, _)| *old == dotted) {
+        Some((_, new)) => (*new).to_owned(),
+        None => dotted,
     }
-    key
 }
 
 #[cfg(test)]
@@ -301,7 +326,7 @@ mod tests {
         assert_eq!(env_key("HTTP_ADDR"), "http_addr");
         assert_eq!(env_key("DATA_DIR"), "data_dir");
         assert_eq!(env_key("LOG_FORMAT"), "log_format");
-        assert_eq!(env_key("SMTP_URL"), "alert.smtp_url");
+        assert_eq!(env_key("SMTP_URL"), "alert.email.smtp_url");
         assert_eq!(env_key("ALERT_RULES_DIR"), "alert.rules_dir");
         assert_eq!(
             env_key("SELF_TELEMETRY_INTERVAL_SECS"),
@@ -641,7 +666,7 @@ mod tests {
         Jail::expect_with(|jail| {
             jail.create_file(
                 "jamscope.toml",
-                "[alert]\npagerduty_routing_key = \"abc\"\n\n[[alert.routes]]\nmatch = { severity = \"critical\" }\nreceivers = [\"pagerduty\", \"email\"]\n\n[[alert.routes]]\nreceivers = [\"webhook\"]\n",
+                "[alert.pagerduty]\nrouting_key = \"abc\"\n\n[[alert.routes]]\nmatch = { severity = \"critical\" }\nreceivers = [\"pagerduty\", \"email\"]\n\n[[alert.routes]]\nreceivers = [\"webhook\"]\n",
             )?;
             jail.set_env(
                 "JAMSCOPE_ALERT_SMTP_URL",
@@ -654,8 +679,8 @@ mod tests {
             jail.set_env("JAMSCOPE_ALERT_WEBHOOK_SECRET", "12345");
             let config = Config::load(None).expect("valid");
             let alert = &config.alert;
-            assert_eq!(alert.email_to, ["a@example.com", "b@example.com"]);
-            assert_eq!(alert.webhook_secret.as_deref(), Some("12345"));
+            assert_eq!(alert.email.to, ["a@example.com", "b@example.com"]);
+            assert_eq!(alert.webhook.secret.as_deref(), Some("12345"));
             assert_eq!(alert.routes.len(), 2);
             assert_eq!(
                 alert.routes[0].receivers,
@@ -697,14 +722,14 @@ mod tests {
             jail.set_env("JAMSCOPE_ALERT_SMTP_URL", "smtp://mail.example");
             jail.set_env("JAMSCOPE_ALERT_EMAIL_FROM", "alerts@example.com");
             let error = Config::load(None).unwrap_err().to_string();
-            assert!(error.contains("alert.email_to"), "{error}");
+            assert!(error.contains("alert.email.to"), "{error}");
             jail.set_env("JAMSCOPE_ALERT_EMAIL_TO", "oncall@example.com");
             jail.set_env(
                 "JAMSCOPE_ALERT_SMTP_URL",
                 "smtp://u:hunter2@mail.example?tls=maybe",
             );
             let error = Config::load(None).unwrap_err().to_string();
-            assert!(error.contains("alert.smtp_url"), "{error}");
+            assert!(error.contains("alert.email.smtp_url"), "{error}");
             assert!(!error.contains("hunter2"), "{error}");
             Ok(())
         });
@@ -715,6 +740,107 @@ mod tests {
                 error.contains("alert.routes") && error.contains("sms"),
                 "{error}"
             );
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn every_documented_alert_variable_reaches_its_table() {
+        for (name, key) in [
+            ("SMTP_URL", "alert.email.smtp_url"),
+            ("ALERT_SMTP_URL", "alert.email.smtp_url"),
+            ("ALERT_EMAIL_SMTP_URL", "alert.email.smtp_url"),
+            ("ALERT_EMAIL_FROM", "alert.email.from"),
+            ("ALERT_EMAIL_TO", "alert.email.to"),
+            ("ALERT_WEBHOOK_URL", "alert.webhook.url"),
+            ("ALERT_WEBHOOK_SECRET", "alert.webhook.secret"),
+            ("ALERT_SLACK_WEBHOOK_URL", "alert.slack.webhook_url"),
+            ("ALERT_PAGERDUTY_ROUTING_KEY", "alert.pagerduty.routing_key"),
+            ("ALERT_PAGERDUTY_URL", "alert.pagerduty.url"),
+            ("ALERT_EXTERNAL_URL", "alert.external_url"),
+            ("ALERT_SEND_TIMEOUT_MS", "alert.delivery.send_timeout_ms"),
+            (
+                "ALERT_RETRY_MAX_ATTEMPTS",
+                "alert.delivery.retry_max_attempts",
+            ),
+            ("ALERT_RETRY_INITIAL_MS", "alert.delivery.retry_initial_ms"),
+            ("ALERT_RETRY_MAX_MS", "alert.delivery.retry_max_ms"),
+            (
+                "ALERT_RETRY_BUDGET_SECS",
+                "alert.delivery.retry_budget_secs",
+            ),
+            ("ALERT_QUEUE_CAPACITY", "alert.delivery.queue_capacity"),
+            (
+                "ALERT_DELIVERY_QUEUE_CAPACITY",
+                "alert.delivery.queue_capacity",
+            ),
+            ("ALERT_GROUP_INTERVAL", "alert.group_interval"),
+        ] {
+            assert_eq!(env_key(name), key, "JAMSCOPE_{name}");
+        }
+        Jail::expect_with(|jail| {
+            jail.set_env("JAMSCOPE_ALERT_PAGERDUTY_ROUTING_KEY", "R0UTING");
+            jail.set_env("JAMSCOPE_ALERT_PAGERDUTY_URL", "http://127.0.0.1:9/v2");
+            jail.set_env(
+                "JAMSCOPE_ALERT_SLACK_WEBHOOK_URL",
+                "https://hooks.example/s",
+            );
+            jail.set_env("JAMSCOPE_ALERT_SEND_TIMEOUT_MS", "750");
+            jail.set_env("JAMSCOPE_ALERT_RETRY_MAX_ATTEMPTS", "2");
+            jail.set_env("JAMSCOPE_ALERT_RETRY_INITIAL_MS", "10");
+            jail.set_env("JAMSCOPE_ALERT_RETRY_MAX_MS", "20");
+            jail.set_env("JAMSCOPE_ALERT_RETRY_BUDGET_SECS", "3");
+            jail.set_env("JAMSCOPE_ALERT_QUEUE_CAPACITY", "4");
+            let alert = Config::load(None).expect("valid").alert;
+            assert_eq!(alert.pagerduty.routing_key.as_deref(), Some("R0UTING"));
+            assert_eq!(alert.pagerduty.url, "http://127.0.0.1:9/v2");
+            assert_eq!(
+                alert.slack.webhook_url.as_deref(),
+                Some("https://hooks.example/s")
+            );
+            let delivery = &alert.delivery;
+            assert_eq!(
+                (
+                    delivery.send_timeout_ms,
+                    delivery.retry_max_attempts,
+                    delivery.retry_initial_ms,
+                    delivery.retry_max_ms,
+                    delivery.retry_budget_secs,
+                    delivery.queue_capacity
+                ),
+                (750, 2, 10, 20, 3, 4)
+            );
+            jail.set_env("JAMSCOPE_ALERT_QUEUE_CAPACITY", "0");
+            let error = Config::load(None).unwrap_err().to_string();
+            assert!(error.contains("alert.delivery.queue_capacity"), "{error}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn alert_tables_read_from_toml_and_old_flat_keys_name_the_new_ones() {
+        Jail::expect_with(|jail| {
+            jail.create_file(
+                "jamscope.toml",
+                "[alert]\nexternal_url = \"https://jamscope.example\"\n[alert.email]\nsmtp_url = \"smtp://mail.example\"\nfrom = \"alerts@example.com\"\nto = [\"oncall@example.com\"]\n[alert.webhook]\nurl = \"https://hooks.example/x\"\nsecret = \"s\"\n[alert.delivery]\nretry_max_attempts = 2\n",
+            )?;
+            let alert = Config::load(None).expect("valid").alert;
+            assert_eq!(alert.email.to, ["oncall@example.com"]);
+            assert_eq!(
+                alert.webhook.url.as_deref(),
+                Some("https://hooks.example/x")
+            );
+            assert_eq!(alert.delivery.retry_max_attempts, 2);
+            assert_eq!(alert.delivery.queue_capacity, 256);
+            for (old, new) in MOVED_KEYS {
+                let (_, key) = old.split_once('.').expect("alert.key");
+                jail.create_file("jamscope.toml", &format!("[alert]\n{key} = \"1\"\n"))?;
+                let error = Config::load(None).unwrap_err().to_string();
+                assert!(error.contains(old) && error.contains(new), "{error}");
+            }
+            jail.create_file("jamscope.toml", "[alert.email]\nsmtp = \"x\"\n")?;
+            let error = Config::load(None).unwrap_err().to_string();
+            assert!(error.contains("smtp"), "{error}");
             Ok(())
         });
     }

@@ -24,6 +24,15 @@ impl Precision {
         trim_zeros: true,
     };
 
+    /// In a notification, where the value is the news: up to six decimals,
+    /// and a tiny value (a rate of errors a second) to its first digit,
+    /// nine decimals at most (`0.034`, `0.000000001`).
+    pub const MESSAGE: Precision = Precision {
+        decimals: 6,
+        significant_below_one: 1,
+        trim_zeros: true,
+    };
+
     /// In a table whose rows are compared: two decimals, three significant
     /// digits below 1 (`12.35`, `0.456`, `0.00111`).
     pub const TABLE: Precision = Precision {

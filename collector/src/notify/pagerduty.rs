@@ -2,29 +2,101 @@
 //! `trigger` while firing and `resolve` once resolved, deduplicated by the
 //! alert's fingerprint, so PagerDuty opens one incident per alert and
 //! closes it when it resolves. Sending an event twice is harmless: a retry
-//! resends the whole group.
+//! resends the whole group. Its table `[alert.pagerduty]`.
+
+use std::fmt;
 
 use bytes::Bytes;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::model::alert::{Alert, AlertStatus, Notification};
 
+use super::config::{check_http_url, hide};
 use super::http::HttpClient;
-use super::{format_value, rfc3339_millis, trace_link, NotifyError};
+use super::receiver::{Deliver, KeyProblem, Receiver, ReceiverConfig, ReceiverKind, Shared};
+use super::render::{format_value, rfc3339_millis, trace_link};
+use super::NotifyError;
+
+/// PagerDuty's Events API v2 endpoint.
+pub const PAGERDUTY_EVENTS_URL: &str = "https://events.pagerduty.com/v2/enqueue";
+
+/// `[alert.pagerduty]`. Unset `routing_key`: no PagerDuty.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PagerDutyConfig {
+    /// A PagerDuty Events API v2 integration key.
+    #[serde(deserialize_with = "crate::config_values::lenient_string")]
+    pub routing_key: Option<String>,
+    /// The Events API endpoint (another for tests or a proxy).
+    pub url: String,
+}
+
+impl Default for PagerDutyConfig {
+    fn default() -> Self {
+        Self {
+            routing_key: None,
+            url: PAGERDUTY_EVENTS_URL.into(),
+        }
+    }
+}
+
+impl fmt::Debug for PagerDutyConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PagerDutyConfig")
+            .field("routing_key", &self.redacted().routing_key)
+            .field("url", &self.url)
+            .finish()
+    }
+}
+
+impl PagerDutyConfig {
+    /// A copy safe to print: the routing key replaced.
+    pub fn redacted(&self) -> Self {
+        Self {
+            routing_key: hide(&self.routing_key),
+            url: self.url.clone(),
+        }
+    }
+}
+
+impl ReceiverConfig for PagerDutyConfig {
+    fn kind(&self) -> ReceiverKind {
+        ReceiverKind::PagerDuty
+    }
+
+    fn is_set(&self) -> bool {
+        self.routing_key.is_some()
+    }
+
+    fn validate(&self) -> Result<(), KeyProblem> {
+        if self
+            .routing_key
+            .as_deref()
+            .is_some_and(|key| key.trim().is_empty())
+        {
+            return Err((
+                "alert.pagerduty.routing_key",
+                "must not be empty".to_owned(),
+            ));
+        }
+        check_http_url(&self.url).map_err(|e| ("alert.pagerduty.url", e))
+    }
+
+    fn build(&self, shared: &Shared) -> Result<Box<dyn Deliver>, NotifyError> {
+        Ok(Box::new(PagerDutyReceiver {
+            client: shared.http.clone(),
+            url: self.url.clone(),
+            routing_key: self.routing_key.clone().unwrap_or_default(),
+        }))
+    }
+}
 
 /// PagerDuty caps `payload.summary` at 1024 characters.
 const SUMMARY_CHARS: usize = 1024;
 
-/// The events for `notification`, one per alert.
-pub fn events(notification: &Notification, routing_key: &str) -> Vec<Value> {
-    notification
-        .alerts
-        .iter()
-        .map(|alert| event(notification, alert, routing_key))
-        .collect()
-}
-
-pub fn event(notification: &Notification, alert: &Alert, routing_key: &str) -> Value {
+/// One alert's event.
+fn event(notification: &Notification, alert: &Alert, routing_key: &str) -> Value {
     if alert.status == AlertStatus::Resolved {
         // A resolve needs only the key: PagerDuty ignores any payload.
         return json!({
@@ -97,22 +169,26 @@ pub struct PagerDutyReceiver {
     routing_key: String,
 }
 
-impl PagerDutyReceiver {
-    pub(crate) fn new(client: HttpClient, url: String, routing_key: String) -> Self {
-        Self {
-            client,
-            url,
-            routing_key,
-        }
+impl Receiver for PagerDutyReceiver {
+    /// One event per alert, each a JSON body as sent.
+    type Message = Vec<Bytes>;
+
+    fn message(&self, notification: &Notification) -> Result<Vec<Bytes>, NotifyError> {
+        notification
+            .alerts
+            .iter()
+            .map(|alert| {
+                serde_json::to_vec(&event(notification, alert, &self.routing_key))
+                    .map(Bytes::from)
+                    .map_err(|e| NotifyError::Build(e.to_string()))
+            })
+            .collect()
     }
 
     /// One attempt: every alert's event in turn; the first failure ends it.
-    pub async fn send(&self, notification: &Notification) -> Result<(), NotifyError> {
-        for event in events(notification, &self.routing_key) {
-            let body = serde_json::to_vec(&event).map_err(|e| NotifyError::Build(e.to_string()))?;
-            self.client
-                .post_json(&self.url, &[], Bytes::from(body))
-                .await?;
+    async fn send(&self, events: &Vec<Bytes>) -> Result<(), NotifyError> {
+        for body in events {
+            self.client.post_json(&self.url, &[], body.clone()).await?;
         }
         Ok(())
     }
@@ -120,8 +196,43 @@ impl PagerDutyReceiver {
 
 #[cfg(test)]
 mod tests {
-    use super::super::fixtures::{notification, TRACE_ID};
+    use super::super::fixtures::{notification, shared, TRACE_ID};
     use super::*;
+
+    /// The events the receiver sends for `n` with `routing_key`, parsed back.
+    fn events(n: &Notification, routing_key: &str) -> Vec<Value> {
+        let receiver = PagerDutyReceiver {
+            client: shared().http,
+            url: String::new(),
+            routing_key: routing_key.into(),
+        };
+        receiver
+            .message(n)
+            .expect("json")
+            .iter()
+            .map(|body| serde_json::from_slice(body).expect("parse"))
+            .collect()
+    }
+
+    #[test]
+    fn the_key_is_checked_and_hidden() {
+        let mut config = PagerDutyConfig {
+            routing_key: Some(" ".into()),
+            ..PagerDutyConfig::default()
+        };
+        assert_eq!(
+            config.validate().expect_err("blank").0,
+            "alert.pagerduty.routing_key"
+        );
+        config.routing_key = Some("routing-key-123".into());
+        assert_eq!(config.validate(), Ok(()));
+        assert!(!format!("{config:?}").contains("routing-key-123"));
+        config.url = "events.example".into();
+        assert_eq!(
+            config.validate().expect_err("no scheme").0,
+            "alert.pagerduty.url"
+        );
+    }
 
     #[test]
     fn firing_alerts_trigger() {

@@ -6,9 +6,43 @@
 
 use std::collections::BTreeSet;
 
+use serde::{Deserialize, Serialize};
+
 use crate::model::alert::{Alert, AlertStatus, LabelSet, Notification};
 
-use super::{ReceiverKind, RouteConfig};
+use super::receiver::{KeyProblem, ReceiverKind};
+
+/// One `[[alert.routes]]` table.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RouteConfig {
+    /// Label → value, all equal for an alert to match; empty matches all.
+    #[serde(rename = "match", default)]
+    pub matchers: LabelSet,
+    pub receivers: Vec<ReceiverKind>,
+}
+
+impl RouteConfig {
+    /// The route at `index` names at least one receiver, each configured.
+    pub fn validate(&self, index: usize, configured: &[ReceiverKind]) -> Result<(), KeyProblem> {
+        if self.receivers.is_empty() {
+            return Err((
+                "alert.routes",
+                format!("[{index}].receivers must name at least one receiver"),
+            ));
+        }
+        if let Some(missing) = self.receivers.iter().find(|r| !configured.contains(r)) {
+            return Err((
+                "alert.routes",
+                format!(
+                    "[{index}].receivers names `{}`, which is not configured",
+                    missing.as_str()
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Routes {

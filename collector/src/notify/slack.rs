@@ -2,15 +2,77 @@
 //! fallback shown in notifications) and Block Kit `blocks` (a header, then
 //! per alert a section with its summary and fields), within Slack's
 //! documented limits (header 150 characters, section text 3000, 10 fields
-//! of 2000, 50 blocks).
+//! of 2000, 50 blocks). Its table `[alert.slack]`.
+
+use std::fmt;
 
 use bytes::Bytes;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::model::alert::{Alert, Notification};
 
+use super::config::{check_http_url, hide};
 use super::http::HttpClient;
-use super::{format_value, human_utc, title, trace_link, NotifyError};
+use super::receiver::{Deliver, KeyProblem, Receiver, ReceiverConfig, ReceiverKind, Shared};
+use super::render::{format_value, human_utc, severity_of, title, trace_link};
+use super::NotifyError;
+
+/// `[alert.slack]`. Unset `webhook_url`: no Slack.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SlackConfig {
+    /// A Slack incoming-webhook URL (itself a secret).
+    #[serde(deserialize_with = "crate::config_values::lenient_string")]
+    pub webhook_url: Option<String>,
+}
+
+impl fmt::Debug for SlackConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SlackConfig")
+            .field("webhook_url", &self.redacted().webhook_url)
+            .finish()
+    }
+}
+
+impl SlackConfig {
+    /// A copy safe to print: the URL, a secret as a whole, replaced.
+    pub fn redacted(&self) -> Self {
+        Self {
+            webhook_url: hide(&self.webhook_url),
+        }
+    }
+}
+
+impl ReceiverConfig for SlackConfig {
+    fn kind(&self) -> ReceiverKind {
+        ReceiverKind::Slack
+    }
+
+    fn is_set(&self) -> bool {
+        self.webhook_url.is_some()
+    }
+
+    fn validate(&self) -> Result<(), KeyProblem> {
+        let Some(url) = &self.webhook_url else {
+            return Ok(());
+        };
+        // The URL itself is the secret: never echo it.
+        check_http_url(url).map_err(|_| {
+            (
+                "alert.slack.webhook_url",
+                "must be an http:// or https:// URL".to_owned(),
+            )
+        })
+    }
+
+    fn build(&self, shared: &Shared) -> Result<Box<dyn Deliver>, NotifyError> {
+        Ok(Box::new(SlackReceiver {
+            client: shared.http.clone(),
+            url: self.webhook_url.clone().unwrap_or_default(),
+        }))
+    }
+}
 
 const HEADER_CHARS: usize = 150;
 const SECTION_CHARS: usize = 3000;
@@ -20,7 +82,7 @@ const FIELD_CHARS: usize = 2000;
 const MAX_ALERT_SECTIONS: usize = 20;
 
 /// The incoming-webhook JSON.
-pub fn message(notification: &Notification) -> Value {
+fn blocks(notification: &Notification) -> Value {
     let title = title(notification);
     let mut blocks = vec![json!({
         "type": "header",
@@ -48,10 +110,7 @@ fn section(notification: &Notification, alert: &Alert) -> Value {
         text.push_str(&format!("\n{}", escape(description)));
     }
     let mut fields = vec![
-        field(
-            "Severity",
-            alert.labels.get("severity").map_or("none", String::as_str),
-        ),
+        field("Severity", severity_of(alert)),
         field("Value", &format_value(alert.value)),
         field("Threshold", &alert.threshold),
         field("Started", &human_utc(alert.starts_at_millis)),
@@ -99,25 +158,45 @@ pub struct SlackReceiver {
     url: String,
 }
 
-impl SlackReceiver {
-    pub(crate) fn new(client: HttpClient, url: String) -> Self {
-        Self { client, url }
+impl Receiver for SlackReceiver {
+    /// The incoming-webhook JSON, as sent.
+    type Message = Bytes;
+
+    fn message(&self, notification: &Notification) -> Result<Bytes, NotifyError> {
+        serde_json::to_vec(&blocks(notification))
+            .map(Bytes::from)
+            .map_err(|e| NotifyError::Build(e.to_string()))
     }
 
-    pub async fn send(&self, notification: &Notification) -> Result<(), NotifyError> {
-        let body = serde_json::to_vec(&message(notification))
-            .map_err(|e| NotifyError::Build(e.to_string()))?;
-        self.client
-            .post_json(&self.url, &[], Bytes::from(body))
-            .await
+    async fn send(&self, body: &Bytes) -> Result<(), NotifyError> {
+        self.client.post_json(&self.url, &[], body.clone()).await
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::super::fixtures::{alert, notification, TRACE_ID};
+    use super::super::fixtures::{alert, notification, shared, TRACE_ID};
     use super::*;
     use crate::model::alert::AlertStatus;
+
+    /// The message the receiver sends for `n`, parsed back.
+    fn message(n: &Notification) -> Value {
+        let receiver = SlackReceiver {
+            client: shared().http,
+            url: String::new(),
+        };
+        serde_json::from_slice(&receiver.message(n).expect("json")).expect("parse")
+    }
+
+    #[test]
+    fn the_url_is_checked_and_hidden() {
+        let config = SlackConfig {
+            webhook_url: Some("hooks.slack.com/services/T0/B0/XYZ".into()),
+        };
+        let (key, problem) = config.validate().expect_err("no scheme");
+        assert_eq!(key, "alert.slack.webhook_url");
+        assert!(!problem.contains("XYZ") && !format!("{config:?}").contains("XYZ"));
+    }
 
     #[test]
     fn the_message_has_text_a_header_and_fields() {

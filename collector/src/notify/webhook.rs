@@ -1,18 +1,86 @@
 //! Webhook: a `Notification` as Alertmanager's webhook payload (version
 //! "4"), so receivers written for Alertmanager work unchanged, POSTed with
 //! an HMAC-SHA256 signature (`crate::signing`, the scheme `POST /v1/builds`
-//! checks too).
+//! checks too); its table `[alert.webhook]`.
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::fmt;
 
 use bytes::Bytes;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::model::alert::{Alert, LabelSet, Notification};
 use crate::signing::{signature, SIGNATURE_HEADER, TIMESTAMP_HEADER};
 
+use super::config::{check_http_url, hide};
 use super::http::HttpClient;
-use super::{rfc3339_millis, trace_link, NotifyError};
+use super::receiver::{Deliver, KeyProblem, Receiver, ReceiverConfig, ReceiverKind, Shared};
+use super::render::{rfc3339_millis, trace_link};
+use super::NotifyError;
+
+/// `[alert.webhook]`: where the signed payload goes. Unset `url`: no
+/// webhook.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WebhookConfig {
+    /// Receives Alertmanager's webhook payload (version 4), signed.
+    #[serde(deserialize_with = "crate::config_values::lenient_string")]
+    pub url: Option<String>,
+    /// Shared secret for `X-Jamscope-Signature`; required with a URL.
+    #[serde(deserialize_with = "crate::config_values::lenient_string")]
+    pub secret: Option<String>,
+}
+
+impl fmt::Debug for WebhookConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let shown = self.redacted();
+        f.debug_struct("WebhookConfig")
+            .field("url", &shown.url)
+            .field("secret", &shown.secret)
+            .finish()
+    }
+}
+
+impl WebhookConfig {
+    /// A copy safe to print: the secret, and the URL's password, replaced.
+    pub fn redacted(&self) -> Self {
+        Self {
+            url: self.url.as_deref().map(crate::redact::url),
+            secret: hide(&self.secret),
+        }
+    }
+}
+
+impl ReceiverConfig for WebhookConfig {
+    fn kind(&self) -> ReceiverKind {
+        ReceiverKind::Webhook
+    }
+
+    fn is_set(&self) -> bool {
+        self.url.is_some()
+    }
+
+    fn validate(&self) -> Result<(), KeyProblem> {
+        let Some(url) = &self.url else {
+            return Ok(());
+        };
+        check_http_url(url).map_err(|e| ("alert.webhook.url", e))?;
+        if self.secret.as_deref().unwrap_or("").is_empty() {
+            return Err((
+                "alert.webhook.secret",
+                "is needed with alert.webhook.url: every webhook is signed".to_owned(),
+            ));
+        }
+        Ok(())
+    }
+
+    fn build(&self, shared: &Shared) -> Result<Box<dyn Deliver>, NotifyError> {
+        Ok(Box::new(WebhookReceiver {
+            client: shared.http.clone(),
+            url: self.url.clone().unwrap_or_default(),
+            secret: self.secret.clone().unwrap_or_default(),
+        }))
+    }
+}
 
 /// Alertmanager's "not resolved" end time (Go's zero `time.Time`).
 pub const ZERO_TIME: &str = "0001-01-01T00:00:00Z";
@@ -91,41 +159,32 @@ fn payload_alert<'a>(notification: &Notification, alert: &'a Alert) -> PayloadAl
     }
 }
 
-/// The JSON body, as sent and as signed.
-pub fn body(notification: &Notification) -> Result<Vec<u8>, NotifyError> {
-    serde_json::to_vec(&payload(notification)).map_err(|e| NotifyError::Build(e.to_string()))
-}
-
 pub struct WebhookReceiver {
     client: HttpClient,
     url: String,
     secret: String,
 }
 
-impl WebhookReceiver {
-    pub(crate) fn new(client: HttpClient, url: String, secret: String) -> Self {
-        Self {
-            client,
-            url,
-            secret,
-        }
+impl Receiver for WebhookReceiver {
+    /// The JSON body, as sent and as signed.
+    type Message = Bytes;
+
+    fn message(&self, notification: &Notification) -> Result<Bytes, NotifyError> {
+        serde_json::to_vec(&payload(notification))
+            .map(Bytes::from)
+            .map_err(|e| NotifyError::Build(e.to_string()))
     }
 
     /// One signed POST. The timestamp is taken per attempt, so a retry is
     /// not refused as a replay.
-    pub async fn send(&self, notification: &Notification) -> Result<(), NotifyError> {
-        let body = body(notification)?;
-        let timestamp = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0)
-            .to_string();
-        let signature = signature(self.secret.as_bytes(), &timestamp, &body);
+    async fn send(&self, body: &Bytes) -> Result<(), NotifyError> {
+        let timestamp = crate::clock::now_millis().div_euclid(1000).to_string();
+        let signature = signature(self.secret.as_bytes(), &timestamp, body);
         self.client
             .post_json(
                 &self.url,
                 &[(SIGNATURE_HEADER, signature), (TIMESTAMP_HEADER, timestamp)],
-                Bytes::from(body),
+                body.clone(),
             )
             .await
     }
@@ -133,15 +192,61 @@ impl WebhookReceiver {
 
 #[cfg(test)]
 mod tests {
-    use super::super::fixtures::{notification, TRACE_ID};
+    use super::super::fixtures::{notification, shared, TRACE_ID};
     use super::*;
     use crate::model::alert::AlertStatus;
     use serde_json::{json, Value};
 
+    fn config() -> WebhookConfig {
+        WebhookConfig {
+            url: Some("https://hooks.example/alerts".into()),
+            secret: Some("shared".into()),
+        }
+    }
+
+    /// The body the receiver sends for `n`, parsed back.
+    fn body(n: &Notification) -> Value {
+        let receiver = WebhookReceiver {
+            client: shared().http,
+            url: String::new(),
+            secret: String::new(),
+        };
+        serde_json::from_slice(&receiver.message(n).expect("json")).expect("parse")
+    }
+
+    #[test]
+    fn webhooks_must_be_signed() {
+        let mut config = WebhookConfig {
+            secret: None,
+            ..config()
+        };
+        assert_eq!(
+            config.validate().expect_err("unsigned").0,
+            "alert.webhook.secret"
+        );
+        config.secret = Some("shared".into());
+        assert_eq!(config.validate(), Ok(()));
+        config.url = Some("ftp://x".into());
+        assert_eq!(config.validate().expect_err("ftp").0, "alert.webhook.url");
+    }
+
+    #[test]
+    fn the_secret_is_hidden() {
+        let config = WebhookConfig {
+            url: Some("https://hook:hook-pass@hooks.example/x".into()),
+            ..config()
+        };
+        let shown = format!("{config:?}");
+        assert!(
+            !shown.contains("shared") && !shown.contains("hook-pass"),
+            "{shown}"
+        );
+    }
+
     #[test]
     fn the_payload_is_alertmanager_v4_field_by_field() {
         let n = notification(AlertStatus::Firing);
-        let value: Value = serde_json::from_slice(&body(&n).expect("json")).expect("parse");
+        let value = body(&n);
         let top: Vec<&str> = value
             .as_object()
             .expect("object")
@@ -225,7 +330,7 @@ mod tests {
     fn resolved_alerts_carry_their_end() {
         let mut n = notification(AlertStatus::Resolved);
         n.alerts[0].example_trace_id = None;
-        let value: Value = serde_json::from_slice(&body(&n).expect("json")).expect("parse");
+        let value = body(&n);
         assert_eq!(value["status"], "resolved");
         assert_eq!(value["alerts"][0]["endsAt"], "2026-11-23T10:10:00.000Z");
         assert!(value["alerts"][0]["annotations"]

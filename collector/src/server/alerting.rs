@@ -22,7 +22,6 @@ pub(super) struct Alerting {
     pub service: AlertService,
     pub store: AlertStore,
     pub stats: Arc<AlertStats>,
-    pub notify_stats: Arc<NotifyStats>,
 }
 
 impl Alerting {
@@ -36,14 +35,15 @@ pub(super) fn start(
     config: &Config,
     connection: &Connection,
     queries: &Queries,
-    _metrics: &Arc<Metrics>,
+    metrics: &Arc<Metrics>,
 ) -> Result<Option<Alerting>, ServeError> {
     if !config.alert.enabled {
         tracing::info!("alerting is off (alert.enabled = false)");
         return Ok(None);
     }
     let notify_stats = Arc::new(NotifyStats::default());
-    let notifier = Notifier::start_with_stats(&config.alert, Arc::clone(&notify_stats))
+    metrics.register(|registry| notify_stats.register(registry));
+    let notifier = Notifier::start_with_stats(&config.alert.notify(), Arc::clone(&notify_stats))
         .map_err(|e| ServeError::Alerting(e.to_string()))?;
     let instance = format!("{}-{:08x}", std::process::id(), fastrand::u32(..));
     let store = AlertStore::new(connection.client(), instance);
@@ -60,7 +60,6 @@ pub(super) fn start(
         service,
         store,
         stats,
-        notify_stats,
     }))
 }
 

@@ -102,7 +102,7 @@ pub(super) fn build(parts: Parts<'_>) -> Routes {
     });
     let exposition = Exposition {
         metrics: Arc::clone(metrics),
-        alerting: alerting.map(|a| (Arc::clone(&a.stats), Arc::clone(&a.notify_stats))),
+        alerting: alerting.map(|a| Arc::clone(&a.stats)),
     };
     // The web UI reads what the API reads, behind the same key (a browser
     // signs in once; the key then rides in a cookie).
@@ -166,10 +166,7 @@ async fn rum_elsewhere() -> Response {
 #[derive(Clone)]
 struct Exposition {
     metrics: Arc<Metrics>,
-    alerting: Option<(
-        Arc<crate::alert::service::AlertStats>,
-        Arc<crate::notify::NotifyStats>,
-    )>,
+    alerting: Option<Arc<crate::alert::service::AlertStats>>,
 }
 
 async fn metrics_text(State(exposition): State<Exposition>) -> impl IntoResponse {
@@ -177,9 +174,8 @@ async fn metrics_text(State(exposition): State<Exposition>) -> impl IntoResponse
     // OpenMetrics ends with `# EOF`: alerting's families go before it.
     let eof = text.rfind("# EOF").unwrap_or(text.len());
     text.truncate(eof);
-    if let Some((alert_stats, notify_stats)) = &exposition.alerting {
+    if let Some(alert_stats) = &exposition.alerting {
         text.push_str(&alert_stats.render());
-        text.push_str(&notify_stats.render_prometheus());
     }
     text.push_str("# EOF\n");
     ([(header::CONTENT_TYPE, telemetry::CONTENT_TYPE)], text)

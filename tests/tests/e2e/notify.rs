@@ -10,7 +10,10 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use hmac::{Hmac, Mac};
 use jamscope::model::alert::{Alert, AlertStatus, LabelSet, Notification};
-use jamscope::notify::{AlertConfig, Notifier, ReceiverKind, RouteConfig};
+use jamscope::notify::{
+    DeliveryConfig, EmailConfig, Notifier, NotifyConfig, NotifyStats, PagerDutyConfig,
+    ReceiverKind, RouteConfig, SlackConfig, WebhookConfig,
+};
 use sha2::Sha256;
 
 use crate::harness::free_port;
@@ -61,16 +64,39 @@ fn notification(status: AlertStatus, alerts: Vec<Alert>) -> Notification {
 }
 
 /// Retries fast, so the tests do not wait on backoff.
-fn quick_config() -> AlertConfig {
-    AlertConfig {
-        external_url: Some(EXTERNAL_URL.into()),
+fn quick_delivery() -> DeliveryConfig {
+    DeliveryConfig {
         send_timeout_ms: 2_000,
         retry_max_attempts: 4,
         retry_initial_ms: 20,
         retry_max_ms: 50,
         retry_budget_secs: 10,
-        ..AlertConfig::default()
+        ..DeliveryConfig::default()
     }
+}
+
+fn quick_config() -> NotifyConfig {
+    NotifyConfig {
+        external_url: Some(EXTERNAL_URL.into()),
+        delivery: quick_delivery(),
+        ..NotifyConfig::default()
+    }
+}
+
+fn signed_webhook(url: String) -> WebhookConfig {
+    WebhookConfig {
+        url: Some(url),
+        secret: Some(SECRET.into()),
+    }
+}
+
+/// What `/metrics` shows of `stats`: the families in a registry of their own.
+fn exposition(stats: &NotifyStats) -> String {
+    let mut registry = prometheus_client::registry::Registry::with_prefix("jamscope");
+    stats.register(&mut registry);
+    let mut text = String::new();
+    prometheus_client::encoding::text::encode(&mut text, &registry).expect("encoded");
+    text
 }
 
 async fn wait_until(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) {
@@ -86,13 +112,15 @@ async fn wait_until(what: &str, timeout: Duration, mut done: impl FnMut() -> boo
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn email_firing_then_resolved_arrives_once_each() {
     let sink = SmtpSink::start("jam@scope:p@ss word");
-    let config = AlertConfig {
-        smtp_url: Some(format!(
-            "smtp://jam%40scope:p%40ss%20word@127.0.0.1:{}?tls=none",
-            sink.port
-        )),
-        email_from: Some("Jamscope <alerts@jamscope.test>".into()),
-        email_to: vec!["oncall@example.test".into(), "lead@example.test".into()],
+    let config = NotifyConfig {
+        email: EmailConfig {
+            smtp_url: Some(format!(
+                "smtp://jam%40scope:p%40ss%20word@127.0.0.1:{}?tls=none",
+                sink.port
+            )),
+            from: Some("Jamscope <alerts@jamscope.test>".into()),
+            to: vec!["oncall@example.test".into(), "lead@example.test".into()],
+        },
         ..quick_config()
     };
     let notifier = Notifier::start(&config).expect("notifier");
@@ -151,9 +179,8 @@ async fn email_firing_then_resolved_arrives_once_each() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn webhook_is_signed_and_alertmanager_v4() {
     let receiver = Recorder::start(0).await;
-    let config = AlertConfig {
-        webhook_url: Some(receiver.url("/alerts")),
-        webhook_secret: Some(SECRET.into()),
+    let config = NotifyConfig {
+        webhook: signed_webhook(receiver.url("/alerts")),
         ..quick_config()
     };
     let notifier = Notifier::start(&config).expect("notifier");
@@ -235,12 +262,15 @@ async fn routes_send_critical_alerts_to_pagerduty_and_slack() {
     let webhook = Recorder::start(0).await;
     let slack = Recorder::start(0).await;
     let pagerduty = Recorder::start(0).await;
-    let config = AlertConfig {
-        webhook_url: Some(webhook.url("/hook")),
-        webhook_secret: Some(SECRET.into()),
-        slack_webhook_url: Some(slack.url("/services/T0/B0/X")),
-        pagerduty_routing_key: Some("R0UTING-KEY".into()),
-        pagerduty_url: pagerduty.url("/v2/enqueue"),
+    let config = NotifyConfig {
+        webhook: signed_webhook(webhook.url("/hook")),
+        slack: SlackConfig {
+            webhook_url: Some(slack.url("/services/T0/B0/X")),
+        },
+        pagerduty: PagerDutyConfig {
+            routing_key: Some("R0UTING-KEY".into()),
+            url: pagerduty.url("/v2/enqueue"),
+        },
         routes: vec![
             RouteConfig {
                 matchers: labels(&[("severity", "critical")]),
@@ -315,9 +345,8 @@ async fn routes_send_critical_alerts_to_pagerduty_and_slack() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_receiver_failing_twice_gets_the_notification_once() {
     let receiver = Recorder::start(2).await;
-    let config = AlertConfig {
-        webhook_url: Some(receiver.url("/alerts")),
-        webhook_secret: Some(SECRET.into()),
+    let config = NotifyConfig {
+        webhook: signed_webhook(receiver.url("/alerts")),
         ..quick_config()
     };
     let notifier = Notifier::start(&config).expect("notifier");
@@ -338,10 +367,12 @@ async fn a_receiver_failing_twice_gets_the_notification_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_receiver_that_is_down_is_counted_and_dispatch_does_not_wait() {
     let port = free_port(); // nothing listens there
-    let config = AlertConfig {
-        webhook_url: Some(format!("http://127.0.0.1:{port}/alerts")),
-        webhook_secret: Some(SECRET.into()),
-        retry_max_attempts: 3,
+    let config = NotifyConfig {
+        webhook: signed_webhook(format!("http://127.0.0.1:{port}/alerts")),
+        delivery: DeliveryConfig {
+            retry_max_attempts: 3,
+            ..quick_delivery()
+        },
         ..quick_config()
     };
     let notifier = Notifier::start(&config).expect("notifier");
@@ -357,8 +388,7 @@ async fn a_receiver_that_is_down_is_counted_and_dispatch_does_not_wait() {
     .await;
     assert_eq!(stats.sent(ReceiverKind::Webhook), 0);
     assert_eq!(stats.retries(ReceiverKind::Webhook), 2);
-    assert!(stats
-        .render_prometheus()
+    assert!(exposition(&stats)
         .contains("jamscope_notifications_total{receiver=\"webhook\",outcome=\"failed\"} 1\n"));
     notifier.shutdown(Duration::from_secs(5)).await;
 }
@@ -377,12 +407,14 @@ async fn a_full_queue_drops_and_counts_without_waiting() {
             open.push(socket);
         }
     });
-    let config = AlertConfig {
-        webhook_url: Some(format!("http://{addr}/alerts")),
-        webhook_secret: Some(SECRET.into()),
-        queue_capacity: 1,
-        retry_max_attempts: 1,
-        send_timeout_ms: 1_000,
+    let config = NotifyConfig {
+        webhook: signed_webhook(format!("http://{addr}/alerts")),
+        delivery: DeliveryConfig {
+            queue_capacity: 1,
+            retry_max_attempts: 1,
+            send_timeout_ms: 1_000,
+            ..quick_delivery()
+        },
         ..quick_config()
     };
     let notifier = Notifier::start(&config).expect("notifier");
@@ -400,7 +432,7 @@ async fn a_full_queue_drops_and_counts_without_waiting() {
     // not yet taken the first off the queue on a busy machine).
     assert!((3..=4).contains(&dropped), "{dropped} dropped");
     assert_eq!(stats.dropped(ReceiverKind::Webhook), dropped as u64);
-    assert!(stats.render_prometheus().contains(&format!(
+    assert!(exposition(&stats).contains(&format!(
         "jamscope_notifications_total{{receiver=\"webhook\",outcome=\"dropped\"}} {dropped}\n"
     )));
     notifier.shutdown(Duration::from_secs(5)).await;

@@ -13,8 +13,9 @@ use super::query_rules::QueryRules;
 use super::{leader, AlertFeed, AlertStats};
 use crate::alert::engine::{Engine, EngineSettings, Observation, Silence};
 use crate::alert::rules::{Condition, RuleSet};
+use crate::alert::AlertConfig;
 use crate::clock::now_millis;
-use crate::notify::{AlertConfig, Notifier};
+use crate::notify::Notifier;
 use crate::store::alerts::AlertStore;
 use crate::store::queries::Queries;
 
@@ -31,7 +32,7 @@ impl From<&AlertConfig> for EvalSettings {
             interval: Duration::from_millis(config.evaluation_interval_ms),
             query_interval_millis: i64::try_from(config.query_interval_ms).unwrap_or(i64::MAX),
             lease_millis: i64::try_from(config.peer_lease_ms).unwrap_or(i64::MAX),
-            notify_deadline: Duration::from_millis(config.send_timeout_ms),
+            notify_deadline: config.delivery.send_timeout(),
         }
     }
 }

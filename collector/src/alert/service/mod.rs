@@ -32,8 +32,9 @@ pub use stats::AlertStats;
 
 use crate::alert::rules::RuleSet;
 use crate::alert::window::Windows;
+use crate::alert::AlertConfig;
 use crate::clock::now_millis;
-use crate::notify::{AlertConfig, Notifier};
+use crate::notify::Notifier;
 use crate::store::alerts::AlertStore;
 use crate::store::queries::{KpiSettings, Queries};
 use evaluator::{EvalSettings, Evaluator};

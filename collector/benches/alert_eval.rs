@@ -24,12 +24,12 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Through
 use jamscope::alert::rules::load_str;
 use jamscope::alert::{load_dir, Engine, RuleSet, Windows};
 use jamscope::ingest::otlp_convert::convert_request;
+use jamscope::model::kpi::KpiSettings;
 use jamscope::model::{
     AttributeValue, Layer, LayerRules, Resource, Scope, Span, SpanId, SpanKind, SpanLimits, Status,
     StatusCode, TimeWindow, TraceId,
 };
 use jamscope::notify::AlertConfig;
-use jamscope::store::queries::KpiSettings;
 
 mod common;
 use common::request;

@@ -19,9 +19,9 @@ use crate::ingest::bounds::RequestsConfig;
 use crate::ingest::builds::BuildsConfig;
 pub use crate::ingest::rum::RumConfig;
 use crate::listen::TlsConfig;
+use crate::model::kpi::KpiSettings;
 use crate::model::{LayerRule, LayerRules, SpanLimits};
 use crate::notify::AlertConfig;
-use crate::store::queries::KpiSettings;
 use crate::store::spool::SpoolConfig;
 use crate::telemetry::SelfTelemetryConfig;
 

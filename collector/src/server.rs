@@ -734,7 +734,9 @@ async fn metrics(State(exposition): State<Exposition>) -> impl IntoResponse {
     let eof = text.rfind("# EOF").unwrap_or(text.len());
     text.truncate(eof);
     if let Some(stats) = &exposition.alert_stats {
-        text.push_str(&stats.render());
+        let mut registry = prometheus_client::registry::Registry::with_prefix("jamscope");
+        stats.register(&mut registry);
+        let _ = prometheus_client::encoding::text::encode_registry(&mut text, &registry);
     }
     if let Some(stats) = &exposition.notify_stats {
         text.push_str(&stats.render_prometheus());

@@ -3,7 +3,9 @@
 
 pub mod alert;
 pub mod build;
+pub mod kpi;
 mod layer;
+pub mod metric;
 pub mod rum;
 mod span;
 mod span_limits;

@@ -12,7 +12,7 @@ use tokio::sync::watch;
 use super::query_rules::QueryRules;
 use super::{leader, AlertFeed, AlertStats};
 use crate::alert::engine::{Engine, EngineSettings, Observation, Silence};
-use crate::alert::rules::{Condition, RuleSet};
+use crate::alert::rules::{RuleSet, WindowKind};
 use crate::clock::now_millis;
 use crate::notify::{AlertConfig, Notifier};
 use crate::store::alerts::AlertStore;
@@ -213,15 +213,13 @@ impl Evaluator {
             let budget = Duration::from_millis(
                 u64::try_from(self.settings.query_interval_millis).unwrap_or(u64::MAX),
             );
-            match tokio::time::timeout(
-                budget,
+            let round =
                 self.query_rules
-                    .observe(&self.queries, &self.current_rules, now),
-            )
-            .await
-            {
+                    .observe(&self.queries, &self.current_rules, &self.stats, now);
+            match tokio::time::timeout(budget, round).await {
                 Ok(observations) => self.query_observations = observations,
                 Err(_) => {
+                    self.stats.rule_failed();
                     tracing::warn!("alert rule queries took longer than alert.query_interval_ms")
                 }
             }
@@ -260,15 +258,13 @@ impl Evaluator {
     }
 }
 
-/// The longest window of the threshold rules: how far back a collector
+/// The longest window of the window rules: how far back a collector
 /// reads the others' aggregates when it starts.
 fn max_window_millis(rules: &RuleSet) -> i64 {
     rules
-        .rules
-        .iter()
-        .filter_map(|rule| match &rule.condition {
-            Condition::Threshold(t) => Some(t.window.0),
-            _ => None,
+        .window_rules()
+        .map(|(_, kind)| match kind {
+            WindowKind::Threshold(watched) => watched.window.0,
         })
         .max()
         .unwrap_or(0)

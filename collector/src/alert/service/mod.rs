@@ -14,9 +14,10 @@
 mod evaluator;
 mod feed;
 mod leader;
-mod pipeline_rules;
+mod observe;
 mod query_rules;
 mod reload;
+mod sql_rule;
 mod stats;
 
 use std::collections::HashMap;
@@ -27,15 +28,16 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 pub use feed::AlertFeed;
-pub use query_rules::observe_rule;
+pub use observe::observe_rule;
 pub use stats::AlertStats;
 
 use crate::alert::rules::RuleSet;
 use crate::alert::window::Windows;
 use crate::clock::now_millis;
+use crate::model::kpi::KpiSettings;
 use crate::notify::{AlertConfig, Notifier};
 use crate::store::alerts::AlertStore;
-use crate::store::queries::{KpiSettings, Queries};
+use crate::store::queries::Queries;
 use evaluator::{EvalSettings, Evaluator};
 use query_rules::QueryRules;
 

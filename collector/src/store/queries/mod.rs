@@ -17,10 +17,12 @@ mod vitals;
 
 use serde::de::DeserializeOwned;
 
+use crate::model::kpi::KpiSettings;
+
 pub use alert_rules::NewError;
 pub use builds::{FailureStreak, StoredBuild, STREAK_DEPTH};
 pub use errors::ErrorGroup;
-pub use layers::{Kpi, KpiSettings};
+pub use layers::Kpi;
 pub use rule_metrics::RegressionPoint;
 pub use rum_link::{LinkedError, LinkedPageView, LinkedRum, LinkedVital};
 pub use search::{TraceFilter, TraceSummary};

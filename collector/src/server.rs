@@ -22,7 +22,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::access::{self, Access, BeaconGuard, Endpoint, GrpcGuard, KeyGuard};
-use crate::alert::service::{AlertParts, AlertService, AlertStats};
+use crate::alert::service::{AlertParts, AlertService, AlertStats, AlertTables};
 use crate::config::Config;
 use crate::ingest::bounds::{self, DecodeBudget, RequestsConfig};
 use crate::ingest::builds::{BuildSink, BuildsState};
@@ -32,7 +32,6 @@ use crate::listen::{ListenerKind, TlsError, TlsListener};
 use crate::model::build::Build;
 use crate::notify::{Notifier, NotifyStats};
 use crate::pipeline::Queue;
-use crate::store::alerts::AlertStore;
 use crate::store::client::Connection;
 use crate::store::embedded::{EmbeddedClickHouse, EmbeddedSettings};
 use crate::store::queries::Queries;
@@ -297,7 +296,7 @@ async fn run(
     let maintenance = tokio::spawn(Arc::clone(&access).maintain(wait_stop(stop_rx.clone())));
     let api = crate::api::ApiState {
         queries: Arc::new(queries),
-        alerts: alerting.as_ref().map(|a| a.store.clone()),
+        alerts: alerting.as_ref().map(|a| a.tables.clone()),
         rules: alerting.as_ref().map(|a| a.service.rules()),
     };
     let exposition = Exposition {
@@ -519,7 +518,7 @@ impl Writers<'_> {
 /// The running alert service and what the API and `/metrics` read of it.
 struct Alerting {
     service: AlertService,
-    store: AlertStore,
+    tables: AlertTables,
     stats: Arc<AlertStats>,
     notify_stats: Arc<NotifyStats>,
 }
@@ -539,19 +538,24 @@ fn start_alerting(
     let notifier = Notifier::start_with_stats(&config.alert, Arc::clone(&notify_stats))
         .map_err(|e| ServeError::Alerting(e.to_string()))?;
     let instance = format!("{}-{:08x}", std::process::id(), fastrand::u32(..));
-    let store = AlertStore::new(connection.client(), instance);
+    let target = InsertTarget {
+        client: connection.client(),
+        send_timeout: Duration::from_millis(config.writer.send_timeout_ms),
+        response_timeout: Duration::from_millis(config.writer.response_timeout_ms),
+    };
+    let tables = AlertTables::new(target, queries.clone(), instance);
     let stats = Arc::new(AlertStats::default());
     let service = AlertService::start(AlertParts {
         config: config.alert.clone(),
         kpi: config.kpi.clone(),
-        store: store.clone(),
+        tables: tables.clone(),
         queries: queries.clone(),
         notifier,
         stats: Arc::clone(&stats),
     });
     Ok(Some(Alerting {
         service,
-        store,
+        tables,
         stats,
         notify_stats,
     }))

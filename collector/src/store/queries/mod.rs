@@ -5,6 +5,8 @@
 //! plain structs each file declares; the API and the CLI share these
 //! functions, never a copy of the SQL.
 
+mod alert_history;
+mod alert_peers;
 mod alert_rules;
 mod builds;
 mod errors;
@@ -12,6 +14,7 @@ mod layers;
 mod rule_metrics;
 mod rum_link;
 mod search;
+mod silences;
 mod trace;
 mod vitals;
 
@@ -19,6 +22,8 @@ use serde::de::DeserializeOwned;
 
 use crate::model::kpi::KpiSettings;
 
+pub use alert_history::HistoryEntry;
+pub use alert_peers::LiveInstance;
 pub use alert_rules::NewError;
 pub use builds::{FailureStreak, StoredBuild, STREAK_DEPTH};
 pub use errors::ErrorGroup;

@@ -5,12 +5,18 @@
 //! is a [`Table`] here, its migration in `schema/`, and one of the two
 //! ways to write it in `writer/` (queued, or at once).
 
+mod alert_peers;
+mod alerts;
 mod attributes;
 mod build;
 mod rejected;
 mod rum;
 mod span;
 
+pub use alert_peers::{Heartbeat, HeartbeatTable, WindowFlush, WindowFlushTable};
+pub use alerts::{
+    AlertEventRow, AlertEventTable, AlertStateTable, SavedState, SilenceTable, SilenceVersion,
+};
 pub use build::BuildTable;
 pub use rejected::{RejectedRow, RejectedRowTable};
 pub use rum::{RumErrorTable, RumPageViewTable, RumVitalTable};

@@ -26,6 +26,8 @@ test: deps build-debug
 lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets --all-features --locked -- -D warnings
+	# ARCHITECTURE.md's dependency table holds: no edge it does not allow, no cycle.
+	$(CARGO) test -p jamscope --locked --test architecture
 
 ## Side-by-side benchmark against Rotel (results in bench/results, summary in BENCHMARKS.md).
 bench: venv $(VENV)/.bench-installed build-release

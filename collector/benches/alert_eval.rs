@@ -25,11 +25,11 @@ use jamscope::alert::rules::load_str;
 use jamscope::alert::AlertConfig;
 use jamscope::alert::{load_dir, Engine, RuleSet, Windows};
 use jamscope::ingest::otlp::traces::reference::convert_request;
+use jamscope::model::kpi::KpiSettings;
 use jamscope::model::{
     AttributeValue, Layer, LayerRules, Resource, Scope, Span, SpanId, SpanKind, SpanLimits, Status,
     StatusCode, TimeWindow, TraceId,
 };
-use jamscope::store::queries::KpiSettings;
 
 mod common;
 use common::request;

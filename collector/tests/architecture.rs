@@ -62,6 +62,8 @@ fn edges_are_found_through_crate_paths_use_groups_and_super() {
         edges_in("use super::clock;", &["server".into()]),
         BTreeSet::from(["clock".to_owned()])
     );
+    let with_tests = "use super::x;\nmod tests {\n    use super::super::fixtures;\n}\n";
+    assert!(edges_in(with_tests, &["notify".into(), "slack".into()]).is_empty());
 }
 
 /// The table under [`TABLE_HEADING`]: `| \`module\` | \`a\`, \`b\` |`, `—`
@@ -156,11 +158,18 @@ fn module_path(relative: &Path) -> Vec<String> {
     parts
 }
 
-/// The top-level modules a file's code names, comments left out.
+/// The top-level modules a file's code names, comments left out. An
+/// inline module (`mod tests {`, which comes last in a file) puts the rest
+/// of the file one level deeper for `super`.
 fn edges_in(text: &str, module: &[String]) -> BTreeSet<String> {
     let mut found = BTreeSet::new();
+    let mut module = module.to_vec();
     for line in text.lines() {
         let code = line.split("//").next().unwrap_or("");
+        if let Some(name) = inline_module(code) {
+            module.push(name);
+            continue;
+        }
         for (at, _) in code.match_indices("crate::") {
             found.extend(first_segments(&code[at + "crate::".len()..]));
         }
@@ -181,6 +190,19 @@ fn edges_in(text: &str, module: &[String]) -> BTreeSet<String> {
         }
     }
     found
+}
+
+/// `mod tests {` (or `pub mod x {`) → `tests`.
+fn inline_module(code: &str) -> Option<String> {
+    let code = code.trim();
+    let rest = code
+        .strip_prefix("pub(crate) ")
+        .or_else(|| code.strip_prefix("pub(super) "))
+        .or_else(|| code.strip_prefix("pub "))
+        .unwrap_or(code);
+    let name = rest.strip_prefix("mod ")?.strip_suffix('{')?.trim();
+    (!name.is_empty() && name.chars().all(|c| c.is_alphanumeric() || c == '_'))
+        .then(|| name.to_owned())
 }
 
 /// `model::Span` → `[model]`; `{model::Span, pipeline}` → `[model, pipeline]`.

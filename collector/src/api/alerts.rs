@@ -12,13 +12,14 @@ use serde::{Deserialize, Serialize};
 
 use super::{ApiError, ApiState};
 use crate::alert::engine::{Matcher, Phase, Silence};
+use crate::alert::service::AlertTables;
 use crate::clock::now_millis;
 use crate::model::alert::LabelSet;
-use crate::store::alerts::{AlertStore, HistoryEntry};
+use crate::store::queries::HistoryEntry;
 
 const MAX_HISTORY: u32 = 10_000;
 
-fn store(state: &ApiState) -> Result<&AlertStore, ApiError> {
+fn store(state: &ApiState) -> Result<&AlertTables, ApiError> {
     state.alerts.as_ref().ok_or_else(disabled)
 }
 
@@ -53,7 +54,7 @@ pub async fn active(State(state): State<ApiState>) -> Result<Json<ActiveAlerts>,
 
 /// What is pending or firing now, by labels, each marked when a silence
 /// mutes it (the API's and the web UI's list).
-pub(crate) async fn active_alerts(store: &AlertStore) -> Result<Vec<ActiveAlert>, ApiError> {
+pub(crate) async fn active_alerts(store: &AlertTables) -> Result<Vec<ActiveAlert>, ApiError> {
     let now = now_millis();
     let saved = store.load_state().await?.unwrap_or_default();
     let silences = store.silences(now).await?;

@@ -6,6 +6,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 
 use crate::store::queries::QueryError;
+use crate::store::writer::InsertFailure;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -17,6 +18,9 @@ pub enum ApiError {
     NotFound(String),
     #[error(transparent)]
     Query(#[from] QueryError),
+    /// ClickHouse did not store what the request asked to store.
+    #[error(transparent)]
+    Write(#[from] InsertFailure),
 }
 
 impl ApiError {
@@ -25,7 +29,7 @@ impl ApiError {
             ApiError::BadParameter(_) => StatusCode::BAD_REQUEST,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Query(QueryError::Invalid(_)) => StatusCode::BAD_REQUEST,
-            ApiError::Query(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Query(_) | ApiError::Write(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 }

@@ -29,15 +29,15 @@ pub use traces::{filter_from, trace_view, LayerMs, SpanView, TraceView, SEARCH_P
 
 use tokio::sync::watch;
 
+use crate::alert::service::AlertTables;
 use crate::alert::RuleSet;
-use crate::store::alerts::AlertStore;
 use crate::store::queries::Queries;
 
 #[derive(Clone)]
 pub struct ApiState {
     pub queries: Arc<Queries>,
     /// Alert state and silences; `None` when alerting is off.
-    pub alerts: Option<AlertStore>,
+    pub alerts: Option<AlertTables>,
     /// The rules being evaluated; `None` when alerting is off.
     pub rules: Option<watch::Receiver<Arc<RuleSet>>>,
 }

@@ -3,7 +3,9 @@
 
 pub mod alert;
 pub mod build;
+pub mod kpi;
 mod layer;
+pub mod metric;
 mod number;
 pub mod rum;
 mod span;

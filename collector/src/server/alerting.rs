@@ -3,16 +3,17 @@
 //! tap through which receivers feed its streaming windows.
 
 use std::sync::Arc;
+use std::time::Duration;
 
-use crate::alert::service::{AlertFeed, AlertParts, AlertService, AlertStats};
+use crate::alert::service::{AlertFeed, AlertParts, AlertService, AlertStats, AlertTables};
 use crate::config::Config;
 use crate::ingest::IngestTap;
 use crate::model::rum::{PageContext, Vital};
 use crate::model::Span;
 use crate::notify::{Notifier, NotifyStats};
-use crate::store::alerts::AlertStore;
 use crate::store::client::Connection;
 use crate::store::queries::Queries;
+use crate::store::writer::InsertTarget;
 use crate::telemetry::Metrics;
 
 use super::ServeError;
@@ -20,8 +21,7 @@ use super::ServeError;
 /// The running alert service and what the API and `/metrics` read of it.
 pub(super) struct Alerting {
     pub service: AlertService,
-    pub store: AlertStore,
-    pub stats: Arc<AlertStats>,
+    pub tables: AlertTables,
 }
 
 impl Alerting {
@@ -46,21 +46,25 @@ pub(super) fn start(
     let notifier = Notifier::start_with_stats(&config.alert.notify(), Arc::clone(&notify_stats))
         .map_err(|e| ServeError::Alerting(e.to_string()))?;
     let instance = format!("{}-{:08x}", std::process::id(), fastrand::u32(..));
-    let store = AlertStore::new(connection.client(), instance);
+    // Alerting's rows are few and waited for: written at once, with the
+    // writers' timeouts.
+    let target = InsertTarget {
+        client: connection.client(),
+        send_timeout: Duration::from_millis(config.writer.send_timeout_ms),
+        response_timeout: Duration::from_millis(config.writer.response_timeout_ms),
+    };
+    let tables = AlertTables::new(target, queries.clone(), instance);
     let stats = Arc::new(AlertStats::default());
+    metrics.register(|registry| stats.register(registry));
     let service = AlertService::start(AlertParts {
         config: config.alert.clone(),
         kpi: config.kpi.clone(),
-        store: store.clone(),
+        tables: tables.clone(),
         queries: queries.clone(),
         notifier,
         stats: Arc::clone(&stats),
     });
-    Ok(Some(Alerting {
-        service,
-        store,
-        stats,
-    }))
+    Ok(Some(Alerting { service, tables }))
 }
 
 /// The alert windows as the receivers' tap.

@@ -7,11 +7,10 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Request, State};
-use axum::http::header;
+use axum::extract::Request;
 use axum::middleware;
-use axum::response::{IntoResponse, Response};
-use axum::routing::{any, get};
+use axum::response::Response;
+use axum::routing::any;
 use axum::Router;
 
 use super::alerting::Alerting;
@@ -87,7 +86,7 @@ pub(super) fn build(parts: Parts<'_>) -> Routes {
     });
     let api = crate::api::ApiState {
         queries: Arc::new(queries),
-        alerts: alerting.map(|a| a.store.clone()),
+        alerts: alerting.map(|a| a.tables.clone()),
         rules: alerting.map(|a| a.service.rules()),
     };
     let health = telemetry::health_routes(metrics.readiness());
@@ -100,10 +99,6 @@ pub(super) fn build(parts: Parts<'_>) -> Routes {
             .route(rum::RUM_PATH, any(rum_elsewhere))
             .route(rum::SCRIPT_PATH, any(rum_elsewhere))
     });
-    let exposition = Exposition {
-        metrics: Arc::clone(metrics),
-        alerting: alerting.map(|a| Arc::clone(&a.stats)),
-    };
     // The web UI reads what the API reads, behind the same key (a browser
     // signs in once; the key then rides in a cookie).
     let ui_pages = crate::ui::router(api.clone()).route_layer(middleware::from_fn_with_state(
@@ -116,9 +111,7 @@ pub(super) fn build(parts: Parts<'_>) -> Routes {
             service_guard(Endpoint::OtlpHttp),
         ))
         .merge(edge::for_services(
-            Router::new()
-                .route("/metrics", get(metrics_text))
-                .with_state(exposition),
+            telemetry::metrics_routes(Arc::clone(metrics)),
             service_guard(Endpoint::Metrics),
         ))
         .merge(rum_here)
@@ -160,23 +153,4 @@ async fn rum_only(request: Request) -> Response {
 async fn rum_elsewhere() -> Response {
     IngestError::NotFound("RUM is served on its own listener (rum_addr), not on this one".into())
         .json_response()
-}
-
-/// What `/metrics` renders: the registry, then alerting's own counters.
-#[derive(Clone)]
-struct Exposition {
-    metrics: Arc<Metrics>,
-    alerting: Option<Arc<crate::alert::service::AlertStats>>,
-}
-
-async fn metrics_text(State(exposition): State<Exposition>) -> impl IntoResponse {
-    let mut text = exposition.metrics.render();
-    // OpenMetrics ends with `# EOF`: alerting's families go before it.
-    let eof = text.rfind("# EOF").unwrap_or(text.len());
-    text.truncate(eof);
-    if let Some(alert_stats) = &exposition.alerting {
-        text.push_str(&alert_stats.render());
-    }
-    text.push_str("# EOF\n");
-    ([(header::CONTENT_TYPE, telemetry::CONTENT_TYPE)], text)
 }

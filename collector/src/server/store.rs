@@ -227,7 +227,7 @@ impl BuildSink for StoreBuilds {
         build: &'a Build,
     ) -> Pin<Box<dyn Future<Output = Result<(), String>> + Send + 'a>> {
         Box::pin(async move {
-            writer::insert_one::<BuildTable>(&self.0, build)
+            writer::insert_now::<BuildTable>(&self.0, std::slice::from_ref(build))
                 .await
                 .map_err(|failure| failure.message)
         })

@@ -1,9 +1,9 @@
 //! Everything that talks to ClickHouse: connecting (`client`, with `tls`
 //! for https:// URLs), the local server started when none is configured
-//! (`embedded`), the schema (`schema`), row encoding (`rows`, `rowbinary`)
-//! and batched writes (`writer`). SQL lives in this module and nowhere else.
+//! (`embedded`), the schema (`schema`), row encoding (`rows`, `rowbinary`),
+//! writes (`writer`: queued batches, or a few rows at once) and reads
+//! (`queries`). SQL lives in this module and nowhere else.
 
-pub mod alerts;
 pub mod client;
 mod config;
 pub mod embedded;

@@ -51,12 +51,30 @@ pub fn put_datetime64_millis(buf: &mut Vec<u8>, unix_millis: i64) {
     put_i64(buf, unix_millis);
 }
 
-/// A `Nullable(String)`.
-pub fn put_nullable_str(buf: &mut Vec<u8>, value: Option<&[u8]>) {
+/// An `Array(String)`.
+pub fn put_str_array<S: AsRef<str>>(buf: &mut Vec<u8>, values: &[S]) {
+    put_varint(buf, values.len() as u64);
+    for value in values {
+        put_str(buf, value.as_ref().as_bytes());
+    }
+}
+
+/// A `Map(String, String)` (or with `LowCardinality` keys, which RowBinary
+/// writes the same), in the map's order.
+pub fn put_str_map(buf: &mut Vec<u8>, map: &std::collections::BTreeMap<String, String>) {
+    put_varint(buf, map.len() as u64);
+    for (key, value) in map {
+        put_str(buf, key.as_bytes());
+        put_str(buf, value.as_bytes());
+    }
+}
+
+/// A `Nullable(T)`: a null flag, then the value when there is one.
+pub fn put_nullable<T>(buf: &mut Vec<u8>, value: Option<T>, put: impl FnOnce(&mut Vec<u8>, T)) {
     match value {
         Some(value) => {
             put_u8(buf, 0);
-            put_str(buf, value);
+            put(buf, value);
         }
         None => put_u8(buf, 1),
     }

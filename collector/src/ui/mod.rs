@@ -127,7 +127,8 @@ mod tests {
     use tower::ServiceExt;
 
     use super::*;
-    use crate::store::queries::{KpiSettings, Queries};
+    use crate::model::kpi::KpiSettings;
+    use crate::store::queries::Queries;
 
     /// The UI without ClickHouse: routes that query nothing still answer.
     fn app() -> Router {

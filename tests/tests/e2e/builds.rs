@@ -8,7 +8,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use hmac::{Hmac, Mac};
 use jamscope::model::build::BuildKind;
-use jamscope::store::queries::{KpiSettings, Queries};
+use jamscope::model::kpi::KpiSettings;
+use jamscope::store::queries::Queries;
 use serde_json::{json, Value};
 use sha2::Sha256;
 

@@ -2,15 +2,12 @@
 //! ones point at the rule's `alert:` line; every problem of every file is
 //! reported, not just the first.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
-
-use super::condition::Condition;
-use super::{validate, Rule};
-use crate::alert::duration::Millis;
-use crate::model::alert::LabelSet;
+use super::rule::{Rule, RuleSet};
+use super::validate;
+use super::written::File;
 
 #[derive(Debug, thiserror::Error)]
 pub enum RuleError {
@@ -37,51 +34,6 @@ pub enum RuleError {
         rule: String,
         message: String,
     },
-}
-
-/// Every rule of a directory, in file order.
-#[derive(Debug, Clone, Default)]
-pub struct RuleSet {
-    pub files: Vec<PathBuf>,
-    pub rules: Vec<Rule>,
-}
-
-impl RuleSet {
-    pub fn get(&self, name: &str) -> Option<&Rule> {
-        self.rules.iter().find(|r| r.name == name)
-    }
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct File {
-    groups: Vec<Group>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Group {
-    name: String,
-    rules: Vec<RawRule>,
-}
-
-/// A rule as written, before the checks in `validate.rs`.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(super) struct RawRule {
-    pub alert: String,
-    #[serde(rename = "for", default)]
-    pub for_: Millis,
-    /// How long a firing alert stays firing once its condition no longer
-    /// holds (Prometheus' `keep_firing_for`): a value hovering around a
-    /// level, or falling through the warning band, does not notify twice.
-    #[serde(default)]
-    pub keep_firing_for: Millis,
-    #[serde(default)]
-    pub labels: LabelSet,
-    #[serde(default)]
-    pub annotations: BTreeMap<String, String>,
-    pub condition: Condition,
 }
 
 /// Loads every `*.yaml` / `*.yml` file of `dir` (sorted by name). Alert
@@ -166,10 +118,10 @@ pub fn load_str(file: &Path, text: &str) -> Result<Vec<Rule>, Vec<RuleError>> {
                 message: "a group has an empty name".into(),
             });
         }
-        for raw in group.rules {
-            let line = rule_line(text, &raw.alert, &mut search_from);
-            let name = raw.alert.clone();
-            match validate::rule(raw, &group.name, file, line) {
+        for written in group.rules {
+            let line = rule_line(text, &written.alert, &mut search_from);
+            let name = written.alert.clone();
+            match validate::rule(written, &group.name, file, line) {
                 Ok(rule) => rules.push(rule),
                 Err(message) => errors.push(RuleError::Invalid {
                     file: file.to_owned(),

@@ -1,135 +1,123 @@
-//! A rule's metric once checked: the kind with its argument (attribute
-//! name, vital) resolved, its unit and which way is worse.
+//! A written metric (`metric`, `attribute`, `vital`, `window`, `filter`,
+//! `group_by`) checked into a [`MetricWindow`]: the argument a kind needs
+//! given exactly when it needs it, the layer parsed, the filter and the
+//! series labels fitting the metric, the window above zero.
 
+use super::kind::MetricWindow;
+use super::written::{Filter, MetricKind};
+use crate::alert::duration::Millis;
+use crate::model::metric::{Metric, MetricFilter, SeriesLabel};
 use crate::model::rum::MetricName;
 use crate::model::Layer;
 
-use super::condition::{Filter, MetricKind};
-
-#[derive(Debug, Clone, PartialEq)]
-pub enum Metric {
-    ErrorRate,
-    Duration {
-        percentile: u8,
-    },
-    RequestRate,
-    CacheHitRatio,
-    /// The average of a numeric span attribute.
-    Attribute(String),
-    VitalP75(MetricName),
+/// The parts of a `threshold` or `regression` condition that name its
+/// metric, as written.
+pub(super) struct WrittenMetric<'a> {
+    pub kind: MetricKind,
+    pub attribute: Option<&'a str>,
+    pub vital: Option<&'a str>,
+    pub window: Millis,
+    pub filter: &'a Filter,
+    pub group_by: &'a [String],
 }
 
-impl Metric {
-    /// The metric a rule names; `attribute` and `vital` must be given
-    /// exactly when the kind needs them.
-    pub fn resolve(
-        kind: MetricKind,
-        attribute: Option<&str>,
-        vital: Option<&str>,
-    ) -> Result<Self, String> {
-        match (kind, attribute, vital) {
-            (MetricKind::Attribute, Some(name), None) if !name.trim().is_empty() => {
-                Ok(Metric::Attribute(name.trim().to_owned()))
-            }
-            (MetricKind::Attribute, _, _) => Err(
-                "metric attribute needs `attribute: <span attribute name>` (and no `vital`)".into(),
-            ),
-            (MetricKind::VitalP75, None, Some(name)) => MetricName::parse(name)
-                .map(Metric::VitalP75)
+pub(super) fn check(written: WrittenMetric<'_>) -> Result<MetricWindow, String> {
+    let metric = resolve(written.kind, written.attribute, written.vital)?;
+    if written.window.0 <= 0 {
+        return Err("`window` must be longer than 0s".into());
+    }
+    let filter = filter(written.filter)?;
+    filter.fits(&metric)?;
+    let group_by = written
+        .group_by
+        .iter()
+        .map(|name| {
+            SeriesLabel::parse(name)
+                .filter(|label| metric.series_labels().contains(label))
                 .ok_or_else(|| {
-                    format!("unknown vital '{name}' (expected LCP, INP, CLS, FCP or TTFB)")
-                }),
-            (MetricKind::VitalP75, _, _) => Err(
-                "metric vital_p75 needs `vital: LCP|INP|CLS|FCP|TTFB` (and no `attribute`)".into(),
-            ),
-            (_, Some(_), _) => Err("`attribute` is only for metric attribute".into()),
-            (_, _, Some(_)) => Err("`vital` is only for metric vital_p75".into()),
-            (MetricKind::ErrorRate, None, None) => Ok(Metric::ErrorRate),
-            (MetricKind::P50Duration, None, None) => Ok(Metric::Duration { percentile: 50 }),
-            (MetricKind::P95Duration, None, None) => Ok(Metric::Duration { percentile: 95 }),
-            (MetricKind::P99Duration, None, None) => Ok(Metric::Duration { percentile: 99 }),
-            (MetricKind::RequestRate, None, None) => Ok(Metric::RequestRate),
-            (MetricKind::CacheHitRatio, None, None) => Ok(Metric::CacheHitRatio),
-        }
-    }
+                    let possible: Vec<&str> =
+                        metric.series_labels().iter().map(|l| l.as_str()).collect();
+                    format!(
+                        "cannot group {} by '{name}' (possible: {})",
+                        words(&metric),
+                        possible.join(", ")
+                    )
+                })
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(MetricWindow {
+        metric,
+        filter,
+        window: written.window,
+        group_by,
+    })
+}
 
-    /// Rule files give ratios in percent (0–100), durations in ms.
-    pub fn unit(&self) -> &'static str {
-        match self {
-            Metric::ErrorRate | Metric::CacheHitRatio => "%",
-            Metric::Duration { .. } => "ms",
-            Metric::RequestRate => "/s",
-            Metric::Attribute(_) => "",
-            Metric::VitalP75(MetricName::Cls) => "",
-            Metric::VitalP75(_) => "ms",
+/// The metric a rule names; `attribute` and `vital` must be given exactly
+/// when the kind needs them.
+fn resolve(
+    kind: MetricKind,
+    attribute: Option<&str>,
+    vital: Option<&str>,
+) -> Result<Metric, String> {
+    match (kind, attribute, vital) {
+        (MetricKind::Attribute, Some(name), None) if !name.trim().is_empty() => {
+            Ok(Metric::Attribute(name.trim().to_owned()))
         }
-    }
-
-    pub fn is_percent(&self) -> bool {
-        self.unit() == "%"
-    }
-
-    /// Whether a rising value is bad (a regression compares against this).
-    pub fn higher_is_worse(&self) -> bool {
-        !matches!(self, Metric::CacheHitRatio | Metric::RequestRate)
-    }
-
-    pub fn is_rum(&self) -> bool {
-        matches!(self, Metric::VitalP75(_))
-    }
-
-    /// The series labels a metric can be split by.
-    pub fn group_labels(&self) -> &'static [&'static str] {
-        if self.is_rum() {
-            &["page"]
-        } else {
-            &["service", "route", "layer"]
+        (MetricKind::Attribute, _, _) => {
+            Err("metric attribute needs `attribute: <span attribute name>` (and no `vital`)".into())
         }
+        (MetricKind::VitalP75, None, Some(name)) => MetricName::parse(name)
+            .map(Metric::VitalP75)
+            .ok_or_else(|| format!("unknown vital '{name}' (expected LCP, INP, CLS, FCP or TTFB)")),
+        (MetricKind::VitalP75, _, _) => {
+            Err("metric vital_p75 needs `vital: LCP|INP|CLS|FCP|TTFB` (and no `attribute`)".into())
+        }
+        (_, Some(_), _) => Err("`attribute` is only for metric attribute".into()),
+        (_, _, Some(_)) => Err("`vital` is only for metric vital_p75".into()),
+        (MetricKind::ErrorRate, None, None) => Ok(Metric::ErrorRate),
+        (MetricKind::P50Duration, None, None) => Ok(Metric::Duration { percentile: 50 }),
+        (MetricKind::P95Duration, None, None) => Ok(Metric::Duration { percentile: 95 }),
+        (MetricKind::P99Duration, None, None) => Ok(Metric::Duration { percentile: 99 }),
+        (MetricKind::RequestRate, None, None) => Ok(Metric::RequestRate),
+        (MetricKind::CacheHitRatio, None, None) => Ok(Metric::CacheHitRatio),
     }
+}
 
-    pub fn words(&self) -> String {
-        match self {
-            Metric::ErrorRate => "the error rate".into(),
-            Metric::Duration { percentile } => format!("the p{percentile} duration"),
-            Metric::RequestRate => "the request rate".into(),
-            Metric::CacheHitRatio => "the cache hit ratio".into(),
-            Metric::Attribute(name) => format!("the average of {name}"),
-            Metric::VitalP75(name) => format!("the p75 {name}"),
-        }
-    }
+fn filter(written: &Filter) -> Result<MetricFilter, String> {
+    Ok(MetricFilter {
+        layer: written
+            .layer
+            .as_deref()
+            .map(str::parse::<Layer>)
+            .transpose()?,
+        service: written.service.clone(),
+        route: written.route.clone(),
+        page: written.page.clone(),
+    })
+}
 
-    /// Checks the filter fits the metric: pages for RUM, the rest for spans.
-    pub fn check_filter(&self, filter: &Filter) -> Result<(), String> {
-        if let Some(layer) = &filter.layer {
-            layer.parse::<Layer>()?;
-        }
-        let span_fields =
-            filter.layer.is_some() || filter.service.is_some() || filter.route.is_some();
-        if self.is_rum() && span_fields {
-            return Err("a vital is filtered by `page` only (not layer, service or route)".into());
-        }
-        if !self.is_rum() && filter.page.is_some() {
-            return Err(
-                "`page` filters vitals only; span metrics take layer, service or route".into(),
-            );
-        }
-        Ok(())
+/// `the error rate`, `the p95 duration`, `the p75 LCP`.
+pub(super) fn words(metric: &Metric) -> String {
+    match metric {
+        Metric::ErrorRate => "the error rate".into(),
+        Metric::Duration { percentile } => format!("the p{percentile} duration"),
+        Metric::RequestRate => "the request rate".into(),
+        Metric::CacheHitRatio => "the cache hit ratio".into(),
+        Metric::Attribute(name) => format!("the average of {name}"),
+        Metric::VitalP75(name) => format!("the p75 {name}"),
     }
 }
 
 /// `of gateway spans`, `of cms spans of service strapi`, `on page /blog`.
-pub fn filter_words(metric: &Metric, filter: &Filter) -> String {
+pub(super) fn filter_words(metric: &Metric, filter: &MetricFilter) -> String {
     if metric.is_rum() {
         return match &filter.page {
             Some(page) => format!("on page {page}"),
             None => "of page views".into(),
         };
     }
-    let layer = filter
-        .layer
-        .as_deref()
-        .map(|l| l.parse::<Layer>().map_or(l.to_owned(), |l| l.to_string()));
-    let mut words = match layer {
+    let mut words = match filter.layer {
         Some(layer) => format!("of {layer} spans"),
         None => "of all spans".into(),
     };

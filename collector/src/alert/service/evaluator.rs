@@ -10,13 +10,13 @@ use std::time::Duration;
 use tokio::sync::watch;
 
 use super::query_rules::QueryRules;
+use super::tables::AlertTables;
 use super::{leader, AlertFeed, AlertStats};
 use crate::alert::engine::{Engine, EngineSettings, Observation, Silence};
-use crate::alert::rules::{Condition, RuleSet};
+use crate::alert::rules::{RuleSet, WindowKind};
 use crate::alert::AlertConfig;
 use crate::clock::now_millis;
 use crate::notify::Notifier;
-use crate::store::alerts::AlertStore;
 use crate::store::queries::Queries;
 
 pub(super) struct EvalSettings {
@@ -40,7 +40,7 @@ impl From<&AlertConfig> for EvalSettings {
 pub(super) struct Evaluator {
     pub(super) settings: EvalSettings,
     pub(super) engine_settings: EngineSettings,
-    pub(super) store: AlertStore,
+    pub(super) tables: AlertTables,
     pub(super) queries: Queries,
     pub(super) notifier: Option<Notifier>,
     pub(super) stats: Arc<AlertStats>,
@@ -84,7 +84,7 @@ impl Evaluator {
         }
         let now = now_millis();
         self.flush(now).await;
-        if let Err(error) = self.store.heartbeat(self.started_at, now, false).await {
+        if let Err(error) = self.tables.heartbeat(self.started_at, now, false).await {
             tracing::warn!(%error, "could not tell other collectors this one is leaving");
         }
         if let Some(notifier) = self.notifier.take() {
@@ -109,27 +109,27 @@ impl Evaluator {
     /// Heartbeat, flush this collector's aggregates, merge the others',
     /// and decide who leads. ClickHouse failing leaves leadership as it was.
     async fn sync(&mut self, now: i64) {
-        if let Err(error) = self.store.heartbeat(self.started_at, now, true).await {
+        if let Err(error) = self.tables.heartbeat(self.started_at, now, true).await {
             tracing::warn!(%error, "alert heartbeat not recorded");
         }
         self.flush(now).await;
         self.merge_peers(now).await;
         match self
-            .store
+            .tables
             .live_instances(now - self.settings.lease_millis)
             .await
         {
             Ok(live) => {
                 let leads = leader::leads(
                     &live,
-                    self.store.instance(),
+                    self.tables.instance(),
                     self.started_at,
                     now,
                     self.settings.lease_millis,
                 );
                 if leads != self.leading {
                     tracing::info!(
-                        instance = self.store.instance(),
+                        instance = self.tables.instance(),
                         collectors = live.len(),
                         "{}",
                         if leads {
@@ -155,7 +155,7 @@ impl Evaluator {
             return;
         }
         self.seq += 1;
-        if let Err(error) = self.store.flush_deltas(self.seq, now, &deltas).await {
+        if let Err(error) = self.tables.flush_deltas(self.seq, now, &deltas).await {
             // Only other collectors (and a restart) miss them: this one
             // has them in its windows already.
             tracing::warn!(%error, series = deltas.len(), "window aggregates not shared");
@@ -167,7 +167,7 @@ impl Evaluator {
             Some(cursor) => cursor - PEER_READ_OVERLAP_MILLIS,
             None => now - max_window_millis(&self.current_rules),
         };
-        match self.store.peer_deltas(since).await {
+        match self.tables.peer_deltas(since).await {
             Ok(flushes) => {
                 let mut windows = self.feed.lock();
                 for flush in flushes {
@@ -188,7 +188,7 @@ impl Evaluator {
 
     async fn evaluate(&mut self, now: i64) {
         if self.engine.is_none() {
-            match self.store.load_state().await {
+            match self.tables.load_state().await {
                 Ok(state) => {
                     let state = state.unwrap_or_default();
                     tracing::info!(alerts = state.alerts.len(), "alert state restored");
@@ -214,21 +214,19 @@ impl Evaluator {
             let budget = Duration::from_millis(
                 u64::try_from(self.settings.query_interval_millis).unwrap_or(u64::MAX),
             );
-            match tokio::time::timeout(
-                budget,
+            let round =
                 self.query_rules
-                    .observe(&self.queries, &self.current_rules, now),
-            )
-            .await
-            {
+                    .observe(&self.queries, &self.current_rules, &self.stats, now);
+            match tokio::time::timeout(budget, round).await {
                 Ok(observations) => self.query_observations = observations,
                 Err(_) => {
+                    self.stats.rule_failed();
                     tracing::warn!("alert rule queries took longer than alert.query_interval_ms")
                 }
             }
             self.last_query = Some(now);
         }
-        match self.store.silences(now).await {
+        match self.tables.silences(now).await {
             Ok(silences) => self.silences = silences,
             Err(error) => tracing::warn!(%error, "silences not read; the last ones apply"),
         }
@@ -250,7 +248,7 @@ impl Evaluator {
         }
         // Saved before anything is sent: a collector taking over from here
         // knows what was told.
-        if let Err(error) = self.store.save(now, engine.state(), &out.events).await {
+        if let Err(error) = self.tables.save(now, engine.state(), &out.events).await {
             tracing::error!(%error, "alert state not saved; a restart may repeat or miss notifications");
         }
         if let Some(notifier) = &self.notifier {
@@ -261,15 +259,13 @@ impl Evaluator {
     }
 }
 
-/// The longest window of the threshold rules: how far back a collector
+/// The longest window of the window rules: how far back a collector
 /// reads the others' aggregates when it starts.
 fn max_window_millis(rules: &RuleSet) -> i64 {
     rules
-        .rules
-        .iter()
-        .filter_map(|rule| match &rule.condition {
-            Condition::Threshold(t) => Some(t.window.0),
-            _ => None,
+        .window_rules()
+        .map(|(_, kind)| match kind {
+            WindowKind::Threshold(watched) => watched.window.0,
         })
         .max()
         .unwrap_or(0)

@@ -3,7 +3,7 @@
 //! yet been alive for a whole lease does not lead: its peers may not have
 //! seen its heartbeat, nor it theirs, and two leaders would notify twice.
 
-use crate::store::alerts::LiveInstance;
+use crate::store::queries::LiveInstance;
 
 pub fn leads(
     live: &[LiveInstance],

@@ -14,10 +14,12 @@
 mod evaluator;
 mod feed;
 mod leader;
-mod pipeline_rules;
+mod observe;
 mod query_rules;
 mod reload;
+mod sql_rule;
 mod stats;
+mod tables;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -27,16 +29,17 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 pub use feed::AlertFeed;
-pub use query_rules::observe_rule;
+pub use observe::observe_rule;
 pub use stats::AlertStats;
+pub use tables::{AlertTables, PeerDeltas, SaveError};
 
 use crate::alert::rules::RuleSet;
 use crate::alert::window::Windows;
 use crate::alert::AlertConfig;
 use crate::clock::now_millis;
+use crate::model::kpi::KpiSettings;
 use crate::notify::Notifier;
-use crate::store::alerts::AlertStore;
-use crate::store::queries::{KpiSettings, Queries};
+use crate::store::queries::Queries;
 use evaluator::{EvalSettings, Evaluator};
 use query_rules::QueryRules;
 
@@ -44,7 +47,7 @@ use query_rules::QueryRules;
 pub struct AlertParts {
     pub config: AlertConfig,
     pub kpi: KpiSettings,
-    pub store: AlertStore,
+    pub tables: AlertTables,
     pub queries: Queries,
     pub notifier: Notifier,
     pub stats: Arc<AlertStats>,
@@ -76,7 +79,7 @@ impl AlertService {
         let evaluator = Evaluator {
             settings: EvalSettings::from(&parts.config),
             engine_settings: parts.config.engine_settings(),
-            store: parts.store,
+            tables: parts.tables,
             queries: parts.queries,
             notifier: Some(parts.notifier),
             stats: parts.stats,

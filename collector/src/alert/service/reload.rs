@@ -10,6 +10,8 @@ use std::time::{Duration, SystemTime};
 
 use tokio::sync::watch;
 
+use crate::hangup::Hangup;
+
 use crate::alert::rules::{load_dir, RuleSet};
 
 const POLL: Duration = Duration::from_secs(2);
@@ -32,13 +34,24 @@ pub fn initial(dir: &Path) -> RuleSet {
 }
 
 /// Watches `dir` until `stop`, publishing each set of rules that loads.
-pub async fn watch_dir(
+/// SIGHUP is taken over at once, before the future first runs, so one sent
+/// right after the start reloads instead of ending the process.
+pub fn watch_dir(
+    dir: PathBuf,
+    rules: watch::Sender<Arc<RuleSet>>,
+    stop: watch::Receiver<bool>,
+) -> impl std::future::Future<Output = ()> + Send + 'static {
+    let hangup = Hangup::listen("the alert rules");
+    watch(dir, rules, stop, hangup)
+}
+
+async fn watch(
     dir: PathBuf,
     rules: watch::Sender<Arc<RuleSet>>,
     mut stop: watch::Receiver<bool>,
+    mut hangup: Hangup,
 ) {
     let mut seen = snapshot(&dir);
-    let mut hangup = hangup_signal();
     loop {
         let why = tokio::select! {
             _ = stop.wait_for(|stop| *stop) => return,
@@ -50,7 +63,7 @@ pub async fn watch_dir(
                 seen = now;
                 "changed"
             }
-            Some(()) = recv(&mut hangup) => "SIGHUP",
+            () = hangup.next() => "SIGHUP",
         };
         match load_dir(&dir) {
             Ok(loaded) => {
@@ -86,31 +99,4 @@ fn snapshot(dir: &Path) -> Vec<(PathBuf, u64, Option<SystemTime>)> {
         .collect();
     files.sort();
     files
-}
-
-#[cfg(unix)]
-type Hangup = Option<tokio::signal::unix::Signal>;
-#[cfg(not(unix))]
-type Hangup = Option<()>;
-
-#[cfg(unix)]
-fn hangup_signal() -> Hangup {
-    use tokio::signal::unix::{signal, SignalKind};
-    signal(SignalKind::hangup())
-        .map_err(|error| tracing::warn!(%error, "SIGHUP will not reload the alert rules"))
-        .ok()
-}
-
-#[cfg(not(unix))]
-fn hangup_signal() -> Hangup {
-    None
-}
-
-/// The next SIGHUP; never, without a handler.
-async fn recv(hangup: &mut Hangup) -> Option<()> {
-    #[cfg(unix)]
-    if let Some(signal) = hangup {
-        return signal.recv().await;
-    }
-    std::future::pending().await
 }

@@ -6,11 +6,12 @@
 use std::cell::OnceCell;
 
 use super::series::{Example, Sample};
-use crate::alert::rules::{Condition, Metric, Rule};
+use crate::alert::rules::{Comparison, Level, MetricWindow, Rule, WindowKind};
 use crate::model::alert::LabelSet;
+use crate::model::kpi::KpiSettings;
+use crate::model::metric::{Metric, SeriesLabel};
 use crate::model::rum::{RumRecord, Vital};
 use crate::model::{AttributeValue, Attributes, Layer, Span, SpanKind, StatusCode};
-use crate::store::queries::KpiSettings;
 
 const ROUTE_ATTRIBUTE: &str = "http.route";
 const STATUS_CODE_ATTRIBUTE: &str = "http.response.status_code";
@@ -35,16 +36,13 @@ impl CacheKpi {
     }
 }
 
-/// Where a series label's value comes from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Label {
-    Service,
-    Route,
-    Layer,
-    /// A vital's page: its route when known, else its path.
-    Page,
-    /// Not a label rules can group by (refused when rules load): "".
-    Unknown,
+/// What a rule's windows hold data for: while a reloaded rule keeps all
+/// of this, it keeps its series.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct Condition {
+    watched: MetricWindow,
+    comparison: Comparison,
+    levels: Vec<Level>,
 }
 
 /// One threshold rule, compiled.
@@ -62,9 +60,7 @@ pub(super) struct Spec {
     service: Option<String>,
     route: Option<String>,
     page: Option<String>,
-    /// A layer filter that names no layer matches nothing.
-    impossible: bool,
-    group_by: Vec<(String, Label)>,
+    group_by: Vec<SeriesLabel>,
 }
 
 /// A span with the attributes rules look up found at most once.
@@ -93,47 +89,31 @@ impl<'a> SpanView<'a> {
 }
 
 impl Spec {
-    /// `None` for anything but a threshold rule with its metric.
-    pub fn compile(rule: &Rule) -> Option<Self> {
-        let (Condition::Threshold(threshold), Some(metric)) = (&rule.condition, &rule.metric)
-        else {
-            return None;
-        };
-        let window = threshold.window.0.max(1);
+    pub fn compile(rule: &Rule, kind: &WindowKind) -> Self {
+        let WindowKind::Threshold(watched) = kind;
+        let window = watched.window.0.max(1);
         let width = ((window + 30_000) / 60_000).max(1) * 1000;
         let capacity = usize::try_from(window / width)
             .unwrap_or(0)
             .saturating_add(2);
-        let filter = &threshold.filter;
-        let layer = filter.layer.as_deref().map(str::parse::<Layer>);
-        let group_by = threshold
-            .group_by
-            .iter()
-            .map(|name| {
-                let label = match (name.as_str(), metric.is_rum()) {
-                    ("service", false) => Label::Service,
-                    ("route", false) => Label::Route,
-                    ("layer", false) => Label::Layer,
-                    ("page", true) => Label::Page,
-                    _ => Label::Unknown,
-                };
-                (name.clone(), label)
-            })
-            .collect();
-        Some(Self {
+        let filter = &watched.filter;
+        Self {
             name: rule.name.clone(),
-            condition: rule.condition.clone(),
-            metric: metric.clone(),
+            condition: Condition {
+                watched: watched.clone(),
+                comparison: rule.comparison,
+                levels: rule.levels.clone(),
+            },
+            metric: watched.metric.clone(),
             window,
             width,
             capacity,
-            impossible: matches!(layer, Some(Err(_))),
-            layer: layer.and_then(Result::ok),
+            layer: filter.layer,
             service: filter.service.clone(),
             route: filter.route.clone(),
             page: filter.page.clone(),
-            group_by,
-        })
+            group_by: watched.group_by.clone(),
+        }
     }
 
     /// The start of the bucket holding `millis`, aligned on the epoch.
@@ -145,7 +125,6 @@ impl Spec {
     pub fn span_sample(&self, view: &SpanView<'_>, cache: &CacheKpi) -> Option<Sample> {
         let span = view.span;
         let filtered = !self.metric.is_rum()
-            && !self.impossible
             && self.layer.is_none_or(|layer| span.resource.layer == layer)
             && self
                 .service
@@ -230,40 +209,44 @@ impl Spec {
         })
     }
 
-    pub fn span_label<'a>(view: &SpanView<'a>, label: Label) -> &'a str {
+    /// A span's value of a series label; rules split span metrics by
+    /// span labels only, so a page is "".
+    pub fn span_label<'a>(view: &SpanView<'a>, label: SeriesLabel) -> &'a str {
         match label {
-            Label::Service => &view.span.resource.service_name,
-            Label::Route => view.route(),
-            Label::Layer => view.span.resource.layer.as_str(),
-            Label::Page | Label::Unknown => "",
+            SeriesLabel::Service => &view.span.resource.service_name,
+            SeriesLabel::Route => view.route(),
+            SeriesLabel::Layer => view.span.resource.layer.as_str(),
+            SeriesLabel::Page => "",
         }
     }
 
-    pub fn vital_label(record: &RumRecord<Vital>, label: Label) -> &str {
+    /// A vital's value of a series label: its page (the route when known,
+    /// else the path); rules split vitals by page only.
+    pub fn vital_label(record: &RumRecord<Vital>, label: SeriesLabel) -> &str {
         let page = &record.context.page;
         match label {
-            Label::Page if page.route.is_empty() => &page.path,
-            Label::Page => &page.route,
-            _ => "",
+            SeriesLabel::Page if page.route.is_empty() => &page.path,
+            SeriesLabel::Page => &page.route,
+            SeriesLabel::Service | SeriesLabel::Route | SeriesLabel::Layer => "",
         }
     }
 
     /// The series key: each label value, length first, in `group_by`
     /// order, written into `key` (cleared first).
-    pub fn key<'a>(&self, key: &mut Vec<u8>, value: impl Fn(&str, Label) -> &'a str) {
+    pub fn key<'a>(&self, key: &mut Vec<u8>, value: impl Fn(SeriesLabel) -> &'a str) {
         key.clear();
-        for (name, label) in &self.group_by {
-            let value = value(name, *label);
+        for label in &self.group_by {
+            let value = value(*label);
             let length = u32::try_from(value.len()).unwrap_or(u32::MAX);
             key.extend_from_slice(&length.to_le_bytes());
             key.extend_from_slice(value.as_bytes());
         }
     }
 
-    pub fn labels<'a>(&self, value: impl Fn(&str, Label) -> &'a str) -> LabelSet {
+    pub fn labels<'a>(&self, value: impl Fn(SeriesLabel) -> &'a str) -> LabelSet {
         self.group_by
             .iter()
-            .map(|(name, label)| (name.clone(), value(name, *label).to_owned()))
+            .map(|label| (label.as_str().to_owned(), value(*label).to_owned()))
             .collect()
     }
 }

@@ -28,14 +28,15 @@ use hdrhistogram::Histogram;
 
 pub use delta::SeriesDelta;
 
-use self::matcher::{CacheKpi, Label, SpanView, Spec};
+use self::matcher::{CacheKpi, SpanView, Spec};
 use self::rule::{oldest_start, value, RuleState};
 use self::series::Series;
 use crate::alert::engine::Observation;
-use crate::alert::rules::{Metric, RuleSet};
+use crate::alert::rules::RuleSet;
+use crate::model::kpi::KpiSettings;
+use crate::model::metric::{Metric, SeriesLabel};
 use crate::model::rum::{RumRecord, Vital};
 use crate::model::Span;
-use crate::store::queries::KpiSettings;
 
 /// The windows of every threshold rule.
 #[derive(Debug)]
@@ -68,8 +69,8 @@ struct SeriesLimit {
 }
 
 impl Windows {
-    /// Keeps the threshold rules of `rules` (others ignored). `kpi` gives
-    /// the CDN cache-status attribute and hit values.
+    /// Keeps the window rules of `rules` (`RuleSet::window_rules`). `kpi`
+    /// gives the CDN cache-status attribute and hit values.
     pub fn new(rules: &RuleSet, kpi: &KpiSettings, max_series: usize) -> Self {
         let mut windows = Self {
             rules: Vec::new(),
@@ -96,7 +97,8 @@ impl Windows {
             .into_iter()
             .map(Some)
             .collect();
-        for spec in rules.rules.iter().filter_map(Spec::compile) {
+        for (rule, kind) in rules.window_rules() {
+            let spec = Spec::compile(rule, kind);
             let state = old
                 .iter_mut()
                 .find(|r| {
@@ -143,7 +145,7 @@ impl Windows {
                 let Some(sample) = spec.span_sample(&view, cache) else {
                     continue;
                 };
-                let value = |_: &str, label: Label| Spec::span_label(&view, label);
+                let value = |label: SeriesLabel| Spec::span_label(&view, label);
                 spec.key(key, value);
                 let start = spec.bucket_start(now_millis);
                 state.with_series(spec, key, limit, value, |s| s.record(start, &sample));
@@ -169,7 +171,7 @@ impl Windows {
                 let Some(sample) = spec.vital_sample(record) else {
                     continue;
                 };
-                let value = |_: &str, label: Label| Spec::vital_label(record, label);
+                let value = |label: SeriesLabel| Spec::vital_label(record, label);
                 spec.key(key, value);
                 let start = spec.bucket_start(now_millis);
                 state.with_series(spec, key, limit, value, |s| s.record(start, &sample));
@@ -249,7 +251,8 @@ impl Windows {
             return;
         }
         let bucket = delta.to_bucket(start);
-        let value = |name: &str, _: Label| delta.labels.get(name).map_or("", String::as_str);
+        let value =
+            |label: SeriesLabel| delta.labels.get(label.as_str()).map_or("", String::as_str);
         spec.key(&mut self.key, value);
         let merge = |series: &mut Series| series.window.merge(&bucket);
         state.with_series(spec, &self.key, &mut self.limit, value, merge);

@@ -5,10 +5,10 @@ use std::collections::HashMap;
 
 use hdrhistogram::Histogram;
 
-use super::matcher::{Label, Spec};
+use super::matcher::Spec;
 use super::series::{Bucket, Series};
 use super::SeriesLimit;
-use crate::alert::rules::Metric;
+use crate::model::metric::{Metric, SeriesLabel};
 
 #[derive(Debug, Default)]
 pub(super) struct RuleState {
@@ -25,7 +25,7 @@ impl RuleState {
         spec: &Spec,
         key: &[u8],
         limit: &mut SeriesLimit,
-        value: impl Fn(&str, Label) -> &'a str,
+        value: impl Fn(SeriesLabel) -> &'a str,
         apply: impl FnOnce(&mut Series),
     ) {
         if let Some(series) = self.series.get_mut(key) {

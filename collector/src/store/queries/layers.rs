@@ -8,39 +8,6 @@ use serde::{Deserialize, Serialize};
 
 use super::{fetch_json, Queries, QueryError, TimeRange};
 
-/// The `[kpi]` configuration section.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct KpiSettings {
-    /// Span attribute holding a CDN span's cache status.
-    pub cache_status_attribute: String,
-    /// Values of it (compared case-insensitively) that mean "served from
-    /// cache"; anything else means the request went to the origin.
-    pub cache_hit_values: Vec<String>,
-    /// Span attribute holding a CMS span's connection pool utilisation
-    /// (0–1, or 0–100 as a percentage).
-    pub pool_utilization_attribute: String,
-}
-
-impl Default for KpiSettings {
-    fn default() -> Self {
-        Self {
-            cache_status_attribute: "cdn.cache_status".into(),
-            cache_hit_values: [
-                "hit",
-                "tcp_hit",
-                "tcp_mem_hit",
-                "stale",
-                "revalidated",
-                "updating",
-            ]
-            .map(String::from)
-            .to_vec(),
-            pool_utilization_attribute: "db.client.connection.pool.utilization".into(),
-        }
-    }
-}
-
 /// One KPI: its value over the window (`None`: no data), its target and
 /// whether the target is met.
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -5,6 +5,8 @@
 //! plain structs each file declares; the API and the CLI share these
 //! functions, never a copy of the SQL.
 
+mod alert_history;
+mod alert_peers;
 mod alert_rules;
 mod builds;
 mod errors;
@@ -12,15 +14,20 @@ mod layers;
 mod rule_metrics;
 mod rum_link;
 mod search;
+mod silences;
 mod trace;
 mod vitals;
 
 use serde::de::DeserializeOwned;
 
+use crate::model::kpi::KpiSettings;
+
+pub use alert_history::HistoryEntry;
+pub use alert_peers::LiveInstance;
 pub use alert_rules::NewError;
 pub use builds::{FailureStreak, StoredBuild, STREAK_DEPTH};
 pub use errors::ErrorGroup;
-pub use layers::{Kpi, KpiSettings};
+pub use layers::Kpi;
 pub use rule_metrics::RegressionPoint;
 pub use rum_link::{LinkedError, LinkedPageView, LinkedRum, LinkedVital};
 pub use search::{TraceFilter, TraceSummary};

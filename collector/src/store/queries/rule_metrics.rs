@@ -20,9 +20,8 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::{fetch_json, Queries, QueryError};
-use crate::alert::rules::{Baseline, Filter, Metric};
 use crate::model::alert::LabelSet;
-use crate::model::Layer;
+use crate::model::metric::{Baseline, Metric, MetricFilter, SeriesLabel};
 
 const DAY_MILLIS: i64 = 24 * 3_600_000;
 
@@ -43,38 +42,36 @@ struct Row {
 }
 
 /// The column a series label reads, from a fixed table: label names never
-/// become SQL themselves.
-fn label_column(metric: &Metric, label: &str) -> Option<&'static str> {
+/// become SQL themselves. `None` for a label the metric has no column for.
+fn label_column(metric: &Metric, label: SeriesLabel) -> Option<&'static str> {
     match (metric.is_rum(), label) {
-        (false, "service") => Some("toString(ServiceName)"),
-        (false, "route") => Some("SpanAttributes['http.route']"),
-        (false, "layer") => Some("toString(Layer)"),
-        (true, "page") => Some("page"),
-        _ => None,
+        (false, SeriesLabel::Service) => Some("toString(ServiceName)"),
+        (false, SeriesLabel::Route) => Some("SpanAttributes['http.route']"),
+        (false, SeriesLabel::Layer) => Some("toString(Layer)"),
+        (true, SeriesLabel::Page) => Some("page"),
+        (true, SeriesLabel::Service | SeriesLabel::Route | SeriesLabel::Layer)
+        | (false, SeriesLabel::Page) => None,
     }
 }
 
 impl Queries {
     /// `metric` over the spans (or page views) `filter` selects from
     /// `from_millis` to `to_millis`, one value per value of `group_by`.
+    /// A filter or label the metric does not have is refused, not ignored.
     pub async fn metric_over(
         &self,
         metric: &Metric,
-        filter: &Filter,
-        group_by: &[String],
+        filter: &MetricFilter,
+        group_by: &[SeriesLabel],
         from_millis: i64,
         to_millis: i64,
     ) -> Result<Vec<(LabelSet, f64)>, QueryError> {
-        metric.check_filter(filter).map_err(QueryError::Invalid)?;
+        filter.fits(metric).map_err(QueryError::Invalid)?;
         let columns = group_by
             .iter()
             .map(|label| {
-                label_column(metric, label).ok_or_else(|| {
-                    QueryError::Invalid(format!(
-                        "cannot group {} by '{label}' (possible: {})",
-                        metric.words(),
-                        metric.group_labels().join(", ")
-                    ))
+                label_column(metric, *label).ok_or_else(|| {
+                    QueryError::Invalid(format!("the metric has no label '{label}'"))
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;
@@ -108,11 +105,13 @@ impl Queries {
         let (attribute, vital) = match metric {
             Metric::Attribute(name) => (name.as_str(), ""),
             Metric::VitalP75(name) => ("", name.as_str()),
-            _ => ("", ""),
+            Metric::ErrorRate
+            | Metric::Duration { .. }
+            | Metric::RequestRate
+            | Metric::CacheHitRatio => ("", ""),
         };
         query = query.param("attribute", attribute).param("vital", vital);
-        if let Some(layer) = &filter.layer {
-            let layer: Layer = layer.parse().map_err(QueryError::Invalid)?;
+        if let Some(layer) = filter.layer {
             query = query.param("layer", layer.as_str());
         }
         for (name, value) in [
@@ -129,7 +128,8 @@ impl Queries {
             .into_iter()
             .filter_map(|row| {
                 let value = row.value.filter(|v| v.is_finite())?;
-                let labels = group_by.iter().cloned().zip(row.labels).collect();
+                let names = group_by.iter().map(|label| label.as_str().to_owned());
+                let labels = names.zip(row.labels).collect();
                 Some((labels, value))
             })
             .collect())
@@ -143,8 +143,8 @@ impl Queries {
     pub async fn regression(
         &self,
         metric: &Metric,
-        filter: &Filter,
-        group_by: &[String],
+        filter: &MetricFilter,
+        group_by: &[SeriesLabel],
         window_millis: i64,
         baseline: Baseline,
         now_millis: i64,
@@ -178,7 +178,7 @@ const WINDOW: &str = "Timestamp >= fromUnixTimestamp64Milli({from:Int64}) \
 
 fn metric_sql(
     metric: &Metric,
-    filter: &Filter,
+    filter: &MetricFilter,
     labels: &str,
     group: &str,
     ungrouped: bool,
@@ -237,7 +237,7 @@ fn metric_sql(
     )
 }
 
-fn vital_sql(filter: &Filter, labels: &str, group: &str) -> String {
+fn vital_sql(filter: &MetricFilter, labels: &str, group: &str) -> String {
     let page = match filter.page {
         Some(_) => "WHERE page = {page:String}",
         None => "",

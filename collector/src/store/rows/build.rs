@@ -1,5 +1,5 @@
 //! `builds`: one row per build or deploy event. Written one at a time by
-//! [`crate::store::writer::insert_one`], while the sender waits.
+//! [`crate::store::writer::insert_now`], while the sender waits.
 
 use super::Table;
 use crate::model::build::Build;

@@ -1,13 +1,24 @@
-//! One file per ClickHouse table: which columns it has and how a domain
-//! record becomes one RowBinary row of it. A new table is a new file here
-//! implementing [`Table`], plus its migration in `schema/`.
+//! One file per ClickHouse table (or per few tables written together):
+//! which columns it has and how a record becomes one RowBinary row of it.
+//! A record is a `model` type, or a row type the file declares when the
+//! table keeps what another module owns (alerting's tables). A new table
+//! is a [`Table`] here, its migration in `schema/`, and one of the two
+//! ways to write it in `writer/` (queued, or at once).
 
+mod alert_peers;
+mod alerts;
 mod attributes;
 mod build;
+mod rejected;
 mod rum;
 mod span;
 
+pub use alert_peers::{Heartbeat, HeartbeatTable, WindowFlush, WindowFlushTable};
+pub use alerts::{
+    AlertEventRow, AlertEventTable, AlertStateTable, SavedState, SilenceTable, SilenceVersion,
+};
 pub use build::BuildTable;
+pub use rejected::{RejectedRow, RejectedRowTable};
 pub use rum::{RumErrorTable, RumPageViewTable, RumVitalTable};
 pub use span::SpanTable;
 

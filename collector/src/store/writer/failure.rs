@@ -32,22 +32,13 @@ const TOO_MANY_PARTS: i32 = 252;
 
 pub use crate::telemetry::FailureClass;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
 pub struct InsertFailure {
     pub class: FailureClass,
     /// ClickHouse's error code, when the server answered with one.
     pub code: Option<i32>,
     pub message: String,
-}
-
-impl InsertFailure {
-    pub fn timed_out(what: &str) -> Self {
-        Self {
-            class: FailureClass::Transient,
-            code: None,
-            message: format!("{what} timed out"),
-        }
-    }
 }
 
 pub fn classify(error: &clickhouse::error::Error) -> InsertFailure {

@@ -6,15 +6,14 @@
 use std::ops::Range;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
 
-use bytes::Bytes;
 use tokio::sync::watch;
 use tokio::time::Instant;
 
 use super::chunk::Chunk;
 use super::dead_letter::{self, DeadRow};
-use super::failure::{classify, FailureClass, InsertFailure};
+use super::failure::{FailureClass, InsertFailure};
+use super::target::InsertTarget;
 use super::WriterSettings;
 use crate::telemetry::{TableStats, WorkOutcome, WorkSpan, WorkTracer};
 
@@ -22,43 +21,6 @@ use crate::telemetry::{TableStats, WorkOutcome, WorkSpan, WorkTracer};
 /// dead-letter table at once: a schema that refuses every row should not
 /// cost one INSERT per row.
 const MAX_SPLITS: usize = 32;
-
-/// A ClickHouse client with the insert settings every chunk uses.
-#[derive(Clone)]
-pub struct InsertTarget {
-    pub client: clickhouse::Client,
-    pub send_timeout: Duration,
-    pub response_timeout: Duration,
-}
-
-impl InsertTarget {
-    /// One INSERT; returns how long ClickHouse took.
-    pub async fn insert(
-        &self,
-        sql: &str,
-        data: Bytes,
-        token: &str,
-    ) -> Result<Duration, InsertFailure> {
-        let started = std::time::Instant::now();
-        let mut insert = self
-            .client
-            .insert_formatted_with(sql.to_owned())
-            // The same token on every retry and replay: ClickHouse keeps the
-            // first and drops the rest, in the views' targets too.
-            .with_setting("insert_deduplicate", "1")
-            .with_setting("insert_deduplication_token", token)
-            .with_setting("deduplicate_blocks_in_dependent_materialized_views", "1")
-            .with_timeouts(Some(self.send_timeout), Some(self.response_timeout));
-        let result = async {
-            insert.send(data).await?;
-            insert.end().await
-        }
-        .await;
-        result
-            .map(|()| started.elapsed())
-            .map_err(|error| classify(&error))
-    }
-}
 
 /// What a chunk's writer needs, shared by its insert tasks.
 pub struct InsertContext {

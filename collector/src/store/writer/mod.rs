@@ -17,11 +17,23 @@
 //!
 //! In durable mode every batch is appended to the spool before its request
 //! is acknowledged; batches arriving together share one fsync.
+//!
+//! A table is written one of two ways, both through its [`Table`] shape:
+//! - queued: [`run`]`::<T>` takes batches from `T`'s pipeline queue, as
+//!   above (spans, RUM: whatever requests are acknowledged for);
+//! - now: [`insert_now`]`::<T>` writes a few rows while its caller waits
+//!   for ClickHouse, without queue, spool or retry (build events, the
+//!   alert tables), and the caller answers a failure.
+//!
+//! Rows refused for good by either go nowhere silently: the queued writer
+//! keeps them in `rejected_rows` (`dead_letter.rs`); a direct insert
+//! returns the failure to its caller.
 
 mod chunk;
 mod dead_letter;
 mod failure;
 mod insert;
+mod target;
 
 use std::collections::VecDeque;
 use std::path::PathBuf;
@@ -37,26 +49,9 @@ use super::spool::{new_token, Spool, SpoolError};
 use crate::pipeline::{Ack, Batch, SubmitError};
 use crate::telemetry::{TableStats, WorkTracer};
 use chunk::{Chunk, OpenChunk};
-pub use dead_letter::TABLE as DEAD_LETTER_TABLE;
 pub use failure::{FailureClass, InsertFailure};
-pub use insert::InsertTarget;
 use insert::{write_chunk, InsertContext, Outcome};
-
-/// Writes one record at once, for a low-volume table whose sender waits
-/// for ClickHouse (build events): no queue, no spool, no retry; the caller
-/// answers the failure (a 503 the sender retries). A fresh token per call:
-/// a resent record is a new row, which the table's engine may replace by.
-pub async fn insert_one<T: Table>(
-    target: &InsertTarget,
-    record: &T::Record,
-) -> Result<(), InsertFailure> {
-    let mut buf = Vec::new();
-    T::encode(record, &mut buf);
-    target
-        .insert(&T::insert_sql(), buf.into(), &new_token())
-        .await
-        .map(|_took| ())
-}
+pub use target::{insert_now, InsertTarget};
 
 #[derive(Debug, Clone)]
 pub struct WriterSettings {

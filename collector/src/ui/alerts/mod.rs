@@ -16,7 +16,7 @@ use super::{format, Page};
 use crate::alert::engine::Silence;
 use crate::api::{active_alerts, ActiveAlert, ApiError, ApiState};
 use crate::clock::now_millis;
-use crate::store::alerts::HistoryEntry;
+use crate::store::queries::HistoryEntry;
 
 const HISTORY_SHOWN: u32 = 50;
 

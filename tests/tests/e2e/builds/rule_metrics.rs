@@ -3,8 +3,9 @@
 //! values known by construction; the deploy baseline comes from a signed
 //! deploy event.
 
-use jamscope::alert::rules::{Baseline, Filter, Metric};
+use jamscope::model::metric::{Baseline, Metric, MetricFilter as Filter, SeriesLabel};
 use jamscope::model::rum::MetricName;
+use jamscope::model::Layer;
 
 use super::{event, now_millis, post_signed, queries, MINUTE};
 use crate::harness::{block_on, execute, Collector};
@@ -116,11 +117,14 @@ fn rule_metrics_and_regressions_over_seeded_rows() {
     insert_spans(&collector, &rows);
 
     let gateway = Filter {
-        layer: Some("gateway".into()),
+        layer: Some(Layer::Gateway),
         ..Filter::default()
     };
     let over = |metric: &Metric, filter: &Filter, group_by: &[&str]| {
-        let group_by: Vec<String> = group_by.iter().map(|s| s.to_string()).collect();
+        let group_by: Vec<SeriesLabel> = group_by
+            .iter()
+            .map(|s| SeriesLabel::parse(s).expect("a series label"))
+            .collect();
         block_on(queries.metric_over(metric, filter, &group_by, ago(15), now)).expect("query")
     };
     let value = |metric: &Metric, filter: &Filter| {
@@ -133,7 +137,7 @@ fn rule_metrics_and_regressions_over_seeded_rows() {
     assert_eq!(value(&Metric::Duration { percentile: 95 }, &gateway), 200.0);
     assert!((value(&Metric::RequestRate, &gateway) - 4.0 / 900.0).abs() < 1e-9);
     let cdn = Filter {
-        layer: Some("cdn".into()),
+        layer: Some(Layer::Cdn),
         ..Filter::default()
     };
     assert_eq!(value(&Metric::CacheHitRatio, &cdn), 75.0);
@@ -165,7 +169,7 @@ fn rule_metrics_and_regressions_over_seeded_rows() {
 
     // Regressions: 200 ms now against 100 ms yesterday; none before a
     // deploy until there is one, then 200 against the 80-100 ms before it.
-    let group = vec!["service".to_string()];
+    let group = vec![SeriesLabel::Service];
     let p95 = Metric::Duration { percentile: 95 };
     let regression = |baseline| {
         block_on(queries.regression(&p95, &gateway, &group, 15 * MINUTE, baseline, now))

@@ -1,5 +1,6 @@
 use super::*;
 use crate::model::rum::MetricName;
+use crate::model::Layer;
 
 fn labels(pairs: &[(&str, &str)]) -> LabelSet {
     pairs
@@ -50,24 +51,25 @@ fn worse_is_higher_except_for_hit_ratio_and_rate() {
 fn labels_map_to_fixed_columns_only() {
     let duration = Metric::Duration { percentile: 95 };
     assert_eq!(
-        label_column(&duration, "service"),
+        label_column(&duration, SeriesLabel::Service),
         Some("toString(ServiceName)")
     );
     assert_eq!(
-        label_column(&duration, "route"),
+        label_column(&duration, SeriesLabel::Route),
         Some("SpanAttributes['http.route']")
     );
-    assert_eq!(label_column(&duration, "page"), None);
-    assert_eq!(label_column(&duration, "1); DROP TABLE x; --"), None);
+    assert_eq!(label_column(&duration, SeriesLabel::Page), None);
+    // Text never names a column: only a parsed label does.
+    assert_eq!(SeriesLabel::parse("1); DROP TABLE x; --"), None);
     let lcp = Metric::VitalP75(MetricName::Lcp);
-    assert_eq!(label_column(&lcp, "page"), Some("page"));
-    assert_eq!(label_column(&lcp, "service"), None);
+    assert_eq!(label_column(&lcp, SeriesLabel::Page), Some("page"));
+    assert_eq!(label_column(&lcp, SeriesLabel::Service), None);
 }
 
 #[test]
 fn filters_and_names_are_parameters_not_sql() {
-    let filter = Filter {
-        layer: Some("gateway".into()),
+    let filter = MetricFilter {
+        layer: Some(Layer::Gateway),
         service: Some("x' OR 1=1 --".into()),
         route: Some("/api/:id".into()),
         page: None,
@@ -86,7 +88,7 @@ fn filters_and_names_are_parameters_not_sql() {
     }
     let sql = metric_sql(
         &Metric::Duration { percentile: 95 },
-        &Filter::default(),
+        &MetricFilter::default(),
         "x",
         "",
         true,
@@ -96,9 +98,9 @@ fn filters_and_names_are_parameters_not_sql() {
         sql.contains("SpanKind IN ('Server', 'Unspecified')"),
         "{sql}"
     );
-    let page = Filter {
+    let page = MetricFilter {
         page: Some("/blog".into()),
-        ..Filter::default()
+        ..MetricFilter::default()
     };
     let sql = metric_sql(&Metric::VitalP75(MetricName::Inp), &page, "x", "", true);
     assert!(

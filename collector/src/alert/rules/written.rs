@@ -1,15 +1,51 @@
-//! What a rule watches, exactly as rule files spell it (`condition:` with a
-//! `type`). Unknown fields are refused so a typo is a load error, not a
-//! silently ignored setting. Checks that need more than one field live in
-//! `validate.rs`.
+//! A rule file exactly as written: groups of rules, each with a typed
+//! `condition`. Unknown fields are refused so a typo is a load error, not
+//! a silently ignored setting. Nothing here is checked beyond its shape:
+//! `validate.rs` turns a [`WrittenRule`] into a checked [`super::Rule`].
 
-use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
 
 use crate::alert::duration::Millis;
+use crate::model::alert::LabelSet;
+use crate::model::metric::Baseline;
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct File {
+    pub groups: Vec<Group>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct Group {
+    pub name: String,
+    pub rules: Vec<WrittenRule>,
+}
+
+/// A rule as written, before the checks in `validate.rs`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct WrittenRule {
+    pub alert: String,
+    #[serde(rename = "for", default)]
+    pub for_: Millis,
+    /// How long a firing alert stays firing once its condition no longer
+    /// holds (Prometheus' `keep_firing_for`): a value hovering around a
+    /// level, or falling through the warning band, does not notify twice.
+    #[serde(default)]
+    pub keep_firing_for: Millis,
+    #[serde(default)]
+    pub labels: LabelSet,
+    #[serde(default)]
+    pub annotations: BTreeMap<String, String>,
+    pub condition: Condition,
+}
+
+#[derive(Debug, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
-pub enum Condition {
+pub(super) enum Condition {
     /// A metric over a window compared with warning/critical levels.
     Threshold(Threshold),
     /// A ClickHouse query returning `value` and label columns.
@@ -22,9 +58,9 @@ pub enum Condition {
     Regression(Regression),
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Threshold {
+pub(super) struct Threshold {
     pub metric: MetricKind,
     /// The span attribute, for `metric: attribute`.
     pub attribute: Option<String>,
@@ -41,9 +77,9 @@ pub struct Threshold {
     pub group_by: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Sql {
+pub(super) struct Sql {
     pub query: String,
     /// The unit of `value` and the levels, for the words (`ms`, `%`).
     #[serde(default)]
@@ -53,15 +89,15 @@ pub struct Sql {
     pub critical: Option<f64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct NewError {
+pub(super) struct NewError {
     pub source: ErrorSource,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Consecutive {
+pub(super) struct Consecutive {
     /// With `labels.severity`: one level. Otherwise `warning`/`critical`.
     pub count: Option<u32>,
     pub warning: Option<u32>,
@@ -70,9 +106,9 @@ pub struct Consecutive {
     pub pipeline: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Regression {
+pub(super) struct Regression {
     pub metric: MetricKind,
     pub attribute: Option<String>,
     pub vital: Option<String>,
@@ -88,9 +124,9 @@ pub struct Regression {
     pub group_by: Vec<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum MetricKind {
+pub(super) enum MetricKind {
     ErrorRate,
     P50Duration,
     P95Duration,
@@ -102,37 +138,38 @@ pub enum MetricKind {
 }
 
 /// Which spans (or page views) a metric is computed over.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Filter {
+pub(super) struct Filter {
     pub layer: Option<String>,
     pub service: Option<String>,
     pub route: Option<String>,
     pub page: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Direction {
+pub(super) enum Direction {
     Above,
     Below,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// Where a `new_error` rule looks for new error fingerprints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorSource {
     Rum,
     Spans,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum PipelineKind {
+pub(super) enum PipelineKind {
     Build,
     Deploy,
 }
 
-/// The events a `consecutive` rule counts (`Queries::consecutive_failures`).
+/// The events a `consecutive` rule counts.
 impl From<PipelineKind> for crate::model::build::BuildKind {
     fn from(kind: PipelineKind) -> Self {
         match kind {
@@ -140,11 +177,4 @@ impl From<PipelineKind> for crate::model::build::BuildKind {
             PipelineKind::Deploy => Self::Deploy,
         }
     }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Baseline {
-    SameHourYesterday,
-    BeforeLastDeploy,
 }

@@ -39,7 +39,7 @@ use crate::telemetry::IngestStats;
 /// A cheap clone.
 #[derive(Clone)]
 pub struct Otlp {
-    shared: Arc<Shared>,
+    shared: Arc<OtlpParts>,
 }
 
 /// What an [`Otlp`] is built from.
@@ -54,37 +54,10 @@ pub struct OtlpParts {
     pub tap: Tap,
 }
 
-struct Shared {
-    spans: Queue<Span>,
-    layers: LayerRules,
-    config: IngestConfig,
-    span_limits: SpanLimits,
-    max_age: Duration,
-    stats: IngestStats,
-    tap: Tap,
-}
-
 impl Otlp {
     pub fn new(parts: OtlpParts) -> Self {
-        let OtlpParts {
-            spans,
-            layers,
-            config,
-            span_limits,
-            max_age,
-            stats,
-            tap,
-        } = parts;
         Self {
-            shared: Arc::new(Shared {
-                spans,
-                layers,
-                config,
-                span_limits,
-                max_age,
-                stats,
-                tap,
-            }),
+            shared: Arc::new(parts),
         }
     }
 

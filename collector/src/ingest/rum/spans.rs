@@ -21,20 +21,14 @@ use super::decode::{quoted, Decoded, Refusal};
 use crate::ingest::otlp::traces::judge::{
     judge_span, ConvertedTraces, RawSpan, SpanEncoding, SpanRules,
 };
-use crate::model::rum::PageContext;
+use crate::model::rum::{
+    PageContext, PAGE_PATH_ATTRIBUTE, PAGE_ROUTE_ATTRIBUTE, PAGE_VIEW_ATTRIBUTE, SESSION_ATTRIBUTE,
+};
 use crate::model::{
     AttributeValue, Attributes, Event, Layer, Resource, Scope, Span, SpanId, TraceId, Truncation,
 };
 use crate::telemetry::outcome::{RejectReason, Signal};
 
-/// The attribute naming the page view a span belongs to.
-pub const PAGE_VIEW_ATTRIBUTE: &str = "jamscope.page_view.id";
-/// The attribute naming the session (OpenTelemetry's `session.id`).
-pub const SESSION_ATTRIBUTE: &str = "session.id";
-/// The page's route template, when it named one.
-pub const PAGE_ROUTE_ATTRIBUTE: &str = "jamscope.page.route";
-/// The page's path (without its query).
-pub const PAGE_PATH_ATTRIBUTE: &str = "jamscope.page.path";
 /// Set on spans whose times were moved onto the collector's clock, by how much.
 pub const CLOCK_OFFSET_ATTRIBUTE: &str = "jamscope.clock_offset_ms";
 /// The instrumentation scope of every beacon span.

@@ -6,6 +6,7 @@
 //! functions, never a copy of the SQL.
 
 mod alert_rules;
+mod browser;
 mod builds;
 mod errors;
 mod layers;
@@ -18,11 +19,12 @@ mod vitals;
 use serde::de::DeserializeOwned;
 
 pub use alert_rules::NewError;
+pub use browser::BrowserTraceSpan;
 pub use builds::{FailureStreak, StoredBuild, STREAK_DEPTH};
 pub use errors::ErrorGroup;
 pub use layers::{Kpi, KpiSettings};
 pub use rule_metrics::RegressionPoint;
-pub use rum_link::{LinkedError, LinkedPageView, LinkedRum, LinkedVital};
+pub use rum_link::{LinkedError, LinkedPageView, LinkedRum, LinkedVital, StartedTrace};
 pub use search::{TraceFilter, TraceSummary};
 pub use trace::{StoredSpan, TraceBounds};
 pub use vitals::{Buckets, VitalGroup, VitalGrouping, VitalPoint, VitalSeries};

@@ -460,17 +460,23 @@ fn attribution(fields: Option<Map<String, Value>>) -> Attributes {
         .filter_map(|(key, value)| {
             let value = match value {
                 Value::String(s) => AttributeValue::String(cap(s)),
-                Value::Number(n) => n.as_i64().map(AttributeValue::Int).or_else(|| {
-                    n.as_f64()
-                        .filter(|f| f.is_finite())
-                        .map(AttributeValue::Double)
-                })?,
+                Value::Number(n) => number(&n)?,
                 _ => return None,
             };
             Some((cap(key), value))
         })
         .take(MAX_ATTRIBUTION_FIELDS)
         .collect()
+}
+
+/// A JSON number as an attribute: an integer when it is one, else a
+/// finite double (serde_json has no NaN, but keeps huge exponents).
+pub(super) fn number(n: &serde_json::Number) -> Option<AttributeValue> {
+    n.as_i64().map(AttributeValue::Int).or_else(|| {
+        n.as_f64()
+            .filter(|f| f.is_finite())
+            .map(AttributeValue::Double)
+    })
 }
 
 /// Epoch milliseconds from a JSON number (`Date.now()` or

@@ -144,12 +144,14 @@ impl Receiver for RumReceiver {
             tap.spans(&decoded.spans.kept);
         }
         stats.spans_truncated(decoded.spans.truncated, &decoded.spans.truncation);
+        // Before the queues add theirs: what was refused as invalid.
+        let invalid_spans = decoded.rejections.of(Signal::Spans);
         let (queued, refused) = settings.submit(&mut decoded, &context).await;
         let accepted = queued.iter().map(|(_, count)| count).sum();
         for (signal, count) in queued {
             stats.records_accepted(signal, count);
             if signal == Signal::Spans {
-                stats.spans_acknowledged(count, decoded.rejections.of(Signal::Spans));
+                stats.spans_acknowledged(count, invalid_spans);
             }
         }
         stats.records_rejected(&decoded.rejections);

@@ -17,7 +17,7 @@ use std::sync::Arc;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use super::decode::{quoted, Decoded, Refusal};
+use super::decode::{number, quoted, Decoded, Refusal};
 use crate::ingest::otlp::traces::judge::{
     judge_span, ConvertedTraces, RawSpan, SpanEncoding, SpanRules,
 };
@@ -199,11 +199,7 @@ fn flat_attributes(fields: Option<Map<String, Value>>) -> Attributes {
             let value = match value {
                 Value::String(s) => AttributeValue::String(s),
                 Value::Bool(b) => AttributeValue::Bool(b),
-                Value::Number(n) => n.as_i64().map(AttributeValue::Int).or_else(|| {
-                    n.as_f64()
-                        .filter(|f| f.is_finite())
-                        .map(AttributeValue::Double)
-                })?,
+                Value::Number(n) => number(&n)?,
                 _ => return None,
             };
             Some((key, value))

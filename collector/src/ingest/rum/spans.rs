@@ -101,7 +101,8 @@ impl ClockOffset {
 /// holds exactly. Negative times become 0 and huge ones saturate: the time
 /// window refuses both, naming the field.
 fn unix_nanos(millis: f64) -> u64 {
-    if !(millis > 0.0) {
+    // NaN and negative times alike.
+    if millis.is_nan() || millis <= 0.0 {
         return 0;
     }
     let whole = millis.trunc();

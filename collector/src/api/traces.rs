@@ -1,5 +1,6 @@
 //! `GET /api/traces/{trace_id}`: one trace assembled from its span rows
-//! (tree, per-layer breakdown, critical path) with its linked page views;
+//! (tree, per-layer breakdown, critical path) with its linked page views
+//! (the one its document rendered, the one whose browser span started it);
 //! `GET /api/traces?...`: search over the trace index. [`trace_view`] is
 //! also what `jamscope trace` prints.
 
@@ -14,6 +15,7 @@ use serde_json::{json, Value};
 use super::params::{self, Params};
 use super::{ApiError, ApiState};
 use crate::correlate::{self, SpanTiming};
+use crate::model::rum::PAGE_VIEW_ATTRIBUTE;
 use crate::model::{Layer, SpanId, TraceId};
 use crate::store::queries::{LinkedRum, Queries, StoredSpan, TraceFilter};
 
@@ -77,12 +79,26 @@ pub async fn trace_view(
     let Some(bounds) = queries.trace_bounds(trace_id).await? else {
         return Ok(None);
     };
-    // The page views need only the id: both queries run at once.
-    let (stored, rum) = tokio::try_join!(
-        queries.trace_spans(trace_id, bounds),
-        queries.rum_for_trace(trace_id)
-    )?;
+    let stored = queries.trace_spans(trace_id, bounds).await?;
+    let rum = queries
+        .rum_for_trace(trace_id, &page_views_of(&stored))
+        .await?;
     Ok(assemble(trace_id, stored, rum))
+}
+
+/// The page views the trace's browser spans name: the page views that
+/// started it (or whose page load continued it).
+fn page_views_of(stored: &[StoredSpan]) -> Vec<String> {
+    let mut ids: Vec<String> = stored
+        .iter()
+        .filter(|span| span.layer == Layer::Browser.as_str())
+        .filter_map(|span| span.attributes.get(PAGE_VIEW_ATTRIBUTE))
+        .filter(|id| !id.is_empty())
+        .cloned()
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    ids
 }
 
 /// The view of stored span rows (and page views) of one trace.

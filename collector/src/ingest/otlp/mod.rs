@@ -17,7 +17,6 @@ mod signal;
 pub mod traces;
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::routing::post;
 use axum::Router;
@@ -25,13 +24,13 @@ use axum::Router;
 pub use grpc::{service, OtlpCodes, SignalService};
 pub use handler::OtlpHttp;
 pub use signal::{Accepted, Signal};
-pub use traces::Traces;
+pub use traces::{SpanRules, Traces};
 
 use super::receiver::handle;
 use super::tap::Tap;
 use super::IngestConfig;
 use crate::clock::now_nanos;
-use crate::model::{LayerRules, Span, SpanLimits, TimeWindow};
+use crate::model::{LayerRules, Span, TimeWindow};
 use crate::pipeline::Queue;
 use crate::telemetry::IngestStats;
 
@@ -47,9 +46,8 @@ pub struct OtlpParts {
     pub spans: Queue<Span>,
     pub layers: LayerRules,
     pub config: IngestConfig,
-    pub span_limits: SpanLimits,
-    /// How old a record may be: the storage retention unless configured.
-    pub max_age: Duration,
+    /// How much of a span is stored, and how old or new it may be.
+    pub span_rules: SpanRules,
     pub stats: IngestStats,
     pub tap: Tap,
 }
@@ -71,12 +69,7 @@ impl Otlp {
 
     /// The record times storable now.
     fn time_window(&self) -> TimeWindow {
-        let nanos = |d: Duration| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
-        TimeWindow::around(
-            now_nanos(),
-            nanos(self.shared.max_age),
-            nanos(Duration::from_secs(self.shared.config.max_span_ahead_secs)),
-        )
+        self.shared.span_rules.window(now_nanos())
     }
 }
 

@@ -244,10 +244,18 @@ test('a page load continues the trace the server rendered into the page', { time
     return { done: status == 200 && body.spans.length == 2 && body.rum?.length == 1, value: body };
   });
   console.log('rendered trace:', trace.summary, JSON.stringify(trace.spans.map((s) => [s.name, s.start_ms, s.duration_ms, s.clamped_ms])));
-  const [server, pageLoad] = trace.spans;
+  // The page load encloses the server span it names as parent: it heads
+  // the waterfall, with its own time kept, and the server span under it.
+  const [pageLoad, server] = trace.spans;
   assert.deepEqual([server.layer, server.name, server.span_id], ['cdn', 'GET /meta.html', serverSpanId]);
   assert.deepEqual([pageLoad.layer, pageLoad.name, pageLoad.parent_span_id], ['browser', 'page load /meta.html', serverSpanId]);
   assert.ok(pageLoad.attributes['url.full'].endsWith('/meta.html'));
+  assert.ok(trace.spans.every((s) => s.clamped_ms == 0), 'no time clamped away');
+  const part = (layer) => trace.breakdown.find((p) => p.layer == layer).ms;
+  assert.ok(part('browser') > 0 && part('cdn') > 0, JSON.stringify(trace.breakdown));
+  const sum = trace.breakdown.reduce((total, p) => total + p.ms, 0);
+  assert.ok(Math.abs(sum - trace.total_ms) < 1e-6, `${sum} != ${trace.total_ms}`);
+  assert.equal(trace.total_ms, pageLoad.duration_ms, 'the page load spans the trace');
   const pageViewId = pageLoad.attributes['jamscope.page_view.id'];
   assert.equal(trace.rum[0].page_view.page_view_id, pageViewId);
   const { body: view } = await api(`/api/page-views/${pageViewId}`);

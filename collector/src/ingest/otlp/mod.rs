@@ -3,17 +3,22 @@
 //! specification says (partial success naming why records were rejected).
 //!
 //! Files: `handler.rs` (OTLP/HTTP, as every receiver: `ingest::receiver`),
+//! `decode.rs` (which decoder a body goes to), `tests.rs` (the transport's
+//! answers),
 //! `grpc.rs` (OTLP/gRPC: a tonic service per signal), `signal.rs` (what a
 //! signal brings: paths, decoders, acceptance, answer); the signals,
 //! `traces/` (its protobuf and JSON decoders and their one judgement);
 //! what every signal's decoders share, `protobuf/` and `json/`. Settings:
 //! `[ingest]` (`ingest::config`) and `[span_limits]`.
 
+mod decode;
 mod grpc;
 mod handler;
 pub mod json;
 pub mod protobuf;
 mod signal;
+#[cfg(test)]
+mod tests;
 pub mod traces;
 
 use std::sync::Arc;

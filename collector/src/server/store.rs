@@ -13,15 +13,18 @@ use tokio::task::JoinHandle;
 
 use super::ServeError;
 use crate::config::Config;
+use crate::errors::sourcemaps::Symbolicator;
+use crate::errors::{RecordExceptions, Symbolicate};
 use crate::ingest::builds::BuildSink;
 use crate::ingest::rum::RumQueues;
 use crate::model::build::Build;
 use crate::model::Span;
+use crate::pipeline::Batch;
 use crate::pipeline::Queue;
 use crate::store::client::Connection;
 use crate::store::embedded::{EmbeddedClickHouse, EmbeddedSettings};
 use crate::store::rows::{
-    BuildTable, RumErrorTable, RumPageViewTable, RumVitalTable, SpanTable, Table,
+    BuildTable, ErrorEventTable, RumErrorTable, RumPageViewTable, RumVitalTable, SpanTable, Table,
 };
 use crate::store::spool::Spool;
 use crate::store::writer::{self, InsertTarget, Writer};
@@ -29,7 +32,7 @@ use crate::store::{schema, StoreError};
 use crate::telemetry::{Metrics, WorkOutcome, WorkTracer};
 
 /// Tables with a writer (and a spool) of their own.
-const TABLES: usize = 4;
+const TABLES: usize = 5;
 
 /// The longest a build event's INSERT may take to send, and to be
 /// answered: its sender is waiting.
@@ -103,12 +106,14 @@ pub(super) struct Writers {
 
 impl Writers {
     /// One writer per table, each draining its own queue into ClickHouse,
-    /// with its own spool.
+    /// with its own spool. Browser errors are symbolicated on their way;
+    /// spans are read for exceptions, which `error_events` gets.
     pub(super) fn start(
         config: &Config,
         connection: &Connection,
         metrics: &Arc<Metrics>,
         tracer: &WorkTracer,
+        symbolicator: &Arc<Symbolicator>,
     ) -> Result<(Writers, Queues), ServeError> {
         let (deadline, deadline_rx) = watch::channel(None);
         let mut spawner = Spawner {
@@ -119,11 +124,17 @@ impl Writers {
             deadline: deadline_rx,
             handles: Vec::new(),
         };
+        let exceptions = spawner.spawn::<ErrorEventTable>()?;
+        let symbolicate = Symbolicate(Arc::clone(symbolicator));
         let queues = Queues {
-            spans: spawner.spawn::<SpanTable>()?,
+            spans: spawner.spawn_through::<SpanTable>(|batches| {
+                crate::pipeline::through(batches, RecordExceptions { queue: exceptions })
+            })?,
             rum: RumQueues {
                 vitals: spawner.spawn::<RumVitalTable>()?,
-                errors: spawner.spawn::<RumErrorTable>()?,
+                errors: spawner.spawn_through::<RumErrorTable>(|batches| {
+                    crate::pipeline::through(batches, symbolicate)
+                })?,
                 page_views: spawner.spawn::<RumPageViewTable>()?,
             },
         };
@@ -160,8 +171,20 @@ struct Spawner<'a> {
     handles: Vec<JoinHandle<()>>,
 }
 
+/// What a writer reads its batches from.
+type Batches<T> = tokio::sync::mpsc::UnboundedReceiver<Batch<T>>;
+
 impl Spawner<'_> {
     fn spawn<T: Table>(&mut self) -> Result<Queue<T::Record>, ServeError> {
+        self.spawn_through::<T>(|batches| batches)
+    }
+
+    /// A queue whose batches take `route` (a `pipeline::through` step) on
+    /// their way to `T`'s writer.
+    fn spawn_through<T: Table>(
+        &mut self,
+        route: impl FnOnce(Batches<T::Record>) -> Batches<T::Record>,
+    ) -> Result<Queue<T::Record>, ServeError> {
         let config = self.config;
         let spool_config = &config.spool;
         let (queue, receiver) = crate::pipeline::queue_with(
@@ -201,7 +224,7 @@ impl Spawner<'_> {
         };
         self.handles.push(tokio::spawn(writer::run::<T>(
             writer,
-            receiver,
+            route(receiver),
             self.deadline.clone(),
         )));
         Ok(queue)

@@ -33,7 +33,10 @@ impl Rule {
             RuleKind::Window(WindowKind::Threshold(watched)) => &watched.group_by[..],
             RuleKind::Query(QueryKind::Regression(regression)) => &regression.watched.group_by,
             RuleKind::Query(
-                QueryKind::Sql(_) | QueryKind::NewError(_) | QueryKind::Consecutive(_),
+                QueryKind::Sql(_)
+                | QueryKind::NewError(_)
+                | QueryKind::Consecutive(_)
+                | QueryKind::RegressedErrors,
             ) => &[],
         };
         if !group_by.is_empty() {
@@ -97,8 +100,12 @@ impl Rule {
                 match source {
                     ErrorSource::Rum => "browsers (RUM)",
                     ErrorSource::Spans => "spans",
+                    ErrorSource::Groups => "the error groups of every layer",
                 }
             ),
+            RuleKind::Query(QueryKind::RegressedErrors) => {
+                "a resolved error group is seen again in a release it was not seen in".into()
+            }
             RuleKind::Query(QueryKind::Consecutive(failed)) => failed_words(failed, main, others),
             RuleKind::Query(QueryKind::Regression(regression)) => {
                 let baseline = match regression.baseline {

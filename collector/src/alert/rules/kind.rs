@@ -38,6 +38,9 @@ pub enum QueryKind {
     Consecutive(FailedInARow),
     /// A metric at least X % worse than its own baseline.
     Regression(Regression),
+    /// An error group of any layer resolved, then seen again in a release
+    /// it had not been seen in (`type: regression, source: groups`).
+    RegressedErrors,
 }
 
 /// A metric over the last `window`, one series per value of `group_by`.
@@ -79,15 +82,33 @@ impl RuleKind {
             RuleKind::Window(WindowKind::Threshold(watched)) => watched.metric.unit(),
             RuleKind::Query(QueryKind::Sql(sql)) => &sql.unit,
             RuleKind::Query(QueryKind::Regression(_)) => "%",
-            RuleKind::Query(QueryKind::NewError(_) | QueryKind::Consecutive(_)) => "",
+            RuleKind::Query(
+                QueryKind::NewError(_) | QueryKind::Consecutive(_) | QueryKind::RegressedErrors,
+            ) => "",
         }
     }
 
     /// The labels each series of this kind carries; `None` when they are
     /// whatever the kind's query returns (`sql`).
     pub fn series_labels(&self) -> Option<Vec<&str>> {
-        const NEW_ERROR_LABELS: &[&str] =
-            &["fingerprint", "message", "error_type", "service", "page"];
+        const NEW_ERROR_LABELS: &[&str] = &[
+            "fingerprint",
+            "message",
+            "error_type",
+            "service",
+            "page",
+            "layer",
+            "operation",
+            "release",
+        ];
+        const REGRESSED_LABELS: &[&str] = &[
+            "fingerprint",
+            "message",
+            "error_type",
+            "layer",
+            "service",
+            "release",
+        ];
         const PIPELINE_LABELS: &[&str] = &["pipeline", "kind"];
         let group_by = |watched: &MetricWindow| {
             let labels = watched.group_by.iter().map(|label| label.as_str());
@@ -99,6 +120,7 @@ impl RuleKind {
             RuleKind::Query(QueryKind::Sql(_)) => None,
             RuleKind::Query(QueryKind::NewError(_)) => Some(NEW_ERROR_LABELS.to_vec()),
             RuleKind::Query(QueryKind::Consecutive(_)) => Some(PIPELINE_LABELS.to_vec()),
+            RuleKind::Query(QueryKind::RegressedErrors) => Some(REGRESSED_LABELS.to_vec()),
         }
     }
 }

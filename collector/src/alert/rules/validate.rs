@@ -10,7 +10,7 @@ use std::path::Path;
 use super::kind::{FailedInARow, QueryKind, Regression, RuleKind, SqlQuery, WindowKind};
 use super::levels::{levels, Comparison, Level};
 use super::metric::{self, WrittenMetric};
-use super::written::{Condition, Direction, WrittenRule};
+use super::written::{Condition, Direction, ErrorSource, WrittenRule};
 use super::Rule;
 use crate::alert::template::{is_label_name, Template};
 use crate::model::alert::Severity;
@@ -141,12 +141,20 @@ fn condition(
             });
             (RuleKind::Query(kind), Comparison::AtLeast, levels)
         }
+        Condition::Regression(r) if r.source.is_some() => regressed_errors(r, label_severity)?,
         Condition::Regression(r) => {
+            let (Some(kind), Some(window), Some(baseline)) = (r.metric, r.window, r.baseline)
+            else {
+                return Err(
+                    "a regression needs `metric`, `window` and `baseline` (or `source: groups` for error groups)"
+                        .into(),
+                );
+            };
             let watched = metric::check(WrittenMetric {
-                kind: r.metric,
+                kind,
                 attribute: r.attribute.as_deref(),
                 vital: r.vital.as_deref(),
-                window: r.window,
+                window,
                 filter: &r.filter,
                 group_by: &r.group_by,
             })?;
@@ -161,13 +169,45 @@ fn condition(
             if levels.iter().any(|l| l.threshold <= 0.0) {
                 return Err("a regression percent must be above 0".into());
             }
-            let kind = QueryKind::Regression(Regression {
-                watched,
-                baseline: r.baseline,
-            });
+            let kind = QueryKind::Regression(Regression { watched, baseline });
             (RuleKind::Query(kind), Comparison::AtLeast, levels)
         }
     })
+}
+
+/// `type: regression, source: groups`: a regressed group fires at once, at
+/// the severity its labels name; nothing else is taken.
+fn regressed_errors(
+    r: &super::written::Regression,
+    label_severity: Option<Severity>,
+) -> Result<(RuleKind, Comparison, Vec<Level>), String> {
+    if r.source != Some(ErrorSource::Groups) {
+        return Err("a regression's source can only be `groups` (error groups)".into());
+    }
+    let metric_keys = r.metric.is_some()
+        || r.window.is_some()
+        || r.baseline.is_some()
+        || r.attribute.is_some()
+        || r.vital.is_some()
+        || !r.group_by.is_empty();
+    let level_keys = r.percent.is_some() || r.warning.is_some() || r.critical.is_some();
+    if metric_keys || level_keys {
+        return Err(
+            "`source: groups` takes no metric, window, baseline, group_by or levels: a regressed group fires at once"
+                .into(),
+        );
+    }
+    let severity = label_severity
+        .ok_or("a regression of error groups needs labels.severity (warning or critical)")?;
+    let levels = vec![Level {
+        severity,
+        threshold: 1.0,
+    }];
+    Ok((
+        RuleKind::Query(QueryKind::RegressedErrors),
+        Comparison::AtLeast,
+        levels,
+    ))
 }
 
 /// The annotations parsed as templates, naming only labels the alert has.

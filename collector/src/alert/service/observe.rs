@@ -10,7 +10,7 @@ use crate::alert::rules::{
     ErrorSource, FailedInARow, MetricWindow, QueryKind, Regression, Rule, RuleKind, WindowKind,
 };
 use crate::model::alert::LabelSet;
-use crate::store::queries::{NewError, Queries, QueryError};
+use crate::store::queries::{GroupEvent, NewError, Queries, QueryError};
 
 use super::sql_rule;
 
@@ -47,6 +47,7 @@ pub async fn observe_query(
         QueryKind::Regression(regression) => {
             regressions(queries, rule, regression, now_millis).await
         }
+        QueryKind::RegressedErrors => regressed_groups(queries, rule, now_millis).await,
     }
 }
 
@@ -93,6 +94,13 @@ async fn new_errors(
     let (found, place) = match source {
         ErrorSource::Rum => (queries.new_rum_errors(since, from).await?, "page"),
         ErrorSource::Spans => (queries.new_span_errors(since, from).await?, "service"),
+        ErrorSource::Groups => {
+            let found = queries.new_error_groups(since, from).await?;
+            return Ok(found
+                .into_iter()
+                .map(|group| group_observation(rule, group, true))
+                .collect());
+        }
     };
     Ok(found
         .into_iter()
@@ -110,6 +118,50 @@ fn new_error_observation(rule: &Rule, place: &str, error: NewError) -> Observati
     ]);
     Observation {
         example_trace_id: Some(error.example_trace_id).filter(|t| !t.is_empty()),
+        ..observation(rule, labels, 1.0)
+    }
+}
+
+/// Groups that regressed within the last [`NEW_ERROR_FOR_MILLIS`]: each
+/// fires once and resolves after that.
+async fn regressed_groups(
+    queries: &Queries,
+    rule: &Rule,
+    now_millis: i64,
+) -> Result<Vec<Observation>, QueryError> {
+    let found = queries
+        .regressed_error_groups(now_millis - NEW_ERROR_FOR_MILLIS)
+        .await?;
+    Ok(found
+        .into_iter()
+        .map(|group| group_observation(rule, group, false))
+        .collect())
+}
+
+/// One alert per group, valued 1, naming the group (fingerprint, type,
+/// message, layer, service, release) and linking its sample trace; a new
+/// group also says where it was first seen (a page, or an operation).
+fn group_observation(rule: &Rule, group: GroupEvent, with_place: bool) -> Observation {
+    let mut labels = LabelSet::from([
+        ("fingerprint".to_owned(), group.fingerprint),
+        (
+            "message".to_owned(),
+            group.message.chars().take(200).collect(),
+        ),
+        ("error_type".to_owned(), group.error_type),
+        ("service".to_owned(), group.service),
+        ("release".to_owned(), group.release),
+    ]);
+    if with_place && !group.place.is_empty() {
+        let place = match group.layer.as_str() {
+            "browser" => "page",
+            _ => "operation",
+        };
+        labels.insert(place.to_owned(), group.place);
+    }
+    labels.insert("layer".to_owned(), group.layer);
+    Observation {
+        example_trace_id: Some(group.example_trace_id).filter(|t| !t.is_empty()),
         ..observation(rule, labels, 1.0)
     }
 }

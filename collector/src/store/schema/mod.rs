@@ -6,7 +6,8 @@
 //! `EXCHANGE TABLES`, a copy of rows) carry a guard, a query on the
 //! catalog that tells whether they still have to run.
 //!
-//! Migrations add tables and columns (version 7: `builds`, CI/CD events)
+//! Migrations add tables and columns (version 7: `builds`, CI/CD events;
+//! 13 to 16: the error tables, `errors.rs`)
 //! or change table settings (version 10: how widely spans are merged);
 //! the one exception is version 5,
 //! which rebuilds `rum_vitals` under a new partition key and keeps every
@@ -16,6 +17,7 @@ mod alerts;
 mod builds;
 mod ddl;
 mod dedup;
+mod errors;
 mod rum;
 mod traces;
 
@@ -140,6 +142,26 @@ const MIGRATIONS: &[Migration] = &[
             let (server_knows_it, sql) = traces::wider_span_merges(options);
             vec![Step::only_if(&server_knows_it, sql)]
         },
+    },
+    Migration {
+        version: 13,
+        name: "sourcemaps",
+        steps: |options| Step::all(errors::sourcemaps(options)),
+    },
+    Migration {
+        version: 14,
+        name: "error_events",
+        steps: |options| Step::all(errors::error_events(options)),
+    },
+    Migration {
+        version: 15,
+        name: "error_groups",
+        steps: errors::error_groups,
+    },
+    Migration {
+        version: 16,
+        name: "error_decisions",
+        steps: |options| Step::all(errors::error_decisions(options)),
     },
 ];
 

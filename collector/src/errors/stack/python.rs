@@ -1,0 +1,46 @@
+//! Python's tracebacks (`traceback.format_exception`, what the SDK's
+//! `record_exception` sends): `File "path", line N, in function` lines,
+//! outermost first. Of chained exceptions ("During handling of the above
+//! exception …"), the last traceback is the one raised.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use super::{contains_any, frame};
+use crate::model::error::Frame;
+
+static FRAME: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"^\s*File "(?P<file>[^"]+)", line (?P<line>\d+)(?:, in (?P<function>.+))?$"#)
+        .expect("a valid pattern")
+});
+
+pub(super) fn frames(text: &str) -> Vec<Frame> {
+    let last_traceback = text
+        .rfind("Traceback (most recent call last):")
+        .map_or(text, |at| &text[at..]);
+    let mut frames: Vec<Frame> = last_traceback
+        .lines()
+        .filter_map(|line| FRAME.captures(line))
+        .map(|found| {
+            let file = &found["file"];
+            let function = found.name("function").map_or("", |m| m.as_str());
+            frame(file, function, &found["line"], "", is_library(file))
+        })
+        .collect();
+    frames.reverse();
+    frames
+}
+
+/// Installed packages, the standard library, and code without a file.
+fn is_library(file: &str) -> bool {
+    contains_any(
+        file,
+        &[
+            "site-packages",
+            "dist-packages",
+            "/lib/python",
+            "\\lib\\python",
+        ],
+    ) || file.starts_with('<')
+}

@@ -8,6 +8,7 @@
 use std::collections::HashMap;
 
 use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::Json;
@@ -28,9 +29,20 @@ use crate::store::writer::insert_now;
 pub async fn upload(
     State(state): State<ApiState>,
     Query(query): Query<HashMap<String, String>>,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let writes = writes(&state)?;
+    let too_large = || {
+        ApiError::TooLarge(format!(
+            "the file is larger than sourcemaps.max_map_mb ({} bytes)",
+            writes.max_map_bytes
+        ))
+    };
+    // Past the route's body limit, axum stops reading: said the same way.
+    let body = body.map_err(|rejection| match rejection.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => too_large(),
+        _ => ApiError::BadParameter(rejection.body_text()),
+    })?;
     let params = Params::new(query, &["app", "release", "url", "part"])?;
     let (app, release) = (required(&params, "app")?, required(&params, "release")?);
     let url = bundle_url(&required(&params, "url")?)?;
@@ -41,10 +53,7 @@ pub async fn upload(
         })?,
     };
     if body.len() > writes.max_map_bytes {
-        return Err(ApiError::TooLarge(format!(
-            "the file is larger than sourcemaps.max_map_mb ({} bytes)",
-            writes.max_map_bytes
-        )));
+        return Err(too_large());
     }
     let content = String::from_utf8(body.to_vec())
         .map_err(|_| ApiError::BadParameter("the file is not UTF-8 text".into()))?;

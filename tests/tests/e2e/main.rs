@@ -10,6 +10,7 @@ mod builds;
 mod cluster;
 mod dashboards;
 mod durability;
+mod errors;
 mod expect;
 mod fault_proxy;
 mod harness;

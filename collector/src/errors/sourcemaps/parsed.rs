@@ -161,9 +161,10 @@ pub(super) mod tests {
     use super::*;
 
     /// `src/cart.ts` as esbuild 0.28 bundles and minifies it (`--minify
-    /// --sourcemap --format=iife`): `checkTotal` became `r`, `submitOrder` `n`.
-    pub(crate) const BUNDLE: &str = "(()=>{function r(o){throw new Error(\"x\"+o)}function n(){r(1)}globalThis.go=n;})();\n//# sourceMappingURL=app.js.map\n";
-    pub(crate) const MAP: &str = r#"{"version":3,"sources":["../src/cart.ts"],"sourcesContent":["// cart\nfunction checkTotal(total: number) {\n  throw new Error(\"x\" + total);\n}\n\nexport function submitOrder() {\n  checkTotal(1);\n}\n(globalThis as any).go = submitOrder;\n"],"mappings":"MACA,SAASA,EAAWC,EAAe,CACjC,MAAM,IAAI,MAAM,IAAMA,CAAK,CAC7B,CAEO,SAASC,GAAc,CAC5BF,EAAW,CAAC,CACd,CACC,WAAmB,GAAKE","names":["checkTotal","total","submitOrder"]}"#;
+    /// --sourcemap --format=iife`): `checkTotal` became `r`, `submitOrder`
+    /// `n`. The end-to-end tests upload the same files.
+    pub(crate) const BUNDLE: &str = include_str!("fixtures/app.js");
+    pub(crate) const MAP: &str = include_str!("fixtures/app.js.map");
 
     fn raw(function: &str, column: u32) -> StackFrame {
         StackFrame {

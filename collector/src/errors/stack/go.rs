@@ -10,10 +10,8 @@ use super::{contains_any, frame, starts_with_any};
 use crate::model::error::Frame;
 
 static FUNCTION: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
-        r"^(?:created by )?(?P<function>\S+?)(?:\([^()]*\))?(?: in goroutine \d+)?$",
-    )
-    .expect("a valid pattern")
+    Regex::new(r"^(?:created by )?(?P<function>\S+?)(?:\([^()]*\))?(?: in goroutine \d+)?$")
+        .expect("a valid pattern")
 });
 static LOCATION: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^\t(?P<file>\S+\.go):(?P<line>\d+)(?: \+0x[0-9a-f]+)?$").expect("a valid pattern")

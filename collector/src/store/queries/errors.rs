@@ -153,14 +153,16 @@ struct EventRow {
     occurrences: u64,
     layer: String,
     service: String,
-    place: String,
     release: String,
+    /// The first occurrence's place, type and message.
+    first: (String, String, String),
     sample: Sample,
 }
 
 impl EventRow {
     fn into_event(self) -> GroupEvent {
-        let (error_type, message, trace, ..) = self.sample;
+        let (_, _, trace, ..) = self.sample;
+        let (place, error_type, message) = self.first;
         GroupEvent {
             fingerprint: self.fingerprint,
             at_millis: self.at_millis,
@@ -169,7 +171,7 @@ impl EventRow {
             service: self.service,
             error_type,
             message,
-            place: self.place,
+            place,
             release: self.release,
             example_trace_id: trace,
         }
@@ -178,7 +180,7 @@ impl EventRow {
 
 /// What an alert rule's group query selects per group, from rows `r`.
 const EVENT_COLUMNS: &str = "sum(r.Occurrences) AS occurrences, any(r.Layer) AS layer, \
-    min(r.Service) AS service, argMinMerge(r.FirstPlace) AS place, \
+    min(r.Service) AS service, argMinMerge(r.First) AS first, \
     argMin(r.Release, r.FirstSeen) AS release, argMaxMerge(r.Sample) AS sample";
 
 impl Queries {

@@ -83,13 +83,15 @@ pub fn error_events(options: &SchemaOptions) -> Vec<String> {
 }
 
 /// The columns migration 14 adds to `rum_errors`.
+#[cfg(test)]
 pub(super) const RUM_ERROR_COLUMNS_ADDED: [&str; 2] = ["Frames", "Symbolication"];
 
 /// `error_groups`' columns. `Sample` is the newest occurrence, one with a
 /// trace preferred (ties broken by trace id, so every server of a cluster
 /// answers the same): type, message, trace, span, page view, frames and
-/// symbolication. `FirstPlace` is where it was first seen (a page's route
-/// or path, a span's name).
+/// symbolication. `First` is the first occurrence's place (a page's route
+/// or path, a span's name), type and message: what alerts name a group
+/// by, the same on every evaluation.
 const GROUP_COLUMNS: &str = "Fingerprint String CODEC(ZSTD(1)),
         Layer LowCardinality(String) CODEC(ZSTD(1)),
         Service LowCardinality(String) CODEC(ZSTD(1)),
@@ -101,7 +103,7 @@ const GROUP_COLUMNS: &str = "Fingerprint String CODEC(ZSTD(1)),
         Sessions AggregateFunction(uniq, String) CODEC(ZSTD(1)),
         Traces AggregateFunction(uniq, String) CODEC(ZSTD(1)),
         Sample AggregateFunction(argMax, Tuple(String, String, String, String, String, String, String), Tuple(UInt8, DateTime64(3), String)) CODEC(ZSTD(3)),
-        FirstPlace AggregateFunction(argMin, String, DateTime64(3)) CODEC(ZSTD(1))";
+        First AggregateFunction(argMin, Tuple(String, String, String), Tuple(DateTime64(3), String)) CODEC(ZSTD(1))";
 
 /// The aggregates of one group, release and hour, over a table's rows:
 /// `(layer, service, session, trace, span, page view, frames,
@@ -155,7 +157,7 @@ impl Feeds {
              uniqStateIf(TraceId, TraceId != '') AS Traces, \
              argMaxState(tuple(toString(ErrorType), Message, TraceId, {span}, {page_view}, Frames, {symbolication}), \
                          tuple(toUInt8(TraceId != ''), Timestamp, TraceId)) AS Sample, \
-             argMinState({place}, Timestamp) AS FirstPlace \
+             argMinState(tuple({place}, toString(ErrorType), Message), tuple(Timestamp, TraceId)) AS First \
              FROM {from} GROUP BY Fingerprint, Layer, Service, Release, Hour"
         )
     }

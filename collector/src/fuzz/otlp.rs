@@ -21,7 +21,7 @@ use crate::model::{LayerRules, SpanLimits, TimeWindow};
 const BYTES_PER_INPUT_BYTE: usize = 96;
 const BASE_BYTES: usize = 256 << 10;
 
-fn bound(input: usize) -> usize {
+pub(super) fn bound(input: usize) -> usize {
     BASE_BYTES + BYTES_PER_INPUT_BYTE * input
 }
 

@@ -18,7 +18,7 @@ use super::store::{Queues, StoreBuilds};
 use crate::access::{Access, Endpoint};
 use crate::config::Config;
 use crate::ingest::edge::{self, GrpcGuard, ServiceGuard};
-use crate::ingest::otlp::{self, Otlp, OtlpParts, SignalService, Traces};
+use crate::ingest::otlp::{self, Logs, Otlp, OtlpParts, SignalService, Traces};
 use crate::ingest::rum::{self, RumParts};
 use crate::ingest::{builds, IngestError};
 use crate::store::client::Connection;
@@ -47,6 +47,7 @@ pub(super) struct Routes {
 /// The gRPC services, each behind the API key.
 pub(super) struct GrpcRoutes {
     pub traces: otlp::OtlpCodes<SignalService<Traces>>,
+    pub logs: otlp::OtlpCodes<SignalService<Logs>>,
     pub guard: GrpcGuard,
 }
 
@@ -69,10 +70,12 @@ pub(super) fn build(parts: Parts<'_>) -> Routes {
     };
     let otlp = Otlp::new(OtlpParts {
         spans: queues.spans,
+        logs: queues.logs,
         layers: config.layer_rules(),
         config: config.ingest.clone(),
         span_limits: config.span_limits,
         max_age: config.max_span_age(),
+        logs_max_age: config.max_log_age(),
         stats: stats.clone(),
         tap: tap.clone(),
     });
@@ -131,7 +134,8 @@ pub(super) fn build(parts: Parts<'_>) -> Routes {
         http,
         rum: rum_listener,
         grpc: GrpcRoutes {
-            traces: otlp::service::<Traces>(otlp),
+            traces: otlp::service::<Traces>(otlp.clone()),
+            logs: otlp::service::<Logs>(otlp),
             guard: GrpcGuard {
                 access: Arc::clone(access),
                 stats,

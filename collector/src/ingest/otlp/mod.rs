@@ -1,18 +1,22 @@
-//! The OTLP receiver: `POST /v1/traces` over OTLP/HTTP (protobuf or JSON,
-//! gzip) and `TraceService/Export` over OTLP/gRPC, answered as the OTLP
-//! specification says (partial success naming why records were rejected).
+//! The OTLP receiver: `POST /v1/traces` and `/v1/logs` over OTLP/HTTP
+//! (protobuf or JSON, gzip), `TraceService/Export` and `LogsService/Export`
+//! over OTLP/gRPC, answered as the OTLP specification says (partial success
+//! naming why records were rejected).
 //!
 //! Files: `handler.rs` (OTLP/HTTP, as every receiver: `ingest::receiver`),
 //! `grpc.rs` (OTLP/gRPC: a tonic service per signal), `signal.rs` (what a
 //! signal brings: paths, decoders, acceptance, answer); the signals,
-//! `traces/` (its protobuf and JSON decoders and their one judgement);
-//! what every signal's decoders share, `protobuf/` and `json/`. Settings:
-//! `[ingest]` (`ingest::config`) and `[span_limits]`.
+//! `traces/` and `logs/` (each its protobuf and JSON decoders and their one
+//! judgement); what every signal's decoders share, `protobuf/`, `json/`
+//! and `resource.rs`. Settings: `[ingest]` (`ingest::config`) and
+//! `[span_limits]`.
 
 mod grpc;
 mod handler;
 pub mod json;
+pub mod logs;
 pub mod protobuf;
+mod resource;
 mod signal;
 pub mod traces;
 
@@ -24,6 +28,8 @@ use axum::Router;
 
 pub use grpc::{service, OtlpCodes, SignalService};
 pub use handler::OtlpHttp;
+pub use logs::Logs;
+pub(crate) use resource::resource_from;
 pub use signal::{Accepted, Signal};
 pub use traces::Traces;
 
@@ -31,7 +37,7 @@ use super::receiver::handle;
 use super::tap::Tap;
 use super::IngestConfig;
 use crate::clock::now_nanos;
-use crate::model::{LayerRules, Span, SpanLimits, TimeWindow};
+use crate::model::{LayerRules, LogRecord, Span, SpanLimits, TimeWindow};
 use crate::pipeline::Queue;
 use crate::telemetry::IngestStats;
 
@@ -45,21 +51,26 @@ pub struct Otlp {
 /// What an [`Otlp`] is built from.
 pub struct OtlpParts {
     pub spans: Queue<Span>,
+    pub logs: Queue<LogRecord>,
     pub layers: LayerRules,
     pub config: IngestConfig,
     pub span_limits: SpanLimits,
-    /// How old a record may be: the storage retention unless configured.
+    /// How old a span may be: the storage retention unless configured.
     pub max_age: Duration,
+    /// How old a log record may be: the logs' retention.
+    pub logs_max_age: Duration,
     pub stats: IngestStats,
     pub tap: Tap,
 }
 
 struct Shared {
     spans: Queue<Span>,
+    logs: Queue<LogRecord>,
     layers: LayerRules,
     config: IngestConfig,
     span_limits: SpanLimits,
     max_age: Duration,
+    logs_max_age: Duration,
     stats: IngestStats,
     tap: Tap,
 }
@@ -68,20 +79,24 @@ impl Otlp {
     pub fn new(parts: OtlpParts) -> Self {
         let OtlpParts {
             spans,
+            logs,
             layers,
             config,
             span_limits,
             max_age,
+            logs_max_age,
             stats,
             tap,
         } = parts;
         Self {
             shared: Arc::new(Shared {
                 spans,
+                logs,
                 layers,
                 config,
                 span_limits,
                 max_age,
+                logs_max_age,
                 stats,
                 tap,
             }),
@@ -96,20 +111,34 @@ impl Otlp {
         &self.shared.stats
     }
 
-    /// The record times storable now.
+    /// The span times storable now.
     fn time_window(&self) -> TimeWindow {
+        self.window_reaching_back(self.shared.max_age)
+    }
+
+    /// The log record times storable now.
+    fn log_time_window(&self) -> TimeWindow {
+        self.window_reaching_back(self.shared.logs_max_age)
+    }
+
+    fn window_reaching_back(&self, max_age: Duration) -> TimeWindow {
         let nanos = |d: Duration| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
         TimeWindow::around(
             now_nanos(),
-            nanos(self.shared.max_age),
+            nanos(max_age),
             nanos(Duration::from_secs(self.shared.config.max_span_ahead_secs)),
         )
     }
 }
 
-/// OTLP/HTTP's routes (`POST /v1/traces`).
+/// OTLP/HTTP's routes (`POST /v1/traces`, `POST /v1/logs`).
 pub fn routes(otlp: Otlp) -> Router {
     Router::new()
         .route(Traces::HTTP_PATH, post(handle::<OtlpHttp<Traces>>))
-        .with_state(OtlpHttp::<Traces>::new(otlp))
+        .with_state(OtlpHttp::<Traces>::new(otlp.clone()))
+        .merge(
+            Router::new()
+                .route(Logs::HTTP_PATH, post(handle::<OtlpHttp<Logs>>))
+                .with_state(OtlpHttp::<Logs>::new(otlp)),
+        )
 }

@@ -9,8 +9,8 @@
 use std::sync::Arc;
 
 use crate::model::{
-    AttributeValue, Attributes, Event, LayerRules, Link, Resource, Scope, SentDropped, Span,
-    SpanId, SpanKind, SpanLimits, Status, StatusCode, TimeWindow, TraceId, Truncation,
+    Attributes, Event, Link, Resource, Scope, SentDropped, Span, SpanId, SpanKind, SpanLimits,
+    Status, StatusCode, TimeWindow, TraceId, Truncation,
 };
 use crate::telemetry::outcome::{RejectReason, Rejections, Signal};
 
@@ -108,30 +108,6 @@ impl ConvertedTraces {
             (Some(reason), None) => Some(reason.clone()),
             (None, links) => links,
         }
-    }
-}
-
-/// The resource of a group of spans: its service name and layer come from
-/// its attributes.
-pub(crate) fn resource_from(attributes: Attributes, layers: &LayerRules) -> Resource {
-    let string_attribute = |key: &str| {
-        attributes.iter().find_map(|(k, v)| match v {
-            AttributeValue::String(s) if k == key => Some(s.as_str()),
-            _ => None,
-        })
-    };
-    // OpenTelemetry's documented default when a service does not name itself.
-    let service_name = string_attribute("service.name")
-        .unwrap_or("unknown_service")
-        .to_owned();
-    let layer = layers.resolve(
-        string_attribute(crate::model::Layer::RESOURCE_ATTRIBUTE),
-        &service_name,
-    );
-    Resource {
-        service_name,
-        layer,
-        attributes,
     }
 }
 

@@ -8,6 +8,7 @@ mod alerts;
 mod builds;
 mod error;
 mod insights;
+mod logs;
 pub mod params;
 mod text;
 mod traces;
@@ -22,7 +23,10 @@ use tower_http::set_header::SetResponseHeaderLayer;
 pub(crate) use alerts::{active_alerts, ActiveAlert};
 pub use error::ApiError;
 pub use insights::DEFAULT_BUCKETS;
+pub use logs::{log_filter_from, LogView, LOG_PARAMS};
 pub use text::{trace_list, waterfall};
+#[cfg(test)]
+pub(crate) use logs::attach as attach_logs;
 #[cfg(test)]
 pub(crate) use traces::assemble as assemble_trace;
 pub use traces::{filter_from, trace_view, LayerMs, SpanView, TraceView, SEARCH_PARAMS};
@@ -76,6 +80,7 @@ pub fn router(state: ApiState) -> Router {
         .route("/api/vitals", get(insights::vitals))
         .route("/api/vitals/series", get(insights::vitals_series))
         .route("/api/errors", get(insights::errors))
+        .route("/api/logs", get(logs::search))
         .route("/api/alerts", get(alerts::active))
         .route("/api/alerts/history", get(alerts::history))
         .route("/api/rules", get(alerts::rules))

@@ -3,6 +3,7 @@
 use maud::{html, Markup};
 
 use crate::model::Layer;
+use crate::ui::layout::option;
 
 const WINDOWS: [&str; 5] = ["15m", "1h", "6h", "24h", "7d"];
 
@@ -16,11 +17,6 @@ pub struct Asked {
     pub errors_only: bool,
     pub window: String,
     pub slowest: bool,
-}
-
-/// One choice of a `<select>`.
-fn option(value: &str, text: &str, chosen: bool) -> Markup {
-    html! { option value=(value) selected[chosen] { (text) } }
 }
 
 /// The search form, filled with what was asked.

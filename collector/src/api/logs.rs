@@ -152,7 +152,10 @@ mod tests {
             (defaults.limit, defaults.min_severity, defaults.words.len()),
             (100, None, 0)
         );
-        assert_eq!(params(&[("severity", "17")]).unwrap().min_severity, Some(17));
+        assert_eq!(
+            params(&[("severity", "17")]).unwrap().min_severity,
+            Some(17)
+        );
     }
 
     #[test]

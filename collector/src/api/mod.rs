@@ -23,10 +23,10 @@ use tower_http::set_header::SetResponseHeaderLayer;
 pub(crate) use alerts::{active_alerts, ActiveAlert};
 pub use error::ApiError;
 pub use insights::DEFAULT_BUCKETS;
-pub use logs::{log_filter_from, LogView, LOG_PARAMS};
-pub use text::{trace_list, waterfall};
 #[cfg(test)]
 pub(crate) use logs::attach as attach_logs;
+pub use logs::{log_filter_from, LogView, LOG_PARAMS};
+pub use text::{trace_list, waterfall};
 #[cfg(test)]
 pub(crate) use traces::assemble as assemble_trace;
 pub use traces::{filter_from, trace_view, LayerMs, SpanView, TraceView, SEARCH_PARAMS};

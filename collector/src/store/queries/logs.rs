@@ -108,7 +108,10 @@ impl Queries {
         // names are ours, never the request's text.
         let mut word_conditions = String::new();
         for i in 0..filter.words.len() {
-            let _ = write!(word_conditions, " AND hasToken(lower(Body), {{w{i}:String}})");
+            let _ = write!(
+                word_conditions,
+                " AND hasToken(lower(Body), {{w{i}:String}})"
+            );
         }
         let sql = format!(
             "SELECT {COLUMNS} FROM otel_logs \

@@ -74,7 +74,7 @@ fn table(logs: &[LogView]) -> Markup {
                     (format::time(i64::try_from(stored.time_unix_nano / 1_000_000).unwrap_or(i64::MAX)))
                 }
                 td { (severity_badge(log)) }
-                td { (stored.service) " " (layer_chip(&stored.layer)) }
+                td class="nowrap" { (stored.service) " " (layer_chip(&stored.layer)) }
                 td class="log-cell" { (body_and_attributes(log)) }
                 td {
                     @if !stored.trace_id.is_empty() {

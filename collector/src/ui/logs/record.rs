@@ -6,6 +6,7 @@ use maud::{html, Markup};
 
 use crate::api::LogView;
 use crate::model::Severity;
+use crate::ui::format;
 
 /// The CSS class of a record's severity: by its number's range, else by
 /// its text (`WARNING` from a source that sends no number).
@@ -39,7 +40,7 @@ pub fn body_and_attributes(log: &LogView) -> Markup {
         span class="log-body" { (stored.body) }
         @if !stored.attributes.is_empty() || !stored.event_name.is_empty() {
             details class="log-attributes" {
-                summary { (stored.attributes.len()) " attributes" }
+                summary { (format::count(stored.attributes.len() as u64, "attribute", "attributes")) }
                 dl class="meta" {
                     @if !stored.event_name.is_empty() {
                         dt { "Event" } dd { (stored.event_name) }

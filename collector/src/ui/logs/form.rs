@@ -4,6 +4,7 @@ use maud::{html, Markup};
 
 use crate::model::{Layer, Severity};
 use crate::ui::layout::option;
+use crate::ui::window::window_select;
 
 const WINDOWS: [&str; 5] = ["15m", "1h", "6h", "24h", "7d"];
 
@@ -20,10 +21,6 @@ pub struct Asked {
 
 /// The search form, filled with what was asked.
 pub fn render(asked: &Asked) -> Markup {
-    let mut windows: Vec<&str> = WINDOWS.to_vec();
-    if !asked.window.is_empty() && !windows.contains(&asked.window.as_str()) {
-        windows.push(&asked.window);
-    }
     html! {
         form class="filters panel" method="get" action="/ui/logs" {
             label class="wide-field" {
@@ -50,15 +47,7 @@ pub fn render(asked: &Asked) -> Markup {
                     }
                 }
             }
-            label {
-                "Window"
-                select name="window" {
-                    (option("", "1h (default)", asked.window.is_empty()))
-                    @for window in windows {
-                        (option(window, window, asked.window == window))
-                    }
-                }
-            }
+            (window_select(&WINDOWS, &asked.window, "1h (default)"))
             @if !asked.trace_id.is_empty() {
                 input type="hidden" name="trace_id" value=(asked.trace_id);
             }

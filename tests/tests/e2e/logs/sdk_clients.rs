@@ -15,18 +15,7 @@ use serde_json::{json, Value};
 
 use super::assert_logs_stored;
 use crate::harness::{python, repo_root, Collector};
-
-/// Runs a client script; what it printed.
-pub fn run_client(mut command: Command) -> Value {
-    let output = command.output().expect("client starts");
-    assert!(
-        output.status.success(),
-        "client failed ({}):\n{}",
-        output.status,
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).expect("client prints JSON")
-}
+use crate::sdk_clients::{fastrand_bytes, run_client, Transport};
 
 /// `send_logs.py` against `endpoint`.
 pub fn python_logs(endpoint: &str, protocol: &str, compression: &str) -> Value {
@@ -69,13 +58,6 @@ fn rust_sdk_over_http_json() {
 #[test]
 fn rust_sdk_over_grpc() {
     rust_sdk_round_trip(Transport::Grpc);
-}
-
-#[derive(Clone, Copy, Debug)]
-enum Transport {
-    HttpProtobuf,
-    HttpJson,
-    Grpc,
 }
 
 const RESOURCE_SCHEMA: &str = "https://opentelemetry.io/schemas/1.29.0";
@@ -143,8 +125,8 @@ fn rust_records<R: opentelemetry::logs::LogRecord>(new: impl Fn() -> R) -> (Vec<
         - 30;
     let t0 = now * 1_000_000_000 + 123_456_789;
     let at = |ns: u64| UNIX_EPOCH + Duration::from_nanos(ns);
-    let trace_id = TraceId::from_bytes(nonzero_bytes());
-    let span_id = SpanId::from_bytes(nonzero_bytes());
+    let trace_id = TraceId::from_bytes(fastrand_bytes());
+    let span_id = SpanId::from_bytes(fastrand_bytes());
 
     let mut warning = new();
     warning.set_timestamp(at(t0));
@@ -226,13 +208,4 @@ fn rust_records<R: opentelemetry::logs::LogRecord>(new: impl Fn() -> R) -> (Vec<
         })),
     ]});
     (vec![warning, error, event], expected)
-}
-
-/// Random non-zero id bytes (a zero id would be invalid).
-fn nonzero_bytes<const N: usize>() -> [u8; N] {
-    let mut bytes = [0u8; N];
-    for byte in bytes.iter_mut() {
-        *byte = fastrand::u8(1..);
-    }
-    bytes
 }

@@ -55,20 +55,8 @@ struct Decoder<'r> {
 
 impl Decoder<'_> {
     /// `ExportLogsServiceRequest`, depth 0.
-    fn request(&mut self, mut r: Reader<'_>) -> WireResult<()> {
-        let mut index = 0;
-        while !r.is_empty() {
-            match r.key()? {
-                (1, wt) => {
-                    let message = r.message(wt, 1)?;
-                    self.resource_logs(message)
-                        .map_err(|e| e.within("resource_logs", Some(index)))?;
-                    index += 1;
-                }
-                (tag, wt) => r.skip(tag, wt, 0)?,
-            }
-        }
-        Ok(())
+    fn request(&mut self, r: Reader<'_>) -> WireResult<()> {
+        r.each_message(1, 0, "resource_logs", |m| self.resource_logs(m))
     }
 
     /// `ResourceLogs`, depth 1: its resource and schema URL first, then its
@@ -88,20 +76,9 @@ impl Decoder<'_> {
         }
         self.out.limit_attributes(&mut attributes);
         let resource = Arc::new(resource_from(attributes, self.layers));
-        let mut r = message;
-        let mut index = 0;
-        while !r.is_empty() {
-            match r.key()? {
-                (2, wt) => {
-                    let scope_logs = r.message(wt, 2)?;
-                    self.scope_logs(scope_logs, &resource, &schema_url)
-                        .map_err(|e| e.within("scope_logs", Some(index)))?;
-                    index += 1;
-                }
-                (tag, wt) => r.skip(tag, wt, 1)?,
-            }
-        }
-        Ok(())
+        message.each_message(2, 1, "scope_logs", |m| {
+            self.scope_logs(m, &resource, &schema_url)
+        })
     }
 
     /// `ScopeLogs`, depth 2: its scope and schema URL first, then its
@@ -137,20 +114,10 @@ impl Decoder<'_> {
             scope_attributes,
             scope_schema_url,
         });
-        let mut r = message;
-        let mut index = 0;
-        while !r.is_empty() {
-            match r.key()? {
-                (2, wt) => {
-                    let raw = log_record(r.message(wt, 3)?)
-                        .map_err(|e| e.within("log_records", Some(index)))?;
-                    judge_log_record(raw, &origin, self.window, &mut self.out);
-                    index += 1;
-                }
-                (tag, wt) => r.skip(tag, wt, 2)?,
-            }
-        }
-        Ok(())
+        message.each_message(2, 2, "log_records", |m| {
+            judge_log_record(log_record(m)?, &origin, self.window, &mut self.out);
+            Ok(())
+        })
     }
 }
 

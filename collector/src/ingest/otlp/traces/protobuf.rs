@@ -65,20 +65,8 @@ struct Decoder<'r> {
 
 impl Decoder<'_> {
     /// `ExportTraceServiceRequest`, depth 0.
-    fn request(&mut self, mut r: Reader<'_>) -> WireResult<()> {
-        let mut index = 0;
-        while !r.is_empty() {
-            match r.key()? {
-                (1, wt) => {
-                    let message = r.message(wt, 1)?;
-                    self.resource_spans(message)
-                        .map_err(|e| e.within("resource_spans", Some(index)))?;
-                    index += 1;
-                }
-                (tag, wt) => r.skip(tag, wt, 0)?,
-            }
-        }
-        Ok(())
+    fn request(&mut self, r: Reader<'_>) -> WireResult<()> {
+        r.each_message(1, 0, "resource_spans", |m| self.resource_spans(m))
     }
 
     /// `ResourceSpans`, depth 1: its resource first, then its scopes.
@@ -96,20 +84,7 @@ impl Decoder<'_> {
         }
         self.out.limit_resource(&mut attributes);
         let resource = Arc::new(resource_from(attributes, self.layers));
-        let mut r = message;
-        let mut index = 0;
-        while !r.is_empty() {
-            match r.key()? {
-                (2, wt) => {
-                    let scope_spans = r.message(wt, 2)?;
-                    self.scope_spans(scope_spans, &resource)
-                        .map_err(|e| e.within("scope_spans", Some(index)))?;
-                    index += 1;
-                }
-                (tag, wt) => r.skip(tag, wt, 1)?,
-            }
-        }
-        Ok(())
+        message.each_message(2, 1, "scope_spans", |m| self.scope_spans(m, &resource))
     }
 
     /// `ScopeSpans`, depth 2: its scope first, then its spans.
@@ -130,20 +105,10 @@ impl Decoder<'_> {
             }
         }
         let scope = Arc::new(scope);
-        let mut r = message;
-        let mut index = 0;
-        while !r.is_empty() {
-            match r.key()? {
-                (2, wt) => {
-                    let raw =
-                        span(r.message(wt, 3)?).map_err(|e| e.within("spans", Some(index)))?;
-                    judge_span(raw, resource, &scope, self.window, &mut self.out);
-                    index += 1;
-                }
-                (tag, wt) => r.skip(tag, wt, 2)?,
-            }
-        }
-        Ok(())
+        message.each_message(2, 2, "spans", |m| {
+            judge_span(span(m)?, resource, &scope, self.window, &mut self.out);
+            Ok(())
+        })
     }
 }
 

@@ -12,13 +12,12 @@ use std::sync::Arc;
 
 use super::judge::{judge_log_record, ConvertedLogs, LogEncoding, RawLogRecord};
 use crate::ingest::otlp::protobuf::{
-    any_value, attributes_field, instrumentation_scope, resource, Reader, WireResult,
+    any_value, attributes_field, resource_group, scope_group, Reader, WireResult,
 };
 use crate::ingest::otlp::resource_from;
 use crate::ingest::IngestError;
 use crate::model::{
-    AttributeValue, Attributes, LayerRules, LogOrigin, Resource, Scope, SpanId, SpanLimits,
-    TimeWindow, TraceId,
+    AttributeValue, LayerRules, LogOrigin, Resource, SpanId, SpanLimits, TimeWindow, TraceId,
 };
 
 /// Encoded bytes per log record, roughly, in the requests SDKs send:
@@ -62,18 +61,7 @@ impl Decoder<'_> {
     /// `ResourceLogs`, depth 1: its resource and schema URL first, then its
     /// scopes.
     fn resource_logs(&mut self, message: Reader<'_>) -> WireResult<()> {
-        let mut attributes = Attributes::new();
-        let mut schema_url = String::new();
-        let mut r = message;
-        while !r.is_empty() {
-            match r.key()? {
-                (1, wt) => resource(r.message(wt, 2)?, 2, &mut attributes)
-                    .map_err(|e| e.within("resource", None))?,
-                (2, wt) => drop(r.message(wt, 2)?),
-                (3, wt) => schema_url = r.string(wt).map_err(|e| e.within("schema_url", None))?,
-                (tag, wt) => r.skip(tag, wt, 1)?,
-            }
-        }
+        let (mut attributes, schema_url) = resource_group(message)?;
         self.out.limit_attributes(&mut attributes);
         let resource = Arc::new(resource_from(attributes, self.layers));
         message.each_message(2, 1, "scope_logs", |m| {
@@ -89,30 +77,14 @@ impl Decoder<'_> {
         resource: &Arc<Resource>,
         resource_schema_url: &str,
     ) -> WireResult<()> {
-        let mut scope = Scope::default();
-        let mut scope_attributes = Attributes::new();
-        let mut scope_schema_url = String::new();
-        let mut r = message;
-        while !r.is_empty() {
-            match r.key()? {
-                (1, wt) => {
-                    instrumentation_scope(r.message(wt, 3)?, 3, &mut scope, &mut scope_attributes)
-                        .map_err(|e| e.within("scope", None))?
-                }
-                (2, wt) => drop(r.message(wt, 3)?),
-                (3, wt) => {
-                    scope_schema_url = r.string(wt).map_err(|e| e.within("schema_url", None))?
-                }
-                (tag, wt) => r.skip(tag, wt, 2)?,
-            }
-        }
-        self.out.limit_attributes(&mut scope_attributes);
+        let mut group = scope_group(message)?;
+        self.out.limit_attributes(&mut group.attributes);
         let origin = Arc::new(LogOrigin {
             resource: Arc::clone(resource),
             resource_schema_url: resource_schema_url.to_owned(),
-            scope,
-            scope_attributes,
-            scope_schema_url,
+            scope: group.scope,
+            scope_attributes: group.attributes,
+            scope_schema_url: group.schema_url,
         });
         message.each_message(2, 2, "log_records", |m| {
             judge_log_record(log_record(m)?, &origin, self.window, &mut self.out);

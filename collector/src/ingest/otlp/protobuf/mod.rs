@@ -8,7 +8,7 @@ mod envelope;
 mod value;
 mod wire;
 
-pub use envelope::{instrumentation_scope, resource};
+pub use envelope::{resource_group, scope_group, ScopeGroup};
 pub use value::{any_value, attributes_field};
 pub use wire::{Reader, WireResult, WireType};
 

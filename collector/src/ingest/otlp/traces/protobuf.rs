@@ -23,12 +23,12 @@ use std::sync::Arc;
 
 use super::judge::{judge_span, ConvertedTraces, RawLink, RawSpan, SpanEncoding};
 use crate::ingest::otlp::protobuf::{
-    attributes_field, instrumentation_scope, resource, Reader, WireResult,
+    attributes_field, resource_group, scope_group, Reader, WireResult,
 };
 use crate::ingest::otlp::resource_from;
 use crate::ingest::IngestError;
 use crate::model::{
-    Attributes, Event, LayerRules, Resource, Scope, SpanId, SpanLimits, TimeWindow, TraceId,
+    Attributes, Event, LayerRules, Resource, SpanId, SpanLimits, TimeWindow, TraceId,
 };
 
 /// Encoded bytes per span, roughly, in the requests SDKs send: enough to
@@ -71,40 +71,17 @@ impl Decoder<'_> {
 
     /// `ResourceSpans`, depth 1: its resource first, then its scopes.
     fn resource_spans(&mut self, message: Reader<'_>) -> WireResult<()> {
-        let mut attributes = Attributes::new();
-        let mut r = message;
-        while !r.is_empty() {
-            match r.key()? {
-                (1, wt) => resource(r.message(wt, 2)?, 2, &mut attributes)
-                    .map_err(|e| e.within("resource", None))?,
-                (2, wt) => drop(r.message(wt, 2)?),
-                (3, wt) => drop(r.str(wt).map_err(|e| e.within("schema_url", None))?),
-                (tag, wt) => r.skip(tag, wt, 1)?,
-            }
-        }
+        let (mut attributes, _schema_url) = resource_group(message)?;
         self.out.limit_resource(&mut attributes);
         let resource = Arc::new(resource_from(attributes, self.layers));
         message.each_message(2, 1, "scope_spans", |m| self.scope_spans(m, &resource))
     }
 
-    /// `ScopeSpans`, depth 2: its scope first, then its spans.
+    /// `ScopeSpans`, depth 2: its scope first, then its spans. The scope's
+    /// attributes and schema URL are checked, but `otel_traces` has no
+    /// column for them.
     fn scope_spans(&mut self, message: Reader<'_>, resource: &Arc<Resource>) -> WireResult<()> {
-        let mut scope = Scope::default();
-        // Checked, but `otel_traces` has no column for them.
-        let mut scope_attributes = Attributes::new();
-        let mut r = message;
-        while !r.is_empty() {
-            match r.key()? {
-                (1, wt) => {
-                    instrumentation_scope(r.message(wt, 3)?, 3, &mut scope, &mut scope_attributes)
-                        .map_err(|e| e.within("scope", None))?
-                }
-                (2, wt) => drop(r.message(wt, 3)?),
-                (3, wt) => drop(r.str(wt).map_err(|e| e.within("schema_url", None))?),
-                (tag, wt) => r.skip(tag, wt, 2)?,
-            }
-        }
-        let scope = Arc::new(scope);
+        let scope = Arc::new(scope_group(message)?.scope);
         message.each_message(2, 2, "spans", |m| {
             judge_span(span(m)?, resource, &scope, self.window, &mut self.out);
             Ok(())

@@ -11,41 +11,22 @@ use prost::Message;
 use super::meter::peak_bytes;
 use super::otlp::bound;
 use super::strategies::{damaged, json_with_keys, log_request};
-use super::{config, MAX_INPUT};
+use super::{config, converted, decoded, MAX_INPUT};
 use crate::ingest::otlp::logs::reference::convert_request;
 use crate::ingest::otlp::logs::{json as otlp_json, protobuf as otlp_protobuf, ConvertedLogs};
-use crate::model::{LayerRules, SpanLimits, TimeWindow};
 
 /// Through the generated types, as the reference.
 fn protobuf(body: &[u8]) -> Option<ConvertedLogs> {
-    let request = ExportLogsServiceRequest::decode(body).ok()?;
-    Some(convert_request(
-        request,
-        &LayerRules::default(),
-        &TimeWindow::UNBOUNDED,
-        &SpanLimits::default(),
-    ))
+    converted::<ExportLogsServiceRequest, _>(convert_request, body)
 }
 
 /// In one pass, as OTLP/HTTP and gRPC bodies are decoded.
 fn protobuf_one_pass(body: &[u8]) -> Option<ConvertedLogs> {
-    otlp_protobuf::decode(
-        body,
-        &LayerRules::default(),
-        &TimeWindow::UNBOUNDED,
-        &SpanLimits::default(),
-    )
-    .ok()
+    decoded(otlp_protobuf::decode, body)
 }
 
 fn json(body: &[u8]) -> Option<ConvertedLogs> {
-    otlp_json::decode(
-        body,
-        &LayerRules::default(),
-        &TimeWindow::UNBOUNDED,
-        &SpanLimits::default(),
-    )
-    .ok()
+    decoded(otlp_json::decode, body)
 }
 
 /// Both protobuf decoders refuse the same bodies and, from the others,

@@ -6,16 +6,18 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use prost::Message;
 
 use super::bad_input::{record, request};
+use crate::durability::{
+    assert_landed_once, behind, load, restart_behind, stored_once_each, try_post,
+};
 use crate::fault_proxy::{FaultProxy, Mode};
 use crate::harness::{
-    block_on, clickhouse_url, execute, metric, metrics_text, query_json, Collector,
-    CollectorOptions,
+    clickhouse_url, execute, metric, metrics_text, query_json, Collector, CollectorOptions,
 };
 
 /// Every body posted is new: a counter across the test process.
@@ -30,95 +32,24 @@ fn fresh(service: &str, n: usize, bodies: impl Fn(u64) -> String) -> (Vec<u8>, V
     (request(service, records).encode_to_vec(), texts)
 }
 
-/// A POST to `/v1/logs` that tolerates no answer (a killed collector).
-fn try_post(url: &str, body: Vec<u8>) -> Option<u16> {
-    block_on(async {
-        reqwest::Client::new()
-            .post(url)
-            .header("content-type", "application/x-protobuf")
-            .timeout(Duration::from_secs(20))
-            .body(body)
-            .send()
-            .await
-            .ok()
-            .map(|response| response.status().as_u16())
-    })
-}
-
 /// How many times each body is stored.
 fn stored(database: &str) -> HashMap<String, u64> {
-    query_json(
-        clickhouse_url(),
-        database,
-        "SELECT Body, count() AS n FROM otel_logs GROUP BY Body",
-    )
-    .into_iter()
-    .map(|row| {
-        let n = row["n"]
-            .as_u64()
-            .or_else(|| row["n"].as_str().and_then(|s| s.parse().ok()))
-            .unwrap_or(0);
-        (row["Body"].as_str().unwrap_or("").to_owned(), n)
-    })
-    .collect()
+    stored_once_each(database, "otel_logs", "Body")
 }
 
 /// Waits until every acknowledged record is stored, then checks none is
 /// stored twice.
 fn assert_exactly_once(database: &str, acknowledged: &[String], within: Duration) {
-    let deadline = Instant::now() + within;
-    let counts = loop {
-        let counts = stored(database);
-        let missing = acknowledged
-            .iter()
-            .filter(|body| !counts.contains_key(*body))
-            .count();
-        if missing == 0 {
-            break counts;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{missing} of {} acknowledged records never landed",
-            acknowledged.len()
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    };
-    let doubled: Vec<_> = counts.iter().filter(|(_, n)| **n > 1).collect();
-    assert!(doubled.is_empty(), "stored more than once: {doubled:?}");
+    assert_landed_once(database, ("otel_logs", "Body"), acknowledged, within);
 }
 
 fn logs_url(collector: &Collector) -> String {
     format!("{}/v1/logs", collector.http_url())
 }
 
-fn behind(proxy: &FaultProxy, options: CollectorOptions) -> Collector {
-    Collector::start_with(options.env("JAMSCOPE_CLICKHOUSE_URL", proxy.url()))
-}
-
-/// Posts 20-record requests from `clients` threads until `stop`; the
-/// bodies of every acknowledged request.
-fn load(
-    url: String,
-    clients: usize,
-    stop: Arc<AtomicBool>,
-) -> (Arc<Mutex<Vec<String>>>, Vec<std::thread::JoinHandle<()>>) {
-    let acknowledged = Arc::new(Mutex::new(Vec::new()));
-    let handles = (0..clients)
-        .map(|client| {
-            let (url, stop, acknowledged) =
-                (url.clone(), Arc::clone(&stop), Arc::clone(&acknowledged));
-            std::thread::spawn(move || {
-                while !stop.load(Ordering::SeqCst) {
-                    let (body, bodies) = fresh("load", 20, |n| format!("load {client} {n}"));
-                    if try_post(&url, body) == Some(200) {
-                        acknowledged.lock().unwrap().extend(bodies);
-                    }
-                    std::thread::sleep(Duration::from_millis(50));
-                }
-            })
-        })
-        .collect();
-    (acknowledged, handles)
+/// A load client's request: 20 new records.
+fn record_load(client: usize) -> (Vec<u8>, Vec<String>) {
+    fresh("load", 20, |n| format!("load {client} {n}"))
 }
 
 #[test]
@@ -144,7 +75,10 @@ fn log_rows_refused_for_good_go_to_rejected_rows_and_the_rest_lands() {
         records.push(record(&body));
     }
     let body = request("mixed", records).encode_to_vec();
-    assert_eq!(try_post(&logs_url(&collector), body), Some(200));
+    assert_eq!(
+        try_post(&logs_url(&collector), body).map(|(status, ..)| status),
+        Some(200)
+    );
     assert_exactly_once(&collector.database, &good, Duration::from_secs(30));
     let deadline = Instant::now() + Duration::from_secs(30);
     let rejected = loop {
@@ -185,7 +119,7 @@ fn clickhouse_down_under_log_load_loses_and_doubles_nothing() {
             .env("JAMSCOPE_WRITER_RETRY_MAX_MS", "500"),
     );
     let stop = Arc::new(AtomicBool::new(false));
-    let (acknowledged, clients) = load(logs_url(&collector), 2, Arc::clone(&stop));
+    let (acknowledged, _, clients) = load(logs_url(&collector), 2, Arc::clone(&stop), record_load);
     std::thread::sleep(Duration::from_secs(2));
     proxy.set(Mode::Down);
     std::thread::sleep(Duration::from_secs(10));
@@ -217,7 +151,7 @@ fn sigkill_in_durable_mode_loses_no_acknowledged_log_record() {
     };
     let mut collector = behind(&proxy, options());
     let stop = Arc::new(AtomicBool::new(false));
-    let (acknowledged, clients) = load(logs_url(&collector), 2, Arc::clone(&stop));
+    let (acknowledged, _, clients) = load(logs_url(&collector), 2, Arc::clone(&stop), record_load);
     std::thread::sleep(Duration::from_secs(2));
     // ClickHouse goes away, so acknowledged rows are only on disk, and the
     // collector dies mid-load.
@@ -232,14 +166,7 @@ fn sigkill_in_durable_mode_loses_no_acknowledged_log_record() {
     assert!(acknowledged.len() > 50, "{}", acknowledged.len());
 
     proxy.set(Mode::Pass);
-    let restarted = behind(
-        &proxy,
-        CollectorOptions {
-            data_dir: Some(collector.data_dir.clone()),
-            database: Some(collector.database.clone()),
-            ..options()
-        },
-    );
+    let restarted = restart_behind(&proxy, &collector, options());
     assert_exactly_once(&restarted.database, &acknowledged, Duration::from_secs(60));
     assert!(
         metric(

@@ -1,5 +1,6 @@
 //! Log records from `otel_logs`: a trace's (by its id's bloom filter, in
-//! the partitions the trace touches) and a search, newest first, by
+//! the partitions and key range the trace's time touches; `TimestampTime`
+//! is what partitions and sorts the table) and a search, newest first, by
 //! service, layer, lowest severity, trace and words of the body. Words are
 //! matched whole and in any case with `hasToken(lower(Body), …)`, which
 //! the table's token index on `lower(Body)` answers.
@@ -83,6 +84,8 @@ impl Queries {
             self.query(&format!(
                 "SELECT {COLUMNS} FROM otel_logs \
                  WHERE TraceId = {{trace_id:String}} \
+                   AND TimestampTime >= toDateTime(intDiv({{from:Int64}}, 1000000000)) \
+                   AND TimestampTime <= toDateTime(intDiv({{to:Int64}}, 1000000000)) \
                    AND Timestamp >= fromUnixTimestamp64Nano({{from:Int64}}) \
                    AND Timestamp <= fromUnixTimestamp64Nano({{to:Int64}}) \
                  ORDER BY Timestamp, SpanId, Body LIMIT {{limit:UInt32}}"

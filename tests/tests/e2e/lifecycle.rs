@@ -146,15 +146,19 @@ fn migrate_applies_once_and_then_has_nothing_to_do() {
         Vec::<serde_json::Value>::new(),
         "tables without a token window"
     );
-    // Spans are merged in wider steps than ClickHouse's default (the
-    // embedded engine knows the setting, so the guard lets it through).
+    // Spans and log records are merged in wider steps than ClickHouse's
+    // default (the embedded engine knows the setting, so the guard lets it
+    // through).
     let wide_merges = query_json(
         clickhouse_url(),
         &database,
         "SELECT name FROM system.tables WHERE database = currentDatabase() \
-         AND position(create_table_query, 'merge_selector_base = 10') > 0",
+         AND position(create_table_query, 'merge_selector_base = 10') > 0 ORDER BY name",
     );
-    assert_eq!(wide_merges, vec![json!({"name": "otel_traces"})]);
+    assert_eq!(
+        wide_merges,
+        vec![json!({"name": "otel_logs"}), json!({"name": "otel_traces"})]
+    );
     let tables = query_json(
         clickhouse_url(),
         &database,

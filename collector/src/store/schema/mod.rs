@@ -146,7 +146,12 @@ const MIGRATIONS: &[Migration] = &[
     Migration {
         version: 11,
         name: "otel_logs",
-        steps: |options| Step::all(logs::otel_logs(options)),
+        steps: |options| {
+            let mut steps = Step::all(logs::otel_logs(options));
+            let (server_knows_it, sql) = traces::wider_merges(options, "otel_logs");
+            steps.push(Step::only_if(&server_knows_it, sql));
+            steps
+        },
     },
 ];
 

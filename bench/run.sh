@@ -67,20 +67,24 @@ echo "== time to alert (breach -> email and webhook)"
   --json-out "$OUT/time-to-alert.json"
 
 # RUM: Jamscope only (Rotel has no RUM ingest). Every beacon carries a new
-# metric id; rows are counted in rum_vitals.
+# metric id; rows are counted in rum_vitals. With spans, every beacon is one
+# page view (counted in rum_page_views: rows are beacons) and 10 fetch
+# spans, each its own trace (checked in otel_traces).
 run_rum() {
-  local name=$1 mode=$2 per_request=$3
+  local name=$1 mode=$2 per_request=$3 table=${4:-otel.rum_vitals}; shift $(( $# < 4 ? $# : 4 ))
   echo "== $name"
   RUM_MODE=$mode "$PY" bench/sidebyside.py --python "$PY" --sides jamscope \
     --duration "$DURATION" --connections "$CONNECTIONS" --wait-idle 30 "${JAMSCOPE[@]}" \
     --path /v1/rum --wrk-script bench/rum_beacon.lua --payload bench/rum_beacon.lua \
-    --spans "$per_request" --jamscope-count-sql 'SELECT count() FROM otel.rum_vitals' \
-    --jamscope-table otel.rum_vitals \
+    --spans "$per_request" --jamscope-count-sql "SELECT count() FROM $table" \
+    --jamscope-table "$table" "$@" \
     --json-out "$OUT/$name.json" | tail -n 32
 }
 
 run_rum rum-one-metric one 1
 run_rum rum-batch-20 batch 20
+run_rum rum-spans-10 spans 1 otel.rum_page_views \
+  --jamscope-check-sql 'SELECT count() FROM otel.otel_traces' --jamscope-table otel.otel_traces
 
 # The query API on a large store: 1M then 10M synthetic spans generated in
 # ClickHouse, the read endpoints timed at both sizes, and the trace lookup

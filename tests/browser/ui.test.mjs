@@ -1,23 +1,15 @@
 // The web UI (/ui/) in real headless Chromium: a real `jamscope serve` with its embedded ClickHouse, data sent
 // through the real ingest endpoints (OTLP/HTTP JSON spans and log records, RUM beacons, a signed build event), then every page
 // opened as a person would. Screenshots land in tests/browser/artifacts/ (gitignored). Run: node --test
-//   JAMSCOPE_TEST_BIN     collector binary (default ../../target/debug/jamscope; `cargo build -p jamscope` first)
-//   JAMSCOPE_TEST_PYTHON  Python with chdb-core for the embedded ClickHouse (default ../../.venv/bin/python)
-//   CHROMIUM              browser binary (default /usr/bin/chromium; `apt-get install chromium`)
+// (the collector, Python and Chromium it starts: harness.mjs)
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { createHmac, randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer as createTcpServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import * as harness from './harness.mjs';
+import { launchBrowser, root, startCollector } from './harness.mjs';
 
-const root = fileURLToPath(new URL('.', import.meta.url));
-const BIN = resolve(root, process.env.JAMSCOPE_TEST_BIN || '../../target/debug/jamscope');
-const PYTHON = resolve(root, process.env.JAMSCOPE_TEST_PYTHON || '../../.venv/bin/python');
 const ARTIFACTS = join(root, 'artifacts');
 const BUILD_SECRET = 'ui-test-build-secret';
 
@@ -27,21 +19,8 @@ const PAGE_VIEW = `p-ui-${hex(8)}`;
 const MARKUP = '<script>alert(1)</script>';
 const LOGS = { declined: 'pool exhausted: payment declined for order A-1001', markup: `cache ${MARKUP} warmed` };
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-let collector; // { child, http, output() }
-let dataDir;
+let collector; // harness.startCollector's
 let browser;
-
-function freePort() {
-  return new Promise((res, rej) => {
-    const server = createTcpServer().once('error', rej);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => res(port));
-    });
-  });
-}
 
 /** One alert rule that fires on the failing gateway span, evaluated every 200 ms. */
 const RULES = `groups:
@@ -61,72 +40,8 @@ const RULES = `groups:
           summary: "{{ $labels.service }}: {{ $value }} % of gateway requests fail"
 `;
 
-async function startCollector() {
-  dataDir = mkdtempSync(join(tmpdir(), 'jamscope-ui-'));
-  mkdirSync(join(dataDir, 'rules'));
-  writeFileSync(join(dataDir, 'rules', 'ui.yaml'), RULES);
-  const [httpPort, grpcPort] = [await freePort(), await freePort()];
-  // Only what this test sets: inherited JAMSCOPE_* (the Makefile's, a developer's) would change the setup.
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('JAMSCOPE_')));
-  Object.assign(env, {
-    JAMSCOPE_DATA_DIR: dataDir,
-    JAMSCOPE_CLICKHOUSE_EMBEDDED_PYTHON: PYTHON,
-    JAMSCOPE_CLICKHOUSE_EMBEDDED_HTTP_PORT: '0',
-    JAMSCOPE_CLICKHOUSE_EMBEDDED_TCP_PORT: '0',
-    JAMSCOPE_HTTP_ADDR: `127.0.0.1:${httpPort}`,
-    JAMSCOPE_GRPC_ADDR: `127.0.0.1:${grpcPort}`,
-    JAMSCOPE_WRITER_FLUSH_INTERVAL_MS: '200',
-    JAMSCOPE_BUILD_WEBHOOK_SECRET: BUILD_SECRET,
-    JAMSCOPE_ALERT_RULES_DIR: join(dataDir, 'rules'),
-    JAMSCOPE_ALERT_EVALUATION_INTERVAL_MS: '200',
-    JAMSCOPE_ALERT_PEER_LEASE_MS: '1000',
-  });
-  const child = spawn(BIN, ['serve'], { cwd: dataDir, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  collector = { child, http: `http://127.0.0.1:${httpPort}`, output: () => output };
-  await new Promise((res, rej) => {
-    const timer = setTimeout(() => rej(new Error(`collector not ready within 90 s:\n${output}`)), 90_000);
-    child.once('error', (e) => rej(new Error(`cannot start ${BIN} (cargo build -p jamscope): ${e.message}`)));
-    child.once('exit', (code, signal) => rej(new Error(`collector exited (${code ?? signal}):\n${output}`)));
-    child.stderr.setEncoding('utf8').on('data', (chunk) => (output += chunk));
-    child.stdout.setEncoding('utf8').on('data', (chunk) => {
-      output += chunk;
-      if (/^Jamscope is ready\./m.test(output)) {
-        clearTimeout(timer);
-        res();
-      }
-    });
-  });
-}
-
-/** SIGTERM (a clean stop also stops the embedded ClickHouse), SIGKILL if it hangs. */
-async function stopCollector() {
-  const child = collector?.child;
-  if (!child || child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-  await exited;
-  clearTimeout(timer);
-}
-
-async function api(path) {
-  const response = await fetch(collector.http + path);
-  const body = await response.json();
-  return { status: response.status, body };
-}
-
-async function waitFor(what, check, ms = 30_000) {
-  const deadline = Date.now() + ms;
-  let last;
-  while (Date.now() < deadline) {
-    last = await check();
-    if (last.done) return last.value;
-    await sleep(250);
-  }
-  assert.fail(`timed out waiting for ${what}; last: ${JSON.stringify(last?.value)?.slice(0, 2000)}\n` +
-    `collector:\n${collector.output().slice(-3000)}`);
-}
+const api = (path) => harness.api(collector, path);
+const waitFor = (what, check, ms) => harness.waitFor(collector, what, check, ms);
 
 async function post(path, body, headers = {}) {
   const response = await fetch(collector.http + path, {
@@ -328,22 +243,28 @@ const PAGES = () => [
 before(
   async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
-    await startCollector();
+    collector = await startCollector({
+      prepare: (dataDir) => {
+        mkdirSync(join(dataDir, 'rules'));
+        writeFileSync(join(dataDir, 'rules', 'ui.yaml'), RULES);
+      },
+      env: (dataDir) => ({
+        JAMSCOPE_BUILD_WEBHOOK_SECRET: BUILD_SECRET,
+        JAMSCOPE_ALERT_RULES_DIR: join(dataDir, 'rules'),
+        JAMSCOPE_ALERT_EVALUATION_INTERVAL_MS: '200',
+        JAMSCOPE_ALERT_PEER_LEASE_MS: '1000',
+      }),
+    });
     await seed();
     await waitForSeed();
-    browser = await chromium.launch({
-      executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-             '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchBrowser();
   },
   { timeout: 180_000 },
 );
 
 after(async () => {
   await browser?.close().catch(() => {});
-  await stopCollector();
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  await collector?.stop();
 });
 
 test('every page renders with no console error and no failed request', { timeout: 120_000 }, async () => {

@@ -5,6 +5,7 @@
 //! responses in one place (`error`).
 
 mod alerts;
+mod browser_share;
 mod builds;
 mod error;
 mod insights;

@@ -1,6 +1,7 @@
 //! `GET /api/traces/{trace_id}`: one trace assembled from its span rows
 //! (tree, per-layer breakdown, critical path) with its log records under
-//! the spans that emitted them and its linked page views;
+//! the spans that emitted them and its linked page views (the one its
+//! document rendered, the one whose browser span started it);
 //! `GET /api/traces?...`: search over the trace index. [`trace_view`] is
 //! also what `jamscope trace` prints.
 
@@ -16,6 +17,7 @@ use super::logs::{self, LogView};
 use super::params::{self, Params};
 use super::{ApiError, ApiState};
 use crate::correlate::{self, SpanTiming};
+use crate::model::rum::PAGE_VIEW_ATTRIBUTE;
 use crate::model::{Layer, SpanId, TraceId};
 use crate::store::queries::{LinkedRum, Queries, StoredSpan, TraceFilter};
 
@@ -84,17 +86,37 @@ pub async fn trace_view(
     let Some(bounds) = queries.trace_bounds(trace_id).await? else {
         return Ok(None);
     };
-    // Each needs only the id and the bounds: the queries run at once.
-    let (stored, log_rows, rum) = tokio::try_join!(
-        queries.trace_spans(trace_id, bounds),
-        queries.trace_logs(trace_id, bounds),
-        queries.rum_for_trace(trace_id)
-    )?;
+    // The page views are found from the spans; the log records need only
+    // the id and the bounds, so they are read meanwhile.
+    let spans_and_rum = async {
+        let stored = queries.trace_spans(trace_id, bounds).await?;
+        let rum = queries
+            .rum_for_trace(trace_id, &page_views_of(&stored))
+            .await?;
+        Ok::<_, ApiError>((stored, rum))
+    };
+    let logs_read = async { Ok::<_, ApiError>(queries.trace_logs(trace_id, bounds).await?) };
+    let ((stored, rum), log_rows) = tokio::try_join!(spans_and_rum, logs_read)?;
     let mut view = assemble(trace_id, stored, rum);
     if let Some(view) = &mut view {
         logs::attach(view, log_rows);
     }
     Ok(view)
+}
+
+/// The page views the trace's browser spans name: the page views that
+/// started it (or whose page load continued it).
+fn page_views_of(stored: &[StoredSpan]) -> Vec<String> {
+    let mut ids: Vec<String> = stored
+        .iter()
+        .filter(|span| span.layer == Layer::Browser.as_str())
+        .filter_map(|span| span.attributes.get(PAGE_VIEW_ATTRIBUTE))
+        .filter(|id| !id.is_empty())
+        .cloned()
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    ids
 }
 
 /// The view of stored span rows (and page views) of one trace.

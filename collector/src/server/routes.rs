@@ -6,6 +6,7 @@
 //! which routes stand behind which guard.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::extract::Request;
 use axum::middleware;
@@ -18,7 +19,7 @@ use super::store::{Queues, StoreBuilds};
 use crate::access::{Access, Endpoint};
 use crate::config::Config;
 use crate::ingest::edge::{self, GrpcGuard, ServiceGuard};
-use crate::ingest::otlp::{self, Logs, Otlp, OtlpParts, SignalService, Traces};
+use crate::ingest::otlp::{self, Logs, Otlp, OtlpParts, SignalService, SpanRules, Traces};
 use crate::ingest::rum::{self, RumParts};
 use crate::ingest::{builds, IngestError};
 use crate::store::client::Connection;
@@ -68,22 +69,28 @@ pub(super) fn build(parts: Parts<'_>) -> Routes {
         endpoint,
         stats: stats.clone(),
     };
+    let span_rules = SpanRules {
+        limits: config.span_limits,
+        max_age: config.max_span_age(),
+        max_ahead: Duration::from_secs(config.ingest.max_span_ahead_secs),
+    };
+    let rum = rum::routes(RumParts {
+        config: &config.rum,
+        queues: queues.rum,
+        spans: queues.spans.clone(),
+        span_rules,
+        queue_wait: config.ingest.queue_wait(),
+        access: Arc::clone(access),
+        stats: stats.clone(),
+        tap: tap.clone(),
+    });
     let otlp = Otlp::new(OtlpParts {
         spans: queues.spans,
         logs: queues.logs,
         layers: config.layer_rules(),
         config: config.ingest.clone(),
-        span_limits: config.span_limits,
-        max_age: config.max_span_age(),
+        span_rules,
         logs_max_age: config.max_log_age(),
-        stats: stats.clone(),
-        tap: tap.clone(),
-    });
-    let rum = rum::routes(RumParts {
-        config: &config.rum,
-        queues: queues.rum,
-        queue_wait: config.ingest.queue_wait(),
-        access: Arc::clone(access),
         stats: stats.clone(),
         tap,
     });

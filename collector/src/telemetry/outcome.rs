@@ -129,6 +129,11 @@ impl Rejections {
         self.counts[signal.index()][reason.index()]
     }
 
+    /// Every rejection of `signal`, whatever the reason.
+    pub fn of(&self, signal: Signal) -> u64 {
+        self.counts[signal.index()].iter().sum()
+    }
+
     /// Every (signal, reason) with at least one rejection.
     pub fn iter(&self) -> impl Iterator<Item = (Signal, RejectReason, u64)> + '_ {
         Signal::ALL.into_iter().flat_map(move |signal| {

@@ -4,6 +4,8 @@
 //! naming why records were rejected).
 //!
 //! Files: `handler.rs` (OTLP/HTTP, as every receiver: `ingest::receiver`),
+//! `decode.rs` (which decoder a body goes to), `tests.rs` (the transport's
+//! answers),
 //! `grpc.rs` (OTLP/gRPC: a tonic service per signal), `signal.rs` (what a
 //! signal brings: paths, decoders, acceptance, answer); the signals,
 //! `traces/` and `logs/` (each its protobuf and JSON decoders and their one
@@ -11,6 +13,7 @@
 //! and `resource.rs`. Settings: `[ingest]` (`ingest::config`) and
 //! `[span_limits]`.
 
+mod decode;
 mod grpc;
 mod handler;
 pub mod json;
@@ -18,6 +21,8 @@ pub mod logs;
 pub mod protobuf;
 mod resource;
 mod signal;
+#[cfg(test)]
+mod tests;
 pub mod traces;
 
 use std::sync::Arc;
@@ -31,13 +36,13 @@ pub use handler::OtlpHttp;
 pub use logs::Logs;
 pub(crate) use resource::resource_from;
 pub use signal::{Accepted, Signal};
-pub use traces::Traces;
+pub use traces::{SpanRules, Traces};
 
 use super::receiver::handle;
 use super::tap::Tap;
 use super::IngestConfig;
 use crate::clock::now_nanos;
-use crate::model::{LayerRules, LogRecord, Span, SpanLimits, TimeWindow};
+use crate::model::{LayerRules, LogRecord, Span, TimeWindow};
 use crate::pipeline::Queue;
 use crate::telemetry::IngestStats;
 
@@ -45,7 +50,7 @@ use crate::telemetry::IngestStats;
 /// A cheap clone.
 #[derive(Clone)]
 pub struct Otlp {
-    shared: Arc<Shared>,
+    shared: Arc<OtlpParts>,
 }
 
 /// What an [`Otlp`] is built from.
@@ -54,52 +59,19 @@ pub struct OtlpParts {
     pub logs: Queue<LogRecord>,
     pub layers: LayerRules,
     pub config: IngestConfig,
-    pub span_limits: SpanLimits,
-    /// How old a span may be: the storage retention unless configured.
-    pub max_age: Duration,
+    /// How much of a span (and of a log record) is stored, and how old or
+    /// new a span may be.
+    pub span_rules: SpanRules,
     /// How old a log record may be: the logs' retention.
     pub logs_max_age: Duration,
     pub stats: IngestStats,
     pub tap: Tap,
 }
 
-struct Shared {
-    spans: Queue<Span>,
-    logs: Queue<LogRecord>,
-    layers: LayerRules,
-    config: IngestConfig,
-    span_limits: SpanLimits,
-    max_age: Duration,
-    logs_max_age: Duration,
-    stats: IngestStats,
-    tap: Tap,
-}
-
 impl Otlp {
     pub fn new(parts: OtlpParts) -> Self {
-        let OtlpParts {
-            spans,
-            logs,
-            layers,
-            config,
-            span_limits,
-            max_age,
-            logs_max_age,
-            stats,
-            tap,
-        } = parts;
         Self {
-            shared: Arc::new(Shared {
-                spans,
-                logs,
-                layers,
-                config,
-                span_limits,
-                max_age,
-                logs_max_age,
-                stats,
-                tap,
-            }),
+            shared: Arc::new(parts),
         }
     }
 
@@ -113,21 +85,14 @@ impl Otlp {
 
     /// The span times storable now.
     fn time_window(&self) -> TimeWindow {
-        self.window_reaching_back(self.shared.max_age)
+        self.shared.span_rules.window(now_nanos())
     }
 
-    /// The log record times storable now.
+    /// The log record times storable now: as spans, reaching back the logs'
+    /// retention.
     fn log_time_window(&self) -> TimeWindow {
-        self.window_reaching_back(self.shared.logs_max_age)
-    }
-
-    fn window_reaching_back(&self, max_age: Duration) -> TimeWindow {
-        let nanos = |d: Duration| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
-        TimeWindow::around(
-            now_nanos(),
-            nanos(max_age),
-            nanos(Duration::from_secs(self.shared.config.max_span_ahead_secs)),
-        )
+        let rules = &self.shared.span_rules;
+        rules.window_reaching_back(now_nanos(), self.shared.logs_max_age)
     }
 }
 

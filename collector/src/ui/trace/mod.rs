@@ -305,6 +305,7 @@ mod tests {
                 rating: "needs-improvement".into(),
             }],
             errors: Vec::new(),
+            traces: Vec::new(),
         }];
         let html = render(&view("SELECT products", rum));
         assert!(html.contains("href=\"/ui/page-views/p-1%22%3E%3Cb%3E\">/products/7</a>"));

@@ -40,7 +40,7 @@ impl Signal for Logs {
             body,
             &shared.layers,
             &otlp.log_time_window(),
-            &shared.span_limits,
+            &shared.span_rules.limits,
         )
     }
 
@@ -50,7 +50,7 @@ impl Signal for Logs {
             body,
             &shared.layers,
             &otlp.log_time_window(),
-            &shared.span_limits,
+            &shared.span_rules.limits,
         )
     }
 

@@ -16,7 +16,7 @@ use opentelemetry_proto::tonic::collector::trace::v1::{
     ExportTracePartialSuccess, ExportTraceServiceResponse,
 };
 
-pub use judge::ConvertedTraces;
+pub use judge::{ConvertedTraces, SpanRules};
 
 use super::signal::{self, Accepted, Signal};
 use super::Otlp;
@@ -40,7 +40,7 @@ impl Signal for Traces {
             body,
             &shared.layers,
             &otlp.time_window(),
-            &shared.span_limits,
+            &shared.span_rules.limits,
         )
     }
 
@@ -50,7 +50,7 @@ impl Signal for Traces {
             body,
             &shared.layers,
             &otlp.time_window(),
-            &shared.span_limits,
+            &shared.span_rules.limits,
         )
     }
 

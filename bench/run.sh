@@ -46,6 +46,11 @@ run otlp-protobuf-1000 --spans 1000
 run otlp-protobuf-gzip-100 --spans 100 --gzip
 run otlp-json-100 --spans 100 --json
 
+# Logs: the same side by side with log records (gen_payload.py --logs,
+# 1000 a request, to /v1/logs), counted in otel_logs; three interleaved
+# rounds, medians compared.
+run logs-protobuf-1000 --logs --spans 1000 --repeat 3
+
 # Durability: default (acknowledged once queued in memory) against durable
 # mode (acknowledged once fsync'd to the spool), same run; then a load while
 # ClickHouse is down, so every span goes through the spool and is replayed.
@@ -89,5 +94,5 @@ echo "== query API on a large store (1M, then 10M spans)"
   --json-out "$OUT/query-api.json"
 
 echo "== summary"
-"$PY" bench/summarize.py "$OUT"/otlp-*.json "$OUT"/durable-*.json "$OUT"/replay-*.json \
+"$PY" bench/summarize.py "$OUT"/otlp-*.json "$OUT"/logs-*.json "$OUT"/durable-*.json "$OUT"/replay-*.json \
   "$OUT"/alerting-*.json "$OUT"/rum-*.json "$OUT"/time-to-alert.json | tee "$OUT/summary.md"

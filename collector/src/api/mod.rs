@@ -9,6 +9,7 @@ mod browser_share;
 mod builds;
 mod error;
 mod insights;
+mod logs;
 pub mod params;
 mod text;
 mod traces;
@@ -23,6 +24,9 @@ use tower_http::set_header::SetResponseHeaderLayer;
 pub(crate) use alerts::{active_alerts, ActiveAlert};
 pub use error::ApiError;
 pub use insights::DEFAULT_BUCKETS;
+#[cfg(test)]
+pub(crate) use logs::attach as attach_logs;
+pub use logs::{log_filter_from, LogView, LOG_PARAMS};
 pub use text::{trace_list, waterfall};
 #[cfg(test)]
 pub(crate) use traces::assemble as assemble_trace;
@@ -77,6 +81,7 @@ pub fn router(state: ApiState) -> Router {
         .route("/api/vitals", get(insights::vitals))
         .route("/api/vitals/series", get(insights::vitals_series))
         .route("/api/errors", get(insights::errors))
+        .route("/api/logs", get(logs::search))
         .route("/api/alerts", get(alerts::active))
         .route("/api/alerts/history", get(alerts::history))
         .route("/api/rules", get(alerts::rules))

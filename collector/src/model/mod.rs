@@ -5,6 +5,7 @@ pub mod alert;
 pub mod build;
 pub mod kpi;
 mod layer;
+mod log;
 pub mod metric;
 mod number;
 pub mod rum;
@@ -13,6 +14,7 @@ mod span_limits;
 mod time_window;
 
 pub use layer::{Layer, LayerRule, LayerRules};
+pub use log::{severity_label, LogOrigin, LogRecord, Severity, MAX_SEVERITY_NUMBER};
 pub use number::{format_number, Precision};
 pub use span::{
     AttributeValue, Attributes, Event, Link, Resource, Scope, Span, SpanId, SpanKind, Status,

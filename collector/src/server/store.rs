@@ -16,12 +16,12 @@ use crate::config::Config;
 use crate::ingest::builds::BuildSink;
 use crate::ingest::rum::RumQueues;
 use crate::model::build::Build;
-use crate::model::Span;
+use crate::model::{LogRecord, Span};
 use crate::pipeline::Queue;
 use crate::store::client::Connection;
 use crate::store::embedded::{EmbeddedClickHouse, EmbeddedSettings};
 use crate::store::rows::{
-    BuildTable, RumErrorTable, RumPageViewTable, RumVitalTable, SpanTable, Table,
+    BuildTable, LogTable, RumErrorTable, RumPageViewTable, RumVitalTable, SpanTable, Table,
 };
 use crate::store::spool::Spool;
 use crate::store::writer::{self, InsertTarget, Writer};
@@ -29,7 +29,7 @@ use crate::store::{schema, StoreError};
 use crate::telemetry::{Metrics, WorkOutcome, WorkTracer};
 
 /// Tables with a writer (and a spool) of their own.
-const TABLES: usize = 4;
+const TABLES: usize = 5;
 
 /// The longest a build event's INSERT may take to send, and to be
 /// answered: its sender is waiting.
@@ -92,6 +92,7 @@ pub(super) async fn migrate(
 /// The queues the receivers fill, one per table.
 pub(super) struct Queues {
     pub spans: Queue<Span>,
+    pub logs: Queue<LogRecord>,
     pub rum: RumQueues,
 }
 
@@ -121,6 +122,7 @@ impl Writers {
         };
         let queues = Queues {
             spans: spawner.spawn::<SpanTable>()?,
+            logs: spawner.spawn::<LogTable>()?,
             rum: RumQueues {
                 vitals: spawner.spawn::<RumVitalTable>()?,
                 errors: spawner.spawn::<RumErrorTable>()?,

@@ -9,6 +9,7 @@ mod alert_peers;
 mod alerts;
 mod attributes;
 mod build;
+mod log;
 mod rejected;
 mod rum;
 mod span;
@@ -18,6 +19,7 @@ pub use alerts::{
     AlertEventRow, AlertEventTable, AlertStateTable, SavedState, SilenceTable, SilenceVersion,
 };
 pub use build::BuildTable;
+pub use log::LogTable;
 pub use rejected::{RejectedRow, RejectedRowTable};
 pub use rum::{RumErrorTable, RumPageViewTable, RumVitalTable};
 pub use span::SpanTable;

@@ -29,7 +29,6 @@ included, and the temporary directory is removed unless --keep.
 """
 import argparse
 import http.client
-import json
 import os
 import random
 import shutil
@@ -42,7 +41,8 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
-from sidebyside import ClickHouse, free_port, tsv_rows, wait_port, wait_ready  # noqa: E402
+from sidebyside import (ClickHouse, free_port, print_and_save, stop_process, tsv_rows,  # noqa: E402
+                        wait_port, wait_ready)
 import gen_payload  # noqa: E402
 
 PER_REQUEST = 1000
@@ -136,9 +136,11 @@ def markdown(results):
     lines.append("")
     for sig in results["signals"]:
         for table, size in sig["tables"].items():
+            # Small parts are compact (all columns in one file): no sizes.
             cols = ", ".join(f"`{c['name']}` {c['compressed_bytes'] / size['rows']:.1f}"
-                             for c in size["columns"][:6])
-            lines.append(f"- `{table}`, largest columns (compressed B per row): {cols}")
+                             for c in size["columns"][:6] if c["compressed_bytes"])
+            if cols:
+                lines.append(f"- `{table}`, largest columns (compressed B per row): {cols}")
     return "\n".join(lines)
 
 
@@ -211,22 +213,12 @@ def main():
             raise RuntimeError(f"jamscope serve exited ({serve.returncode}); see {slog.name}")
         results["total_s"] = round(time.monotonic() - started, 1)
     finally:
-        if serve is not None and serve.poll() is None:
-            serve.send_signal(signal.SIGTERM)
-            try:
-                serve.wait(30)
-            except subprocess.TimeoutExpired:
-                serve.kill()
-                serve.wait()
+        stop_process(serve, 30)
         ch.stop()
         if not args.keep:
             shutil.rmtree(workdir, ignore_errors=True)
 
-    md = markdown(results)
-    print(md)
-    if args.json_out:
-        with open(args.json_out, "w") as f:
-            json.dump(dict(results, markdown=md), f, indent=2)
+    print_and_save(results, markdown(results), args.json_out)
     return 0
 
 

@@ -12,9 +12,10 @@ cannot be checked here).
                                    other (ports, probes, paths, users)
   check.py configs --jamscope BIN  `make test`: `jamscope config check`
                                    accepts deploy/jamscope.toml (with
-                                   systemd/jamscope.env) and the ConfigMap's
-                                   text (with the Deployment's environment),
-                                   and refuses them with an unknown key added
+                                   systemd/jamscope.env), the image's
+                                   image.toml and the ConfigMap's text (with
+                                   the Deployment's environment), and refuses
+                                   each with an unknown key added
 
 Tools come from the Python environment running this script
 (deploy/requirements.txt). Exits non-zero on the first failing check.
@@ -37,6 +38,9 @@ DOCKERFILE = os.path.join(DEPLOY, "Dockerfile")
 UNIT = os.path.join(DEPLOY, "systemd", "jamscope.service")
 EXAMPLE_CONFIG = os.path.join(DEPLOY, "jamscope.toml")
 EXAMPLE_ENV = os.path.join(DEPLOY, "systemd", "jamscope.env")
+IMAGE_CONFIG = os.path.join(DEPLOY, "image.toml")
+# Where the image keeps its configuration (deploy/Dockerfile's CMD).
+IMAGE_CONFIG_PATH = "/etc/jamscope/jamscope.toml"
 MANIFESTS = ["configmap.yaml", "deployment.yaml", "service.yaml", "pdb.yaml"]
 # The binary's path in the unit, replaced by a stand-in for `verify`,
 # which insists that every command exists.
@@ -139,8 +143,8 @@ def lint_agreement():
           and service["spec"]["selector"] == labels and pdb["spec"]["selector"]["matchLabels"] == labels)
     mounts = {m["name"]: m["mountPath"] for m in container["volumeMounts"]}
     args = container["args"]
-    agree("the collector reads the mounted ConfigMap",
-          args[args.index("--config") + 1] == mounts["config"] and args[-1] == "serve")
+    agree("the collector reads the mounted ConfigMap, mounted over the image's own",
+          args[args.index("--config") + 1] == mounts["config"] == IMAGE_CONFIG_PATH and args[-1] == "serve")
     agree("data_dir is the data volume", config["data_dir"] == mounts["data"])
     with open(DOCKERFILE) as f:
         dockerfile = f.read()
@@ -148,14 +152,20 @@ def lint_agreement():
     security = pod["spec"]["securityContext"]
     agree("the pod runs as the image's user",
           image_user and (security["runAsUser"], security["runAsGroup"]) == tuple(map(int, image_user.groups())))
-    agree("alert.rules_dir is where the image puts the rules",
-          f"alert-rules {config['alert']['rules_dir']}" in dockerfile)
+    with open(IMAGE_CONFIG) as f:
+        image_config = tomllib.loads(f.read())
+    agree("the image's config is where its CMD reads it, and sets no JAMSCOPE_ variable that would win over a mounted one",
+          f"COPY --chown=root:root deploy/image.toml {IMAGE_CONFIG_PATH}\n" in dockerfile
+          and f'CMD ["--config", "{IMAGE_CONFIG_PATH}", "serve"]' in dockerfile
+          and "JAMSCOPE_" not in "".join(l for l in dockerfile.splitlines() if l.startswith("ENV")))
+    agree("alert.rules_dir is where the image puts the rules, in the image's config and the ConfigMap",
+          all(f"alert-rules {c['alert']['rules_dir']}\n" in dockerfile for c in (config, image_config)))
     with open(UNIT) as f:
         unit = f.read()
     with open(EXAMPLE_CONFIG) as f:
         example = tomllib.loads(f.read())
     agree("the unit runs the example config's path and its data_dir is the unit's state directory",
-          f"--config /etc/jamscope/jamscope.toml serve" in unit
+          "--config /etc/jamscope/jamscope.toml serve" in unit
           and "StateDirectory=jamscope\n" in unit and example["data_dir"] == "/var/lib/jamscope")
     print("ok   deploy/ files agree (ports, probes, selectors, paths, user)")
 
@@ -199,14 +209,18 @@ def check_configs(jamscope):
     with open(EXAMPLE_CONFIG) as f:
         example = f.read()
     configmap = load_yaml("configmap.yaml")["data"]["jamscope.toml"]
+    with open(IMAGE_CONFIG) as f:
+        image = f.read()
     cases = [("deploy/jamscope.toml with systemd/jamscope.env", example, env_file(EXAMPLE_ENV)),
+             ("the image's deploy/image.toml with JAMSCOPE_CLICKHOUSE_URL", image,
+              {"JAMSCOPE_CLICKHOUSE_URL": "http://clickhouse:8123"}),
              ("the ConfigMap's jamscope.toml with the Deployment's env", configmap, deployment_env())]
     for what, text, env in cases:
         config_check(jamscope, f"config check accepts {what}", text, env)
         # The same text with a key that does not exist must be refused,
         # so the check above cannot pass by not reading the file.
         error = config_check(jamscope, f"config check refuses {what} plus an unknown key",
-                             text.replace("[clickhouse]\n", "[clickhouse]\nno_such_key = 1\n", 1), env,
+                             text.replace("[alert]\n", "[alert]\nno_such_key = 1\n", 1), env,
                              expect_ok=False)
         agree(f"the refusal names the unknown key ({what})", "no_such_key" in error)
     agree("every variable of the Deployment and the env file is a JAMSCOPE_ key",

@@ -2,7 +2,8 @@
 # `make bench`: the decode, alert-evaluation and symbolication micro-benchmarks, then
 # Jamscope and Rotel side by side on the same payloads, load tool, duration
 # and connections, each into a fresh embedded ClickHouse; alerting's ingest
-# cost and time to alert; then the query API on a large store.
+# cost and time to alert; bytes on disk per span and per log record; then
+# the query API on a large store.
 # Results: bench/results/*.json and a summary.
 # Loopback only; every load run is bounded (DURATION seconds).
 set -euo pipefail
@@ -50,6 +51,11 @@ run otlp-protobuf-1000 --spans 1000
 run otlp-protobuf-gzip-100 --spans 100 --gzip
 run otlp-json-100 --spans 100 --json
 
+# Logs: the same side by side with log records (gen_payload.py --logs,
+# 1000 a request, to /v1/logs), counted in otel_logs; three interleaved
+# rounds, medians compared.
+run logs-protobuf-1000 --logs --spans 1000 --repeat 3
+
 # Durability: default (acknowledged once queued in memory) against durable
 # mode (acknowledged once fsync'd to the spool), same run; then a load while
 # ClickHouse is down, so every span goes through the spool and is replayed.
@@ -85,6 +91,13 @@ run_rum rum-batch-20 batch 20
 run_rum rum-spans-10 spans 1 otel.rum_page_views \
   --jamscope-check-sql 'SELECT count() FROM otel.otel_traces' --jamscope-table otel.otel_traces
 
+# Bytes on disk per span and per log record once merged (the sizing guide,
+# docs/sizing.md): 500k of each through the real ingest path, then
+# OPTIMIZE FINAL and system.parts. About three minutes here.
+echo "== bytes on disk per span and per log record"
+"$PY" bench/disk_per_record.py --python "$PY" --jamscope "$PWD/target/release/jamscope" \
+  --json-out "$OUT/disk-per-record.json"
+
 # The query API on a large store: 1M then 10M synthetic spans generated in
 # ClickHouse, the read endpoints timed at both sizes, and the trace lookup
 # next to the OpenTelemetry exporter's. Bounded: about 5-8 minutes here.
@@ -93,5 +106,5 @@ echo "== query API on a large store (1M, then 10M spans)"
   --json-out "$OUT/query-api.json"
 
 echo "== summary"
-"$PY" bench/summarize.py "$OUT"/otlp-*.json "$OUT"/durable-*.json "$OUT"/replay-*.json \
+"$PY" bench/summarize.py "$OUT"/otlp-*.json "$OUT"/logs-*.json "$OUT"/durable-*.json "$OUT"/replay-*.json \
   "$OUT"/alerting-*.json "$OUT"/rum-*.json "$OUT"/time-to-alert.json | tee "$OUT/summary.md"

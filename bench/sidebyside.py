@@ -18,6 +18,9 @@ For each side (collector) in turn:
 Sides:
   rotel     rotel-agent from the `rotel` PyPI package, ClickHouse exporter
             over HTTP, tables from bench/rotel_schema.sql.
+
+--logs sends log records (gen_payload.py --logs, to /v1/logs) and counts
+rows in otel.otel_logs instead of spans in otel.otel_traces.
   jamscope  command from --jamscope-cmd (or $JAMSCOPE_CMD), a template with
             {otlp_http_port} {otlp_http_addr} {ch_http_port} {ch_tcp_port}
             {ch_http_url} {workdir} placeholders; optional --jamscope-schema
@@ -78,6 +81,30 @@ def wait_port(port, timeout, proc=None):
         except OSError:
             time.sleep(0.1)
     raise RuntimeError(f"nothing listening on 127.0.0.1:{port} after {timeout}s")
+
+
+def stop_process(proc, timeout):
+    """SIGTERM, then SIGKILL if it is still running after `timeout` s; True
+    when it had to be killed. A process already gone is left alone."""
+    if proc is None or proc.poll() is not None:
+        return False
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout)
+        return False
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        return True
+
+
+def print_and_save(results, md, json_out):
+    """Prints the Markdown table and, with json_out, writes the results
+    with it."""
+    print(md)
+    if json_out:
+        with open(json_out, "w") as f:
+            json.dump(dict(results, markdown=md), f, indent=2)
 
 
 def wait_ready(url, timeout, proc=None):
@@ -387,6 +414,11 @@ def rotel_binary(python):
     return path
 
 
+def signal_table(args):
+    """The table the load's records land in, on either side."""
+    return "otel.otel_logs" if args.logs else "otel.otel_traces"
+
+
 def side_rotel(args, ch, workdir):
     http_port, grpc_port = free_port(), free_port()
     cmd = [
@@ -401,19 +433,20 @@ def side_rotel(args, ch, workdir):
         "--pid-file", os.path.join(workdir, "rotel-agent.pid"),
         "--log-file", os.path.join(workdir, "rotel-agent.log"),
     ] + shlex.split(args.rotel_extra)
+    table = signal_table(args)
     return dict(
         cmd=cmd, env=None, otlp_http_port=http_port,
         schema=os.path.join(HERE, "rotel_schema.sql"),
-        count_sql="SELECT count() FROM otel.otel_traces",
+        count_sql=f"SELECT count() FROM {table}",
         # rotel-agent 0.0.1-alpha10 (PyPI rotel 0.0.1a15) drops the Resource of
         # the part of a ResourceSpans it splits off to fill a batch (fixed
         # upstream later): those rows land with ServiceName '' and {} attrs.
         checks={"rows_missing_resource":
-                "SELECT countIf(ServiceName = '') FROM otel.otel_traces"},
-        tables=["otel.otel_traces"],
+                f"SELECT countIf(ServiceName = '') FROM {table}"},
+        tables=[table],
         null_mv_extra="countIf(ServiceName = '') AS no_service",
         null_checks={"rows_missing_resource":
-                     "SELECT sum(no_service) FROM otel.otel_traces__rows"},
+                     f"SELECT sum(no_service) FROM {table}__rows"},
     )
 
 
@@ -431,9 +464,10 @@ def side_jamscope(args, ch, workdir):
         k, _, v = item.partition("=")
         env[k] = v.format(**subst)
     return dict(cmd=cmd, env=env, otlp_http_port=http_port,
-                schema=args.jamscope_schema, count_sql=args.jamscope_count_sql,
+                schema=args.jamscope_schema,
+                count_sql=args.jamscope_count_sql or f"SELECT count() FROM {signal_table(args)}",
                 checks={f"check_{i}": q for i, q in enumerate(args.jamscope_check_sql)},
-                tables=args.jamscope_table or ["otel.otel_traces"],
+                tables=args.jamscope_table or [signal_table(args)],
                 after_ready_sql=args.jamscope_sql)
 
 
@@ -693,14 +727,8 @@ def run_side(name, args, payload_files, spans_per_req):
             machine_busy_pct_during_load=round(100 * (sys1[0] - sys0[0]) / max(1, sys1[1] - sys0[1]), 1),
         )
     finally:
-        if proc is not None and proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(args.stop_timeout)
-            except subprocess.TimeoutExpired:
-                res["note"] = "collector ignored SIGTERM; killed"
-                proc.kill()
-                proc.wait()
+        if stop_process(proc, args.stop_timeout):
+            res["note"] = "collector ignored SIGTERM; killed"
         if proc is not None:
             res["exit_code"] = proc.returncode
             # Rows the collector flushed on shutdown (or that arrived late).
@@ -796,7 +824,9 @@ def main():
     ap.add_argument("--repeat", type=int, default=1, help="run the sides this many times, interleaved")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--timeout", type=int, default=10, help="wrk per-request timeout, s")
-    ap.add_argument("--path", default="/v1/traces")
+    ap.add_argument("--path", default=None, help="default /v1/traces, or /v1/logs with --logs")
+    ap.add_argument("--logs", action="store_true",
+                    help="log records (--spans of them a request) into otel_logs")
     ap.add_argument("--wrk-script", default=os.path.join(HERE, "post_body.lua"),
                     help="wrk Lua script (rum_beacon.lua builds RUM beacons itself)")
     ap.add_argument("--quiet", type=float, default=2.0, help="drain: row count unchanged this long")
@@ -824,7 +854,8 @@ def main():
     ap.add_argument("--jamscope-cmd")
     ap.add_argument("--jamscope-env", action="append", default=[], help="K=V (placeholders allowed)")
     ap.add_argument("--jamscope-schema")
-    ap.add_argument("--jamscope-count-sql", default="SELECT count() FROM otel.otel_traces")
+    ap.add_argument("--jamscope-count-sql", default=None,
+                    help="default: count() of otel.otel_traces (otel.otel_logs with --logs)")
     ap.add_argument("--jamscope-table", action="append", default=[],
                     help="db.table Jamscope writes spans to (for --sink null; repeatable)")
     ap.add_argument("--jamscope-sql", action="append", default=[],
@@ -837,6 +868,7 @@ def main():
     ap.add_argument("--jamscope-check-sql", action="append", default=[],
                     help="extra scalar SQL reported after the drain (repeatable)")
     args = ap.parse_args()
+    args.path = args.path or ("/v1/logs" if args.logs else "/v1/traces")
     # Turn SIGTERM/SIGHUP into SystemExit so the finally blocks stop the
     # collector and ClickHouse instead of leaving them running.
     for sig in (signal.SIGTERM, signal.SIGHUP):
@@ -863,12 +895,14 @@ def main():
             cmd.append("--gzip")
         if args.json:
             cmd.append("--json")
+        if args.logs:
+            cmd.append("--logs")
         subprocess.run(cmd, check=True, capture_output=True)
         return [out] if args.variants == 1 else [f"{out}.{i}" for i in range(args.variants)]
 
     spans_per_req = args.spans
     body_bytes = os.path.getsize(payload()[0])
-    print(f"payload: {spans_per_req} spans/request, {body_bytes} bytes"
+    print(f"payload: {spans_per_req} {'log records' if args.logs else 'spans'}/request, {body_bytes} bytes"
           f"{' gzip' if args.gzip else ''}{' json' if args.json else ' protobuf'}, "
           f"{args.variants if not args.payload else len(args.payload.split(','))} variant(s); "
           f"wrk -t{args.threads} -c{args.connections} -d{args.duration}s"

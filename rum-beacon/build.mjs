@@ -21,6 +21,7 @@ const common = {
   tsconfigRaw: {}, // tsconfig.json is for tsc; keeps esbuild from adding "use strict"
   banner: { js: '/*! Jamscope RUM | web-vitals (c) Google LLC, Apache-2.0 */' },
   logLevel: 'warning',
+  preserveSymlinks: true, // node_modules may be a symlink (worktrees): path comments stay the same
 };
 
 await build({

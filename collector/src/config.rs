@@ -286,6 +286,12 @@ impl Config {
         Duration::from_secs(hours.saturating_mul(3_600))
     }
 
+    /// How old an accepted log record may be: as long as logs are kept.
+    pub fn max_log_age(&self) -> Duration {
+        let hours = u64::from(self.clickhouse.logs_ttl_days()) * 24;
+        Duration::from_secs(hours.saturating_mul(3_600))
+    }
+
     pub fn layer_rules(&self) -> LayerRules {
         LayerRules::new(self.layers.clone())
     }

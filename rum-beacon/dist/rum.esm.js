@@ -216,7 +216,7 @@ function createQueue(url, header) {
   }, flush };
 }
 
-// ../../../main/rum-beacon/node_modules/web-vitals/dist/web-vitals.attribution.js
+// node_modules/web-vitals/dist/web-vitals.attribution.js
 var t = class {
   t;
   o = 0;

@@ -1,5 +1,5 @@
 // The web UI (/ui/) in real headless Chromium: a real `jamscope serve` with its embedded ClickHouse, data sent
-// through the real ingest endpoints (OTLP/HTTP JSON spans, RUM beacons, a signed build event), then every page
+// through the real ingest endpoints (OTLP/HTTP JSON spans and log records, RUM beacons, a signed build event), then every page
 // opened as a person would. Screenshots land in tests/browser/artifacts/ (gitignored). Run: node --test
 // (the collector, Python and Chromium it starts: harness.mjs)
 import assert from 'node:assert/strict';
@@ -17,6 +17,7 @@ const hex = (bytes) => randomBytes(bytes).toString('hex');
 const TRACES = { slow: hex(16), fast: hex(16), failing: hex(16), markup: hex(16) };
 const PAGE_VIEW = `p-ui-${hex(8)}`;
 const MARKUP = '<script>alert(1)</script>';
+const LOGS = { declined: 'pool exhausted: payment declined for order A-1001', markup: `cache ${MARKUP} warmed` };
 
 let collector; // harness.startCollector's
 let browser;
@@ -92,6 +93,29 @@ function otlp(spans) {
   };
 }
 
+/** Log records: an error under the slow trace's CMS span, a warning whose body is markup, an info line
+ *  outside any trace. */
+function logRecords(spans, now) {
+  const cms = spans.find((s) => s.layer == 'cms' && s.span.traceId == TRACES.slow).span;
+  const record = (at, severityNumber, severityText, body, extra = {}) => ({
+    timeUnixNano: nanos(at), severityNumber, severityText, body: { stringValue: body },
+    attributes: [attr('code.function', 'checkout')], ...extra,
+  });
+  return {
+    resourceLogs: [{
+      resource: { attributes: [attr('service.name', 'strapi'), attr('jamstack.layer', 'cms')] },
+      scopeLogs: [{
+        scope: { name: 'ui-test' },
+        logRecords: [
+          record(now - 40_000 + 1_000, 17, 'ERROR', LOGS.declined, { traceId: TRACES.slow, spanId: cms.spanId }),
+          record(now - 9_000, 13, 'WARN', LOGS.markup),
+          record(now - 8_000, 9, 'INFO', 'cache refreshed'),
+        ],
+      }],
+    }],
+  };
+}
+
 function vitalEvents(ts, values) {
   const rating = (name, v) => {
     const [good, poor] = { LCP: [2500, 4000], INP: [200, 500], CLS: [0.1, 0.25], FCP: [1800, 3000], TTFB: [800, 1800] }[name];
@@ -130,6 +154,7 @@ async function seed() {
       { total: 180, cdn: [10, 170], gateway: [20, 160], cms: [50, 90], cmsName: MARKUP }),
   ];
   await post('/v1/traces', otlp(spans));
+  await post('/v1/logs', logRecords(spans, now));
 
   // The slow trace's page view, with an error; earlier page views spread over the hour for the sparklines.
   await post('/v1/rum', beacon({
@@ -166,6 +191,10 @@ async function waitForSeed() {
   await waitFor('vitals of seven page views', async () => {
     const { body } = await api('/api/vitals/series?window=1h');
     return { done: body.series?.find((s) => s.metric == 'LCP')?.count == 7, value: body };
+  });
+  await waitFor('three log records', async () => {
+    const { body } = await api('/api/logs?window=1h');
+    return { done: body.logs?.length == 3, value: body };
   });
   await waitFor('the deploy', async () => {
     const { body } = await api('/api/builds');
@@ -205,6 +234,8 @@ const PAGES = () => [
   ['trace-markup', `/ui/traces/${TRACES.markup}`],
   ['page-view', `/ui/page-views/${PAGE_VIEW}`],
   ['errors', '/ui/errors'],
+  ['logs', '/ui/logs?window=1h'],
+  ['logs-search', '/ui/logs?q=declined&severity=error&window=1h'],
   ['alerts', '/ui/alerts'],
   ['traces-empty', '/ui/traces?from=0&to=1000'],
 ];
@@ -311,6 +342,39 @@ test('a span named <script>alert(1)</script> renders as text', { timeout: 30_000
     const names = await page.$$eval('#waterfall .name', (cells) => cells.map((c) => c.textContent));
     assert.ok(names.some((n) => n.includes(MARKUP)), JSON.stringify(names));
     assert.equal(await page.locator('script').count(), 1, 'only /ui/app.js');
+    assert.deepEqual(problems, [], problems.join('\n'));
+  } finally {
+    await context.close();
+  }
+});
+
+test('the logs page finds a record by a word, links its trace, and the trace shows it under its span', { timeout: 60_000 }, async () => {
+  const { context, page, problems } = await open('/ui/logs?window=1h');
+  try {
+    const { body: all } = await api('/api/logs?window=1h');
+    const bodies = await page.$$eval('#logs tbody tr .log-body', (cells) => cells.map((c) => c.textContent));
+    assert.deepEqual(bodies, all.logs.map((l) => l.body), 'the API\'s records, newest first');
+    assert.ok(bodies.includes(LOGS.markup), 'a markup body is text');
+    assert.equal(await page.locator('script').count(), 1, 'only /ui/app.js');
+
+    await page.fill('input[name="q"]', 'DECLINED');
+    await page.selectOption('select[name="severity"]', 'error');
+    await Promise.all([page.waitForURL('**/ui/logs?**'), page.click('form.filters button[type="submit"]')]);
+    const rows = page.locator('#logs tbody tr');
+    assert.equal(await rows.count(), 1);
+    assert.equal(await rows.first().locator('.log-body').textContent(), LOGS.declined);
+    assert.equal(await rows.first().locator('.badge').textContent(), 'ERROR');
+    assert.match(await rows.first().locator('.badge').getAttribute('class'), /sev-error/);
+
+    await Promise.all([page.waitForURL(`**/ui/traces/${TRACES.slow}`), rows.first().locator('a.trace-link').click()]);
+    const { body: trace } = await api(`/api/traces/${TRACES.slow}`);
+    const cms = trace.spans.find((s) => s.layer == 'cms');
+    assert.deepEqual(cms.logs.map((l) => l.body), [LOGS.declined]);
+    const row = page.locator(`#waterfall details.span[data-span-id="${cms.span_id}"]`);
+    assert.match(await row.locator('.log-count').textContent(), /1 log/);
+    await row.locator(':scope > summary').click();
+    assert.equal(await row.locator('.log-lines .log-body').textContent(), LOGS.declined);
+    await page.screenshot({ path: join(ARTIFACTS, 'trace-with-logs.png'), fullPage: true });
     assert.deepEqual(problems, [], problems.join('\n'));
   } finally {
     await context.close();

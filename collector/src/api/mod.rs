@@ -10,6 +10,7 @@ mod builds;
 mod error;
 mod errors;
 mod insights;
+mod logs;
 pub mod params;
 mod sourcemaps;
 mod text;
@@ -27,6 +28,9 @@ pub(crate) use alerts::{active_alerts, ActiveAlert};
 pub use error::ApiError;
 pub use errors::{group_filter, ErrorWrites, ERROR_PARAMS};
 pub use insights::DEFAULT_BUCKETS;
+#[cfg(test)]
+pub(crate) use logs::attach as attach_logs;
+pub use logs::{log_filter_from, LogView, LOG_PARAMS};
 pub use text::{trace_list, waterfall};
 #[cfg(test)]
 pub(crate) use traces::assemble as assemble_trace;
@@ -90,6 +94,7 @@ pub fn router(state: ApiState) -> Router {
         .route("/api/vitals", get(insights::vitals))
         .route("/api/vitals/series", get(insights::vitals_series))
         .route("/api/errors", get(errors::list))
+        .route("/api/logs", get(logs::search))
         .route("/api/errors/{fingerprint}/state", post(errors::decide))
         .route(
             "/api/sourcemaps",

@@ -1,5 +1,5 @@
-//! Which span times can be stored. A span outside the window is refused
-//! before it is acknowledged: ClickHouse would reject its row for good (a
+//! Which span (and log record) times can be stored. A record outside the
+//! window is refused before it is acknowledged: ClickHouse would reject its row for good (a
 //! `DateTime64(9)` overflow in the trace index, an INSERT touching more
 //! partitions than allowed), or expire it at once (older than retention).
 //! The decision lives here, per field, so every receiver answers alike.
@@ -34,6 +34,25 @@ impl TimeWindow {
         }
     }
 
+    /// Why the instant `unix_nanos` cannot be stored (older than retention,
+    /// or too far ahead); `None` when it can. A record with one time (a log
+    /// record) needs nothing more.
+    pub fn problem(&self, unix_nanos: u64) -> Option<String> {
+        if unix_nanos < self.oldest_unix_nanos {
+            return Some(format!(
+                "is older than the retention window (earliest accepted: {})",
+                self.oldest_unix_nanos
+            ));
+        }
+        if unix_nanos > self.newest_unix_nanos {
+            return Some(format!(
+                "is too far in the future (latest accepted: {})",
+                self.newest_unix_nanos
+            ));
+        }
+        None
+    }
+
     /// Why `span`'s times cannot be stored, naming the OTLP field; `None`
     /// when they can.
     pub fn check(&self, span: &Span) -> Option<String> {
@@ -44,25 +63,8 @@ impl TimeWindow {
             ))
         };
         let (start, end) = (span.start_unix_nanos, span.end_unix_nanos);
-        if start < self.oldest_unix_nanos {
-            return field(
-                "start_time_unix_nano",
-                start,
-                &format!(
-                    "is older than the retention window (earliest accepted: {})",
-                    self.oldest_unix_nanos
-                ),
-            );
-        }
-        if start > self.newest_unix_nanos {
-            return field(
-                "start_time_unix_nano",
-                start,
-                &format!(
-                    "is too far in the future (latest accepted: {})",
-                    self.newest_unix_nanos
-                ),
-            );
+        if let Some(problem) = self.problem(start) {
+            return field("start_time_unix_nano", start, &problem);
         }
         if end < start {
             return field(

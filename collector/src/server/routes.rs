@@ -20,7 +20,7 @@ use crate::access::{Access, Endpoint};
 use crate::config::Config;
 use crate::errors::sourcemaps::Symbolicator;
 use crate::ingest::edge::{self, GrpcGuard, ServiceGuard};
-use crate::ingest::otlp::{self, Otlp, OtlpParts, SignalService, SpanRules, Traces};
+use crate::ingest::otlp::{self, Logs, Otlp, OtlpParts, SignalService, SpanRules, Traces};
 use crate::ingest::rum::{self, RumParts};
 use crate::ingest::{builds, IngestError};
 use crate::store::client::Connection;
@@ -51,6 +51,7 @@ pub(super) struct Routes {
 /// The gRPC services, each behind the API key.
 pub(super) struct GrpcRoutes {
     pub traces: otlp::OtlpCodes<SignalService<Traces>>,
+    pub logs: otlp::OtlpCodes<SignalService<Logs>>,
     pub guard: GrpcGuard,
 }
 
@@ -89,9 +90,11 @@ pub(super) fn build(parts: Parts<'_>) -> Routes {
     });
     let otlp = Otlp::new(OtlpParts {
         spans: queues.spans,
+        logs: queues.logs,
         layers: config.layer_rules(),
         config: config.ingest.clone(),
         span_rules,
+        logs_max_age: config.max_log_age(),
         stats: stats.clone(),
         tap,
     });
@@ -143,7 +146,8 @@ pub(super) fn build(parts: Parts<'_>) -> Routes {
         http,
         rum: rum_listener,
         grpc: GrpcRoutes {
-            traces: otlp::service::<Traces>(otlp),
+            traces: otlp::service::<Traces>(otlp.clone()),
+            logs: otlp::service::<Logs>(otlp),
             guard: GrpcGuard {
                 access: Arc::clone(access),
                 stats,

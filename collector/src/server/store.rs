@@ -18,13 +18,14 @@ use crate::errors::{RecordExceptions, Symbolicate};
 use crate::ingest::builds::BuildSink;
 use crate::ingest::rum::RumQueues;
 use crate::model::build::Build;
-use crate::model::Span;
+use crate::model::{LogRecord, Span};
 use crate::pipeline::Batch;
 use crate::pipeline::Queue;
 use crate::store::client::Connection;
 use crate::store::embedded::{EmbeddedClickHouse, EmbeddedSettings};
 use crate::store::rows::{
-    BuildTable, ErrorEventTable, RumErrorTable, RumPageViewTable, RumVitalTable, SpanTable, Table,
+    BuildTable, ErrorEventTable, LogTable, RumErrorTable, RumPageViewTable, RumVitalTable,
+    SpanTable, Table,
 };
 use crate::store::spool::Spool;
 use crate::store::writer::{self, InsertTarget, Writer};
@@ -95,6 +96,7 @@ pub(super) async fn migrate(
 /// The queues the receivers fill, one per table.
 pub(super) struct Queues {
     pub spans: Queue<Span>,
+    pub logs: Queue<LogRecord>,
     pub rum: RumQueues,
 }
 
@@ -130,6 +132,7 @@ impl Writers {
             spans: spawner.spawn_through::<SpanTable>(|batches| {
                 crate::pipeline::through(batches, RecordExceptions { queue: exceptions })
             })?,
+            logs: spawner.spawn::<LogTable>()?,
             rum: RumQueues {
                 vitals: spawner.spawn::<RumVitalTable>()?,
                 errors: spawner.spawn_through::<RumErrorTable>(|batches| {

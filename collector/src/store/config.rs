@@ -38,6 +38,9 @@ pub struct ClickHouseConfig {
     #[serde(deserialize_with = "crate::config_values::string_list")]
     pub cluster_nodes: Vec<String>,
     pub ttl_days: u32,
+    /// Days log records are kept (`otel_logs`); `ttl_days` unless set.
+    /// Fixed when the table is created (migration 11).
+    pub logs_ttl_days: Option<u32>,
     /// PEM file of CA certificates trusted for an https:// URL besides the
     /// public roots: a private CA.
     pub ca_file: Option<PathBuf>,
@@ -66,6 +69,7 @@ impl Default for ClickHouseConfig {
             cluster: None,
             cluster_nodes: Vec::new(),
             ttl_days: 30,
+            logs_ttl_days: None,
             ca_file: None,
             tls_accept_invalid_certs: false,
             connect_timeout_ms: DEFAULT_CONNECT_TIMEOUT.as_millis() as u64,
@@ -99,6 +103,9 @@ impl ClickHouseConfig {
         if self.ttl_days == 0 {
             return problem("clickhouse.ttl_days", "must be at least 1");
         }
+        if self.logs_ttl_days == Some(0) {
+            return problem("clickhouse.logs_ttl_days", "must be at least 1");
+        }
         if let Some(path) = &self.ca_file {
             if let Err(error) = crate::tls_trust::check_ca_file(path) {
                 return problem("clickhouse.ca_file", &error.to_string());
@@ -131,7 +138,13 @@ impl ClickHouseConfig {
             database: self.database.clone(),
             cluster: Cluster::from_keys(self.cluster.as_deref(), &self.cluster_nodes),
             ttl_days: self.ttl_days,
+            logs_ttl_days: self.logs_ttl_days(),
         }
+    }
+
+    /// Days log records are kept.
+    pub fn logs_ttl_days(&self) -> u32 {
+        self.logs_ttl_days.unwrap_or(self.ttl_days)
     }
 }
 

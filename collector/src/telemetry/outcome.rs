@@ -15,15 +15,17 @@ pub enum Signal {
     /// A beacon event whose type could not be told (not an object, no or
     /// an unknown `type`): rejected before it belongs to a table.
     RumUnknown,
+    LogRecords,
 }
 
 impl Signal {
-    pub const ALL: [Signal; 5] = [
+    pub const ALL: [Signal; 6] = [
         Signal::Spans,
         Signal::RumVitals,
         Signal::RumErrors,
         Signal::RumPageViews,
         Signal::RumUnknown,
+        Signal::LogRecords,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -33,6 +35,7 @@ impl Signal {
             Signal::RumErrors => "rum_errors",
             Signal::RumPageViews => "rum_page_views",
             Signal::RumUnknown => "rum_unknown",
+            Signal::LogRecords => "log_records",
         }
     }
 
@@ -45,16 +48,17 @@ impl Signal {
 /// label; the message told to the sender carries the detail.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum RejectReason {
-    /// A span's trace, span or parent id is malformed.
+    /// A span's (or log record's) trace, span or parent id is malformed.
     InvalidId,
-    /// A span's times are outside what storage keeps.
+    /// A span's (or log record's) times are outside what storage keeps.
     TimeWindow,
     /// An event that is not the expected JSON shape (missing or mistyped
     /// fields, not an object).
     Malformed,
     /// A well-formed event with a value that cannot be right (unknown
-    /// metric or event type, out of range, empty id or message), or a
-    /// span whose kind or status code is outside OTLP's enum.
+    /// metric or event type, out of range, empty id or message), a span
+    /// whose kind or status code is outside OTLP's enum, or a log record's
+    /// severity number outside OTLP's.
     InvalidValue,
     /// Events past `rum.max_events_per_batch` in one request.
     BatchLimit,

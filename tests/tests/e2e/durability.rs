@@ -49,7 +49,10 @@ fn fresh_spans(name: &str, n: usize) -> Vec<Span> {
 }
 
 /// A POST that tolerates no answer (the collector being killed).
-fn try_post(url: &str, body: Vec<u8>) -> Option<(u16, reqwest::header::HeaderMap, Vec<u8>)> {
+pub(crate) fn try_post(
+    url: &str,
+    body: Vec<u8>,
+) -> Option<(u16, reqwest::header::HeaderMap, Vec<u8>)> {
     block_on(async {
         let response = reqwest::Client::new()
             .post(url)
@@ -71,12 +74,16 @@ fn traces_url(collector: &Collector) -> String {
 }
 
 /// A collector writing through `proxy`.
-fn behind(proxy: &FaultProxy, options: CollectorOptions) -> Collector {
+pub(crate) fn behind(proxy: &FaultProxy, options: CollectorOptions) -> Collector {
     Collector::start_with(options.env("JAMSCOPE_CLICKHOUSE_URL", proxy.url()))
 }
 
 /// A stopped collector started again on its data directory and database.
-fn restart_behind(proxy: &FaultProxy, stopped: &Collector, options: CollectorOptions) -> Collector {
+pub(crate) fn restart_behind(
+    proxy: &FaultProxy,
+    stopped: &Collector,
+    options: CollectorOptions,
+) -> Collector {
     behind(
         proxy,
         CollectorOptions {
@@ -100,26 +107,36 @@ fn number(value: &serde_json::Value) -> u64 {
 
 /// How many times each span id is stored.
 fn stored(database: &str) -> HashMap<String, u64> {
+    stored_once_each(database, "otel_traces", "SpanId")
+}
+
+/// How many rows of `table` hold each value of `column`.
+pub(crate) fn stored_once_each(database: &str, table: &str, column: &str) -> HashMap<String, u64> {
     query(
         database,
-        "SELECT SpanId, count() AS n FROM otel_traces GROUP BY SpanId",
+        &format!("SELECT {column} AS id, count() AS n FROM {table} GROUP BY id"),
     )
     .into_iter()
     .map(|row| {
         (
-            row["SpanId"].as_str().unwrap_or("").to_owned(),
+            row["id"].as_str().unwrap_or("").to_owned(),
             number(&row["n"]),
         )
     })
     .collect()
 }
 
-/// Waits until every acknowledged span is stored, then checks none is
-/// stored twice, and that the trace index counts each span once.
-fn assert_exactly_once(database: &str, acknowledged: &[String], within: Duration) {
+/// Waits until every acknowledged id is stored in `table` (`column`),
+/// then checks none is stored twice; how many rows they are.
+pub(crate) fn assert_landed_once(
+    database: &str,
+    (table, column): (&str, &str),
+    acknowledged: &[String],
+    within: Duration,
+) -> u64 {
     let deadline = Instant::now() + within;
     let counts = loop {
-        let counts = stored(database);
+        let counts = stored_once_each(database, table, column);
         let missing = acknowledged
             .iter()
             .filter(|id| !counts.contains_key(*id))
@@ -129,14 +146,21 @@ fn assert_exactly_once(database: &str, acknowledged: &[String], within: Duration
         }
         assert!(
             Instant::now() < deadline,
-            "{missing} of {} acknowledged spans never landed",
+            "{missing} of {} acknowledged rows never landed in {table}",
             acknowledged.len()
         );
         std::thread::sleep(Duration::from_millis(200));
     };
     let doubled: Vec<_> = counts.iter().filter(|(_, n)| **n > 1).collect();
     assert!(doubled.is_empty(), "stored more than once: {doubled:?}");
-    let rows: u64 = counts.values().sum();
+    counts.values().sum()
+}
+
+/// Waits until every acknowledged span is stored, then checks none is
+/// stored twice, and that the trace index counts each span once.
+fn assert_exactly_once(database: &str, acknowledged: &[String], within: Duration) {
+    let deadline = Instant::now() + within;
+    let rows = assert_landed_once(database, ("otel_traces", "SpanId"), acknowledged, within);
     // The view's rows become visible a moment after the table's.
     let indexed = loop {
         let indexed =
@@ -397,17 +421,23 @@ fn a_lost_answer_and_a_stalled_connection_store_each_span_once() {
     assert_eq!(stored(&collector.database).len(), 80);
 }
 
-/// What the load clients saw: acknowledged span ids, refused statuses
+/// What the load clients saw: acknowledged ids, refused statuses
 /// (0: no answer), and the client threads.
-type Load = (
+pub(crate) type Load = (
     Arc<Mutex<Vec<String>>>,
     Arc<Mutex<Vec<u16>>>,
     Vec<std::thread::JoinHandle<()>>,
 );
 
-/// Posts 20-span requests from `clients` threads until `stop`, collecting
-/// the span ids of every acknowledged request; the rest are counted.
-fn load(url: String, clients: usize, stop: Arc<AtomicBool>) -> Load {
+/// Posts requests made by `request` (client number → body and its ids)
+/// to `url` from `clients` threads until `stop`, collecting the ids of
+/// every acknowledged request; the rest are counted.
+pub(crate) fn load(
+    url: String,
+    clients: usize,
+    stop: Arc<AtomicBool>,
+    request: fn(usize) -> (Vec<u8>, Vec<String>),
+) -> Load {
     let acknowledged = Arc::new(Mutex::new(Vec::new()));
     let refused = Arc::new(Mutex::new(Vec::new()));
     let handles = (0..clients)
@@ -416,7 +446,7 @@ fn load(url: String, clients: usize, stop: Arc<AtomicBool>) -> Load {
             let (acknowledged, refused) = (Arc::clone(&acknowledged), Arc::clone(&refused));
             std::thread::spawn(move || {
                 while !stop.load(Ordering::SeqCst) {
-                    let (body, ids) = encode(&format!("client-{client}"), fresh_spans("load", 20));
+                    let (body, ids) = request(client);
                     match try_post(&url, body) {
                         Some((200, _, _)) => acknowledged.lock().unwrap().extend(ids),
                         Some((status, _, _)) => refused.lock().unwrap().push(status),
@@ -428,6 +458,11 @@ fn load(url: String, clients: usize, stop: Arc<AtomicBool>) -> Load {
         })
         .collect();
     (acknowledged, refused, handles)
+}
+
+/// A load client's request: 20 new spans.
+fn span_load(client: usize) -> (Vec<u8>, Vec<String>) {
+    encode(&format!("client-{client}"), fresh_spans("load", 20))
 }
 
 fn readyz(collector: &Collector) -> u16 {
@@ -449,7 +484,8 @@ fn clickhouse_down_for_30_seconds_loses_and_doubles_nothing() {
             .env("JAMSCOPE_WRITER_RETRY_MAX_MS", "500"),
     );
     let stop = Arc::new(AtomicBool::new(false));
-    let (acknowledged, refused, clients) = load(traces_url(&collector), 3, Arc::clone(&stop));
+    let (acknowledged, refused, clients) =
+        load(traces_url(&collector), 3, Arc::clone(&stop), span_load);
     std::thread::sleep(Duration::from_secs(3));
     proxy.set(Mode::Down);
     let outage = Instant::now();
@@ -511,7 +547,7 @@ fn sigkill_in_durable_mode_loses_nothing_acknowledged() {
     };
     let mut collector = behind(&proxy, options());
     let stop = Arc::new(AtomicBool::new(false));
-    let (acknowledged, _, clients) = load(traces_url(&collector), 3, Arc::clone(&stop));
+    let (acknowledged, _, clients) = load(traces_url(&collector), 3, Arc::clone(&stop), span_load);
     std::thread::sleep(Duration::from_secs(2));
     // ClickHouse goes away, so acknowledged rows are only on disk...
     proxy.set(Mode::Down);

@@ -126,7 +126,7 @@ fn migrate_applies_once_and_then_has_nothing_to_do() {
         String::from_utf8_lossy(&first.stderr)
     );
     assert!(String::from_utf8_lossy(&first.stdout).contains(
-        "applied: otel_traces, trace_index, rum_tables, deduplication, rum_vitals_by_page_start, trace_search, builds, alert_tables, drop_attribute_key_indexes, wider_span_merges"
+        "applied: otel_traces, trace_index, rum_tables, deduplication, rum_vitals_by_page_start, trace_search, builds, alert_tables, drop_attribute_key_indexes, wider_span_merges, otel_logs"
     ));
     let second = run_jamscope(&["migrate"], &env);
     assert!(second.status.success());
@@ -146,15 +146,19 @@ fn migrate_applies_once_and_then_has_nothing_to_do() {
         Vec::<serde_json::Value>::new(),
         "tables without a token window"
     );
-    // Spans are merged in wider steps than ClickHouse's default (the
-    // embedded engine knows the setting, so the guard lets it through).
+    // Spans and log records are merged in wider steps than ClickHouse's
+    // default (the embedded engine knows the setting, so the guard lets it
+    // through).
     let wide_merges = query_json(
         clickhouse_url(),
         &database,
         "SELECT name FROM system.tables WHERE database = currentDatabase() \
-         AND position(create_table_query, 'merge_selector_base = 10') > 0",
+         AND position(create_table_query, 'merge_selector_base = 10') > 0 ORDER BY name",
     );
-    assert_eq!(wide_merges, vec![json!({"name": "otel_traces"})]);
+    assert_eq!(
+        wide_merges,
+        vec![json!({"name": "otel_logs"}), json!({"name": "otel_traces"})]
+    );
     let tables = query_json(
         clickhouse_url(),
         &database,
@@ -175,6 +179,7 @@ fn migrate_applies_once_and_then_has_nothing_to_do() {
             "error_groups",
             "error_groups_events_mv",
             "error_groups_rum_mv",
+            "otel_logs",
             "otel_traces",
             "rejected_rows",
             "rum_errors",
@@ -326,6 +331,7 @@ fn database_at_version(prefix: &str, version: u32) -> String {
         database: database.clone(),
         cluster: None,
         ttl_days: 30,
+        logs_ttl_days: 30,
     };
     for statement in statements_through(&options, version) {
         execute(url, &statement);
@@ -478,6 +484,7 @@ fn an_interrupted_rum_vitals_rebuild_is_finished_by_the_next_migrate() {
         database: database.clone(),
         cluster: None,
         ttl_days: 30,
+        logs_ttl_days: 30,
     };
     // The rebuild's own first statements: create the new table, exchange it in.
     let mut rebuild = statements_through(&options, 5);

@@ -15,6 +15,7 @@ mod expect;
 mod fault_proxy;
 mod harness;
 mod lifecycle;
+mod logs;
 mod notify;
 mod payload;
 mod query_api;

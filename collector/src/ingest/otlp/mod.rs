@@ -1,33 +1,40 @@
-//! The OTLP receiver: `POST /v1/traces` over OTLP/HTTP (protobuf or JSON,
-//! gzip) and `TraceService/Export` over OTLP/gRPC, answered as the OTLP
-//! specification says (partial success naming why records were rejected).
+//! The OTLP receiver: `POST /v1/traces` and `/v1/logs` over OTLP/HTTP
+//! (protobuf or JSON, gzip), `TraceService/Export` and `LogsService/Export`
+//! over OTLP/gRPC, answered as the OTLP specification says (partial success
+//! naming why records were rejected).
 //!
 //! Files: `handler.rs` (OTLP/HTTP, as every receiver: `ingest::receiver`),
 //! `decode.rs` (which decoder a body goes to), `tests.rs` (the transport's
 //! answers),
 //! `grpc.rs` (OTLP/gRPC: a tonic service per signal), `signal.rs` (what a
 //! signal brings: paths, decoders, acceptance, answer); the signals,
-//! `traces/` (its protobuf and JSON decoders and their one judgement);
-//! what every signal's decoders share, `protobuf/` and `json/`. Settings:
-//! `[ingest]` (`ingest::config`) and `[span_limits]`.
+//! `traces/` and `logs/` (each its protobuf and JSON decoders and their one
+//! judgement); what every signal's decoders share, `protobuf/`, `json/`
+//! and `resource.rs`. Settings: `[ingest]` (`ingest::config`) and
+//! `[span_limits]`.
 
 mod decode;
 mod grpc;
 mod handler;
 pub mod json;
+pub mod logs;
 pub mod protobuf;
+mod resource;
 mod signal;
 #[cfg(test)]
 mod tests;
 pub mod traces;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::routing::post;
 use axum::Router;
 
 pub use grpc::{service, OtlpCodes, SignalService};
 pub use handler::OtlpHttp;
+pub use logs::Logs;
+pub(crate) use resource::resource_from;
 pub use signal::{Accepted, Signal};
 pub use traces::{SpanRules, Traces};
 
@@ -35,7 +42,7 @@ use super::receiver::handle;
 use super::tap::Tap;
 use super::IngestConfig;
 use crate::clock::now_nanos;
-use crate::model::{LayerRules, Span, TimeWindow};
+use crate::model::{LayerRules, LogRecord, Span, TimeWindow};
 use crate::pipeline::Queue;
 use crate::telemetry::IngestStats;
 
@@ -49,10 +56,14 @@ pub struct Otlp {
 /// What an [`Otlp`] is built from.
 pub struct OtlpParts {
     pub spans: Queue<Span>,
+    pub logs: Queue<LogRecord>,
     pub layers: LayerRules,
     pub config: IngestConfig,
-    /// How much of a span is stored, and how old or new it may be.
+    /// How much of a span (and of a log record) is stored, and how old or
+    /// new a span may be.
     pub span_rules: SpanRules,
+    /// How old a log record may be: the logs' retention.
+    pub logs_max_age: Duration,
     pub stats: IngestStats,
     pub tap: Tap,
 }
@@ -72,15 +83,27 @@ impl Otlp {
         &self.shared.stats
     }
 
-    /// The record times storable now.
+    /// The span times storable now.
     fn time_window(&self) -> TimeWindow {
         self.shared.span_rules.window(now_nanos())
     }
+
+    /// The log record times storable now: as spans, reaching back the logs'
+    /// retention.
+    fn log_time_window(&self) -> TimeWindow {
+        let rules = &self.shared.span_rules;
+        rules.window_reaching_back(now_nanos(), self.shared.logs_max_age)
+    }
 }
 
-/// OTLP/HTTP's routes (`POST /v1/traces`).
+/// OTLP/HTTP's routes (`POST /v1/traces`, `POST /v1/logs`).
 pub fn routes(otlp: Otlp) -> Router {
     Router::new()
         .route(Traces::HTTP_PATH, post(handle::<OtlpHttp<Traces>>))
-        .with_state(OtlpHttp::<Traces>::new(otlp))
+        .with_state(OtlpHttp::<Traces>::new(otlp.clone()))
+        .merge(
+            Router::new()
+                .route(Logs::HTTP_PATH, post(handle::<OtlpHttp<Logs>>))
+                .with_state(OtlpHttp::<Logs>::new(otlp)),
+        )
 }

@@ -31,8 +31,10 @@ fn receiver(
     tokio::sync::mpsc::UnboundedReceiver<crate::pipeline::Batch<crate::model::Span>>,
 ) {
     let (spans, rx) = queue(records * INITIAL_BYTES_PER_RECORD);
+    let (logs, _) = queue(INITIAL_BYTES_PER_RECORD);
     let otlp = Otlp::new(OtlpParts {
         spans,
+        logs,
         layers: LayerRules::default(),
         config: IngestConfig {
             queue_wait_ms: 20,
@@ -44,6 +46,7 @@ fn receiver(
             max_age: Duration::from_secs(u64::MAX / 4_000_000_000),
             max_ahead: Duration::from_secs(3_600),
         },
+        logs_max_age: Duration::from_secs(3_600),
         stats: Metrics::default().ingest(),
         tap: None,
     });

@@ -226,7 +226,8 @@ fn decode_event(event: &Value, received_millis: i64, clock: ClockOffset) -> Resu
             }))
         }
         Signal::Spans => decode_span(event, clock).map(Event::Span),
-        Signal::RumUnknown => {
+        // `event_signal` gives RUM's signals and spans only; the rest is unknown.
+        _ => {
             let shown = kind
                 .as_str()
                 .map_or_else(|| kind.to_string(), str::to_owned);

@@ -10,6 +10,7 @@ mod alerts;
 mod attributes;
 mod build;
 mod errors;
+mod log;
 mod rejected;
 mod rum;
 mod span;
@@ -20,6 +21,7 @@ pub use alerts::{
 };
 pub use build::BuildTable;
 pub use errors::{frames_json, ErrorDecisionTable, ErrorEventTable, SourceMapTable};
+pub use log::LogTable;
 pub use rejected::{RejectedRow, RejectedRowTable};
 pub use rum::{RumErrorTable, RumPageViewTable, RumVitalTable};
 pub use span::SpanTable;

@@ -7,7 +7,7 @@
 //! catalog that tells whether they still have to run.
 //!
 //! Migrations add tables and columns (version 7: `builds`, CI/CD events;
-//! 13 to 16: the error tables, `errors.rs`)
+//! version 11: `otel_logs`; 13 to 16: the error tables, `errors.rs`)
 //! or change table settings (version 10: how widely spans are merged);
 //! the one exception is version 5,
 //! which rebuilds `rum_vitals` under a new partition key and keeps every
@@ -18,6 +18,7 @@ mod builds;
 mod ddl;
 mod dedup;
 mod errors;
+mod logs;
 mod rum;
 mod traces;
 
@@ -141,6 +142,16 @@ const MIGRATIONS: &[Migration] = &[
         steps: |options| {
             let (server_knows_it, sql) = traces::wider_span_merges(options);
             vec![Step::only_if(&server_knows_it, sql)]
+        },
+    },
+    Migration {
+        version: 11,
+        name: "otel_logs",
+        steps: |options| {
+            let mut steps = Step::all(logs::otel_logs(options));
+            let (server_knows_it, sql) = traces::wider_merges(options, "otel_logs");
+            steps.push(Step::only_if(&server_knows_it, sql));
+            steps
         },
     },
     Migration {

@@ -21,10 +21,12 @@
 //! judgement, as in the protobuf path.
 //!
 //! Files: `scalar` (numbers, strings, bytes, ids, enums), `value`
-//! (attributes), `fields` (names and the decoding scaffold: a [`Message`]
-//! per object, within a signal's state `S`); each signal's messages live
-//! with it (`traces/json/`).
+//! (attributes), `envelope` (the resource and scope records are grouped
+//! under), `fields` (names and the decoding scaffold: a [`Message`] per
+//! object, within a signal's state `S`); each signal's messages live with
+//! it (`traces/json/`, `logs/json/`).
 
+mod envelope;
 mod fields;
 mod scalar;
 mod value;
@@ -33,9 +35,10 @@ use std::fmt::Write as _;
 
 use serde::de::DeserializeSeed;
 
+pub(crate) use envelope::{ResourceMessage, ScopeMessage};
 pub(crate) use fields::{fields, read, Field, Key, List, Message, Msg};
 pub(crate) use scalar::{Enum, Id, Integer, RawEnum, RawId, Text};
-pub(crate) use value::attributes;
+pub(crate) use value::{attributes, AnyValue};
 
 use crate::ingest::IngestError;
 

@@ -18,12 +18,6 @@ pub fn attributes_field(
     Ok(())
 }
 
-/// Attributes that are checked but not kept (an instrumentation scope's).
-pub fn discard_attributes(r: &mut Reader<'_>, wire_type: WireType, depth: u32) -> WireResult<()> {
-    let mut dropped = Attributes::new();
-    attributes_field(r, wire_type, depth, &mut dropped)
-}
-
 fn key_value(mut r: Reader<'_>, depth: u32) -> WireResult<(String, AttributeValue)> {
     let mut key = String::new();
     let mut value = None;
@@ -41,7 +35,11 @@ fn key_value(mut r: Reader<'_>, depth: u32) -> WireResult<(String, AttributeValu
 /// An `AnyValue` at `depth`, merged into `value` as `prost` merges a
 /// message field sent twice: a scalar replaces what was there, an array
 /// or map sent again extends an array or map already there.
-fn any_value(mut r: Reader<'_>, depth: u32, value: &mut Option<AttributeValue>) -> WireResult<()> {
+pub fn any_value(
+    mut r: Reader<'_>,
+    depth: u32,
+    value: &mut Option<AttributeValue>,
+) -> WireResult<()> {
     while !r.is_empty() {
         match r.key()? {
             (1, wt) => *value = Some(AttributeValue::String(r.string(wt)?)),

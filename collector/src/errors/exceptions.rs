@@ -1,17 +1,18 @@
 //! Backend exceptions out of what OpenTelemetry SDKs send: a span event
 //! named `exception` with `exception.type`, `.message`, `.stacktrace` and
-//! `.escaped` (the semantic conventions `record_exception` follows). Log
-//! records carrying the same `exception.*` attributes plug in through
-//! [`from_attributes`] once logs land: the same reading, another origin.
+//! `.escaped` (the semantic conventions `record_exception` follows), and a
+//! log record carrying the same `exception.*` attributes (what logging
+//! bridges write for `logger.exception(...)`): the same reading through
+//! [`from_attributes`], another origin.
 //!
-//! Browser spans are skipped: a page's errors arrive as error beacons,
-//! grouped (and symbolicated) on their own.
+//! Browser spans and records are skipped: a page's errors arrive as error
+//! beacons, grouped (and symbolicated) on their own.
 
 use super::stack;
 use crate::model::error::{
     cut, BackendError, ErrorOrigin, Fingerprint, MAX_MESSAGE_BYTES, MAX_STACKTRACE_BYTES,
 };
-use crate::model::{AttributeValue, Attributes, Layer, Resource, Span, SpanId, TraceId};
+use crate::model::{AttributeValue, Attributes, Layer, LogRecord, Resource, Span, SpanId, TraceId};
 
 /// The event name OpenTelemetry gives a recorded exception.
 pub const EXCEPTION_EVENT: &str = "exception";
@@ -36,6 +37,27 @@ pub fn from_spans(spans: &[Span]) -> Vec<BackendError> {
         }
     }
     found
+}
+
+/// Every exception the log records carry, in record order. A record
+/// names no operation: its trace and span (when it has them) link it to
+/// one.
+pub fn from_logs(records: &[LogRecord]) -> Vec<BackendError> {
+    records
+        .iter()
+        .filter(|record| record.origin.resource.layer != Layer::Browser)
+        .filter_map(|record| {
+            let place = Place {
+                resource: &record.origin.resource,
+                trace_id: record.trace_id,
+                span_id: record.span_id,
+                operation: "",
+                timestamp_millis: millis(record.time_unix_nanos),
+                origin: ErrorOrigin::LogRecord,
+            };
+            from_attributes(&record.attributes, place)
+        })
+        .collect()
 }
 
 /// Where an exception was recorded: the resource that sent it and the
@@ -113,7 +135,7 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
-    use crate::model::Event;
+    use crate::model::{Event, LogOrigin, Scope};
 
     fn string(key: &str, value: &str) -> (String, AttributeValue) {
         (key.into(), AttributeValue::String(value.into()))
@@ -207,5 +229,45 @@ mod tests {
             attributes: vec![string("exception.stacktrace", "  at f (a.js:1:1)")],
         };
         assert!(from_spans(&[span_with(Layer::Gateway, "api", vec![empty])]).is_empty());
+    }
+
+    #[test]
+    fn log_records_with_exception_attributes_are_backend_errors_of_the_same_group() {
+        let span = span_with(
+            Layer::Cms,
+            "cms",
+            vec![exception("order 17 has no price", 42)],
+        );
+        let record = |attributes: Attributes| LogRecord {
+            time_unix_nanos: 1_700_000_000,
+            trace_id: Some(span.trace_id),
+            span_id: Some(span.span_id),
+            trace_flags: 1,
+            severity_text: "ERROR".into(),
+            severity_number: 17,
+            body: AttributeValue::String("checkout failed".into()),
+            attributes,
+            event_name: String::new(),
+            origin: Arc::new(LogOrigin {
+                resource: Arc::clone(&span.resource),
+                resource_schema_url: String::new(),
+                scope: Scope::default(),
+                scope_attributes: Vec::new(),
+                scope_schema_url: String::new(),
+            }),
+        };
+        let logged = exception("order 98 has no price", 42).attributes;
+        let plain = vec![string("http.route", "/checkout")];
+        let errors = from_logs(&[record(plain), record(logged)]);
+        assert_eq!(errors.len(), 1, "a record without exception.* is no error");
+        let error = &errors[0];
+        assert_eq!(error.origin, ErrorOrigin::LogRecord);
+        assert_eq!(error.timestamp_millis, 1_700);
+        assert_eq!(
+            (error.trace_id, error.span_id),
+            (Some(span.trace_id), Some(span.span_id))
+        );
+        assert_eq!(error.frames[0].function, "checkout");
+        assert_eq!(error.fingerprint, from_spans(&[span])[0].fingerprint);
     }
 }

@@ -109,7 +109,8 @@ pub(super) struct Writers {
 impl Writers {
     /// One writer per table, each draining its own queue into ClickHouse,
     /// with its own spool. Browser errors are symbolicated on their way;
-    /// spans are read for exceptions, which `error_events` gets.
+    /// spans and log records are read for exceptions, which `error_events`
+    /// gets.
     pub(super) fn start(
         config: &Config,
         connection: &Connection,
@@ -130,9 +131,12 @@ impl Writers {
         let symbolicate = Symbolicate(Arc::clone(symbolicator));
         let queues = Queues {
             spans: spawner.spawn_through::<SpanTable>(|batches| {
+                let queue = exceptions.clone();
+                crate::pipeline::through(batches, RecordExceptions { queue })
+            })?,
+            logs: spawner.spawn_through::<LogTable>(|batches| {
                 crate::pipeline::through(batches, RecordExceptions { queue: exceptions })
             })?,
-            logs: spawner.spawn::<LogTable>()?,
             rum: RumQueues {
                 vitals: spawner.spawn::<RumVitalTable>()?,
                 errors: spawner.spawn_through::<RumErrorTable>(|batches| {

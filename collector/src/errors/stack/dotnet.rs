@@ -8,7 +8,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::{frame, starts_with_any};
+use super::{line_frames, starts_with_any};
 use crate::model::error::Frame;
 
 static FRAME: LazyLock<Regex> = LazyLock::new(|| {
@@ -20,16 +20,7 @@ pub(super) fn frames(text: &str) -> Vec<Frame> {
     let outer = text
         .rfind("--- End of inner exception stack trace ---")
         .map_or(text, |at| &text[at..]);
-    outer
-        .lines()
-        .filter_map(|line| FRAME.captures(line))
-        .map(|found| {
-            let function = &found["function"];
-            let file = found.name("file").map_or("", |m| m.as_str());
-            let line = found.name("line").map_or("", |m| m.as_str());
-            frame(file, function, line, "", is_library(function))
-        })
-        .collect()
+    line_frames(outer.lines(), &FRAME, |_, function| is_library(function))
 }
 
 /// The base class library, ASP.NET and common packages.

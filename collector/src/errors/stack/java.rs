@@ -7,7 +7,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::{frame, starts_with_any};
+use super::{line_frames, starts_with_any};
 use crate::model::error::Frame;
 
 static FRAME: LazyLock<Regex> = LazyLock::new(|| {
@@ -18,15 +18,10 @@ static FRAME: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 pub(super) fn frames(text: &str) -> Vec<Frame> {
-    text.lines()
-        .take_while(|line| !line.trim_start().starts_with("Caused by:"))
-        .filter_map(|line| FRAME.captures(line))
-        .map(|found| {
-            let function = &found["function"];
-            let line = found.name("line").map_or("", |m| m.as_str());
-            frame(&found["file"], function, line, "", is_library(function))
-        })
-        .collect()
+    let thrown = text
+        .lines()
+        .take_while(|line| !line.trim_start().starts_with("Caused by:"));
+    line_frames(thrown, &FRAME, |_, function| is_library(function))
 }
 
 /// The JDK, the languages' runtimes and the common frameworks and servers.

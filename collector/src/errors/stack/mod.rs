@@ -18,6 +18,8 @@ mod ruby;
 #[cfg(test)]
 mod tests;
 
+use regex::Regex;
+
 use crate::model::error::{Frame, MAX_FRAMES};
 
 /// A runtime whose stack traces are read.
@@ -65,6 +67,30 @@ pub fn parse(text: &str) -> (Option<Format>, Vec<Frame>) {
         }
     }
     (None, Vec::new())
+}
+
+/// The frames of the `lines` `pattern` matches, one a line, from its named
+/// groups `file`, `function`, `line` and `column` (each may be absent);
+/// `library(file, function)` tells frames outside the app.
+fn line_frames<'a>(
+    lines: impl Iterator<Item = &'a str>,
+    pattern: &Regex,
+    library: impl Fn(&str, &str) -> bool,
+) -> Vec<Frame> {
+    lines
+        .filter_map(|line| pattern.captures(line))
+        .map(|found| {
+            let group = |name: &str| found.name(name).map_or("", |m| m.as_str());
+            let (file, function) = (group("file"), group("function"));
+            frame(
+                file,
+                function,
+                group("line"),
+                group("column"),
+                library(file, function),
+            )
+        })
+        .collect()
 }
 
 /// A frame read from text, in the app unless `library` says otherwise.

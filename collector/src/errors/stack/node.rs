@@ -5,7 +5,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::{contains_any, frame, starts_with_any};
+use super::{contains_any, line_frames, starts_with_any};
 use crate::model::error::Frame;
 
 static FRAME: LazyLock<Regex> = LazyLock::new(|| {
@@ -16,20 +16,7 @@ static FRAME: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 pub(super) fn frames(text: &str) -> Vec<Frame> {
-    text.lines()
-        .filter_map(|line| FRAME.captures(line))
-        .map(|found| {
-            let file = &found["file"];
-            let function = found.name("function").map_or("", |m| m.as_str());
-            frame(
-                file,
-                function,
-                &found["line"],
-                &found["column"],
-                is_library(file),
-            )
-        })
-        .collect()
+    line_frames(text.lines(), &FRAME, |file, _| is_library(file))
 }
 
 /// Installed packages and Node's own modules.

@@ -7,7 +7,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::{contains_any, frame};
+use super::{contains_any, line_frames};
 use crate::model::error::Frame;
 
 static FRAME: LazyLock<Regex> = LazyLock::new(|| {
@@ -19,15 +19,7 @@ pub(super) fn frames(text: &str) -> Vec<Frame> {
     let last_traceback = text
         .rfind("Traceback (most recent call last):")
         .map_or(text, |at| &text[at..]);
-    let mut frames: Vec<Frame> = last_traceback
-        .lines()
-        .filter_map(|line| FRAME.captures(line))
-        .map(|found| {
-            let file = &found["file"];
-            let function = found.name("function").map_or("", |m| m.as_str());
-            frame(file, function, &found["line"], "", is_library(file))
-        })
-        .collect();
+    let mut frames = line_frames(last_traceback.lines(), &FRAME, |file, _| is_library(file));
     frames.reverse();
     frames
 }

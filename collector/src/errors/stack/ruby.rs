@@ -6,7 +6,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::{contains_any, frame};
+use super::{contains_any, line_frames};
 use crate::model::error::Frame;
 
 static FRAME: LazyLock<Regex> = LazyLock::new(|| {
@@ -15,19 +15,7 @@ static FRAME: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 pub(super) fn frames(text: &str) -> Vec<Frame> {
-    text.lines()
-        .filter_map(|line| FRAME.captures(line))
-        .map(|found| {
-            let file = &found["file"];
-            frame(
-                file,
-                &found["function"],
-                &found["line"],
-                "",
-                is_library(file),
-            )
-        })
-        .collect()
+    line_frames(text.lines(), &FRAME, |file, _| is_library(file))
 }
 
 /// Gems, the standard library, and the interpreter's own code.

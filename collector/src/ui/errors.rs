@@ -65,9 +65,28 @@ pub fn render(window: &str, filter: &GroupFilter, groups: &[ErrorGroup]) -> Stri
     page("Errors", Nav::Errors, body)
 }
 
-/// One `<option>`.
-fn option(value: &str, text: &str, chosen: bool) -> Markup {
-    html! { option value=(value) selected[chosen] { (text) } }
+/// A labelled `<select>` of `values`, `chosen` selected; with `any`, an
+/// "any" option (no filter) first.
+fn select<'a>(
+    label: &str,
+    name: &str,
+    any: bool,
+    values: impl IntoIterator<Item = &'a str>,
+    chosen: &str,
+) -> Markup {
+    html! {
+        label {
+            (label)
+            select name=(name) {
+                @if any {
+                    option value="" selected[chosen.is_empty()] { "any" }
+                }
+                @for value in values {
+                    option value=(value) selected[chosen == value] { (value) }
+                }
+            }
+        }
+    }
 }
 
 fn filters(window: &str, filter: &GroupFilter) -> Markup {
@@ -76,34 +95,11 @@ fn filters(window: &str, filter: &GroupFilter) -> Markup {
     let state = filter.state.map_or("", GroupState::as_str);
     html! {
         form class="filters panel" method="get" action="/ui/errors" {
-            label {
-                "Layer"
-                select name="layer" {
-                    (option("", "any", layer.is_empty()))
-                    @for name in Layer::ALL.map(Layer::as_str) {
-                        (option(name, name, layer == name))
-                    }
-                }
-            }
+            (select("Layer", "layer", true, Layer::ALL.map(Layer::as_str), &layer))
             label { "Service or app" input name="service" value=(text(&filter.service)) placeholder="any"; }
             label { "Release" input name="release" value=(text(&filter.release)) placeholder="any"; }
-            label {
-                "State"
-                select name="state" {
-                    (option("", "any", state.is_empty()))
-                    @for name in GroupState::ALL.map(GroupState::as_str) {
-                        (option(name, name, state == name))
-                    }
-                }
-            }
-            label {
-                "Window"
-                select name="window" {
-                    @for option_window in WINDOWS {
-                        (option(option_window, option_window, window == option_window))
-                    }
-                }
-            }
+            (select("State", "state", true, GroupState::ALL.map(GroupState::as_str), state))
+            (select("Window", "window", false, WINDOWS, window))
             button type="submit" { "Show" }
         }
     }

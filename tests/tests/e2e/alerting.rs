@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use crate::harness::{python, repo_root, Collector, CollectorOptions};
+use crate::harness::{client_ids, python, repo_root, Collector, CollectorOptions};
 use crate::receivers::{Recorder, SmtpSink};
 
 const SECRET: &str = "alert-webhook-secret";
@@ -135,27 +135,14 @@ fn rules_dir(yaml: &str) -> tempfile::TempDir {
 /// `requests` gateway server spans, the first `errors` failed, exported
 /// at once by the Python SDK; returns the failed requests' trace ids.
 fn send_gateway(collector: &Collector, requests: u32, errors: u32, service: &str) -> Vec<String> {
-    let script = repo_root().join("tests/clients/python/gateway_traffic.py");
-    let output = Command::new(python())
-        .arg(script)
+    let mut command = Command::new(python());
+    command
+        .arg(repo_root().join("tests/clients/python/gateway_traffic.py"))
         .args(["--endpoint", &collector.http_url()])
         .args(["--requests", &requests.to_string()])
         .args(["--errors", &errors.to_string()])
-        .args(["--service", service])
-        .output()
-        .expect("run gateway_traffic.py");
-    assert!(
-        output.status.success(),
-        "gateway_traffic.py failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let sent: Value = serde_json::from_slice(&output.stdout).expect("JSON");
-    sent["failed"]
-        .as_array()
-        .expect("failed ids")
-        .iter()
-        .map(|v| v.as_str().unwrap_or_default().to_owned())
-        .collect()
+        .args(["--service", service]);
+    client_ids(command, "failed")
 }
 
 async fn wait_until(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) {

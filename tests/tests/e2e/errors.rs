@@ -13,26 +13,9 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 
 use crate::harness::{
-    block_on, post_beacon, python, repo_root, run_jamscope, Collector, CollectorOptions,
+    block_on, client_ids, post_beacon, python, repo_root, run_jamscope, Collector, CollectorOptions,
 };
 use crate::receivers::Recorder;
-
-/// Runs a client that prints `{"trace_ids": [...]}`; its trace ids.
-fn traces_from(mut command: Command) -> Vec<String> {
-    let output = command.output().expect("client runs");
-    assert!(
-        output.status.success(),
-        "client failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let printed: Value = serde_json::from_slice(&output.stdout).expect("JSON on stdout");
-    printed["trace_ids"]
-        .as_array()
-        .expect("trace ids")
-        .iter()
-        .map(|id| id.as_str().unwrap_or_default().to_owned())
-        .collect()
-}
 
 fn python_raises(collector: &Collector, release: &str, traces: u32) -> Vec<String> {
     let mut command = Command::new(python());
@@ -40,7 +23,7 @@ fn python_raises(collector: &Collector, release: &str, traces: u32) -> Vec<Strin
         .arg(repo_root().join("tests/clients/python/raise_errors.py"))
         .args(["--endpoint", &collector.http_url(), "--release", release])
         .args(["--traces", &traces.to_string()]);
-    traces_from(command)
+    client_ids(command, "trace_ids")
 }
 
 fn node_raises(collector: &Collector, release: &str, traces: u32) -> Vec<String> {
@@ -49,7 +32,7 @@ fn node_raises(collector: &Collector, release: &str, traces: u32) -> Vec<String>
         .arg(repo_root().join("tests/clients/node/raise_errors.mjs"))
         .args(["--endpoint", &collector.http_url(), "--release", release])
         .args(["--traces", &traces.to_string()]);
-    traces_from(command)
+    client_ids(command, "trace_ids")
 }
 
 async fn api(collector: &Collector, path: &str) -> Value {

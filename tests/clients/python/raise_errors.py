@@ -3,12 +3,15 @@
 on its server span with the real OpenTelemetry Python SDK
 (``span.record_exception``, what instrumentations do): one bug, raised with
 a different order number each time, so one error group across the traces.
-``--release`` is the resource's ``service.version``. Prints one JSON
-document: the trace ids.
+``--release`` is the resource's ``service.version``; ``--first-order`` the
+first order number; ``--ago-seconds`` dates the spans and their exceptions
+that far back (a batch arriving late). Prints one JSON document: the trace
+ids.
 
 Usage:
     raise_errors.py --endpoint http://127.0.0.1:4318 --service py-checkout
                     --release 1.0.0 [--traces 5] [--layer gateway]
+                    [--first-order 101] [--ago-seconds 0]
 
 Exit status: 0 when the export succeeded, 1 otherwise.
 """
@@ -18,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 from opentelemetry.sdk.resources import Resource
@@ -46,6 +50,8 @@ def main() -> int:
     parser.add_argument("--release", default="1.0.0")
     parser.add_argument("--layer", default="gateway")
     parser.add_argument("--traces", type=int, default=5)
+    parser.add_argument("--first-order", type=int, default=101)
+    parser.add_argument("--ago-seconds", type=int, default=0)
     args = parser.parse_args()
 
     resource = Resource.create(
@@ -61,15 +67,22 @@ def main() -> int:
     tracer = provider.get_tracer("jamscope-e2e")
     trace_ids = []
     for index in range(args.traces):
+        started = time.time_ns() - args.ago_seconds * 1_000_000_000
         with tracer.start_as_current_span(
-            "POST /checkout", kind=SpanKind.SERVER, record_exception=False, set_status_on_exception=False
+            "POST /checkout",
+            kind=SpanKind.SERVER,
+            record_exception=False,
+            set_status_on_exception=False,
+            start_time=started,
+            end_on_exit=False,
         ) as span:
             trace_ids.append(format(span.get_span_context().trace_id, "032x"))
             try:
-                checkout(101 + index)
+                checkout(args.first_order + index)
             except KeyError as error:
-                span.record_exception(error, escaped=True)
+                span.record_exception(error, timestamp=started + 500_000, escaped=True)
                 span.set_status(Status(StatusCode.ERROR, str(error)))
+            span.end(end_time=started + 1_000_000)
     provider.shutdown()
     print(json.dumps({"trace_ids": trace_ids}))
     return 0

@@ -499,7 +499,7 @@ groups:
         condition: { type: new_error, source: rum }
         labels: { severity: warning }
         annotations:
-          summary: "New browser error on {{ $labels.page }}: {{ $labels.message }}"
+          summary: "New browser error on {{ $details.page }}: {{ $details.message }}"
 "#,
     );
     let mut collector = Collector::start_with(
@@ -539,8 +539,14 @@ groups:
     let body = &receivers.webhooks()[0];
     let alert = &body["alerts"][0];
     assert_eq!(alert["labels"]["alertname"], "NewBrowserError");
-    assert_eq!(alert["labels"]["page"], "/cart");
-    assert_eq!(alert["labels"]["message"], "price is undefined");
+    // The page and message are details (annotations), not the alert's
+    // identity: the fingerprint is.
+    assert_eq!(alert["annotations"]["page"], "/cart");
+    assert_eq!(alert["annotations"]["message"], "price is undefined");
+    assert_eq!(
+        alert["annotations"]["summary"],
+        "New browser error on /cart: price is undefined"
+    );
     // The same error again is not new.
     assert!(post(beacon("price is undefined"))
         .await
@@ -728,7 +734,7 @@ groups:
         condition: { type: new_error, source: spans }
         labels: { severity: warning }
         annotations:
-          summary: "New error in {{ $labels.service }}: {{ $labels.message }}"
+          summary: "New error in {{ $labels.service }}: {{ $details.message }}"
 "#,
     );
     let mut collector = Collector::start_with(alert_options(&receivers, rules.path()));
@@ -740,7 +746,11 @@ groups:
     .await;
     let alert = receivers.webhooks()[0]["alerts"][0].clone();
     assert_eq!(alert["labels"]["service"], "checkout-api");
-    assert_eq!(alert["labels"]["message"], "upstream failed");
+    assert_eq!(alert["annotations"]["message"], "upstream failed");
+    assert_eq!(
+        alert["annotations"]["summary"],
+        "New error in checkout-api: upstream failed"
+    );
     assert_eq!(
         alert["annotations"]["example_trace_id"].as_str(),
         failed.first().map(String::as_str)

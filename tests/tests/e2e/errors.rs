@@ -18,11 +18,22 @@ use crate::harness::{
 use crate::receivers::Recorder;
 
 fn python_raises(collector: &Collector, release: &str, traces: u32) -> Vec<String> {
+    python_raises_with(collector, release, traces, &[])
+}
+
+/// `python_raises` with the client's other options (`--ago-seconds`, ...).
+fn python_raises_with(
+    collector: &Collector,
+    release: &str,
+    traces: u32,
+    options: &[&str],
+) -> Vec<String> {
     let mut command = Command::new(python());
     command
         .arg(repo_root().join("tests/clients/python/raise_errors.py"))
         .args(["--endpoint", &collector.http_url(), "--release", release])
-        .args(["--traces", &traces.to_string()]);
+        .args(["--traces", &traces.to_string()])
+        .args(options);
     client_ids(command, "trace_ids")
 }
 
@@ -86,12 +97,12 @@ groups:
         condition: { type: new_error, source: groups }
         labels: { severity: warning }
         annotations:
-          summary: "New {{ $labels.error_type }} in {{ $labels.layer }} {{ $labels.service }} ({{ $labels.operation }})"
+          summary: "New {{ $details.error_type }} in {{ $labels.layer }} {{ $labels.service }} ({{ $details.operation }})"
       - alert: ErrorRegressed
         condition: { type: regression, source: groups }
         labels: { severity: critical }
         annotations:
-          summary: "{{ $labels.error_type }} in {{ $labels.service }} is back in {{ $labels.release }}"
+          summary: "{{ $details.error_type }} in {{ $labels.service }} is back in {{ $details.release }}"
 "#;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -196,6 +207,21 @@ async fn backend_exceptions_group_per_bug_and_a_resolved_one_regresses_in_a_new_
         alerts_named(&webhook, "ErrorRegressed").is_empty(),
         "nothing regressed yet"
     );
+    // A batch arriving late, dated before the group's first occurrence,
+    // changes that occurrence (its message names another order) but not
+    // the group: its alert is not told again.
+    python_raises_with(
+        &collector,
+        "1.0.0",
+        1,
+        &["--ago-seconds", "120", "--first-order", "500"],
+    );
+    groups_when(&collector, "state=resolved", |g| {
+        g.len() == 1 && g[0]["count"] == 8
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(alerts_named(&webhook, "NewErrorGroup").len(), 2);
 
     // A new release raising it: regressed, and the rule fires once.
     let regressing = python_raises(&collector, "1.1.0", 3);
@@ -207,7 +233,8 @@ async fn backend_exceptions_group_per_bug_and_a_resolved_one_regresses_in_a_new_
     assert_eq!(alert["labels"]["alertname"], "ErrorRegressed");
     assert_eq!(alert["labels"]["fingerprint"], fingerprint.as_str());
     assert_eq!(alert["labels"]["service"], "py-checkout");
-    assert_eq!(alert["labels"]["release"], "1.1.0");
+    assert_eq!(alert["labels"]["layer"], "gateway");
+    assert_eq!(alert["annotations"]["release"], "1.1.0");
     assert_eq!(
         alert["annotations"]["summary"],
         "KeyError in py-checkout is back in 1.1.0"

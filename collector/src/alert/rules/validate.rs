@@ -210,7 +210,8 @@ fn regressed_errors(
     ))
 }
 
-/// The annotations parsed as templates, naming only labels the alert has.
+/// The annotations parsed as templates, naming only labels and details
+/// the alert has.
 fn annotations(
     written: &WrittenRule,
     kind: &RuleKind,
@@ -238,6 +239,17 @@ fn annotations(
                     ));
                 }
             }
+        }
+        let details = kind.series_details();
+        if let Some(detail) = template.details().find(|d| !details.contains(d)) {
+            return Err(format!(
+                "annotation {key}: no detail '{detail}' (known: {})",
+                if details.is_empty() {
+                    "none for this kind".to_owned()
+                } else {
+                    details.join(", ")
+                }
+            ));
         }
         annotations.insert(key.clone(), template);
     }

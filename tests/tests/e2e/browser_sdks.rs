@@ -243,7 +243,7 @@ fn faro_payloads_land_where_they_belong_and_bad_ones_are_named() {
         gzip(faro_payload().to_string().as_bytes()),
     );
     assert_eq!(reply.status, 202, "{}", reply.body);
-    assert_eq!(reply.json()["accepted"], 6, "{}", reply.body);
+    assert_eq!(reply.json()["accepted"], 5, "{}", reply.body);
 
     // The same error from rum.js, for its fingerprint.
     let rum_js = crate::rum::sdk_batch(
@@ -257,7 +257,7 @@ fn faro_payloads_land_where_they_belong_and_bad_ones_are_named() {
     );
     assert_eq!(beacon.status, 200, "{}", beacon.body);
 
-    wait_for_written(&collector, 7);
+    wait_for_written(&collector, 6);
     let vitals = collector.query("SELECT Name, Rating, App, SessionId, Url FROM rum_vitals");
     assert_eq!(vitals.len(), 1, "{vitals:?}");
     assert_eq!(

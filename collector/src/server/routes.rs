@@ -113,7 +113,13 @@ pub(super) fn build(parts: Parts<'_>) -> Routes {
     );
     let (main_rum, main_otlp, rum_listener) = match config.rum_addr {
         Some(_) => {
-            let listener = health.clone().merge(pages).merge(browser_otlp);
+            // The public listener takes OTLP from pages only: a service
+            // (no `Origin`) is told its exports go to the main listener.
+            let services_elsewhere = Router::new()
+                .route(Traces::HTTP_PATH, any(rum_only))
+                .route(Logs::HTTP_PATH, any(rum_only));
+            let otlp_from_pages = edge::by_audience(services_elsewhere, browser_otlp);
+            let listener = health.clone().merge(pages).merge(otlp_from_pages);
             (None, services_otlp, Some(listener.fallback(rum_only)))
         }
         // One listener for both: pages' OTLP told from services' by `Origin`.
@@ -170,7 +176,7 @@ pub(super) fn build(parts: Parts<'_>) -> Routes {
 
 async fn rum_only(request: Request) -> Response {
     IngestError::NotFound(format!(
-        "{} is not served here: this listener serves only what pages send (POST {}, {}, {} and {}; GET {})",
+        "{} is not served here: this listener serves only RUM, what pages send (POST {}, {} and {} with an Origin, {}; GET {})",
         request.uri().path().chars().take(200).collect::<String>(),
         rum::RUM_PATH,
         Traces::HTTP_PATH,

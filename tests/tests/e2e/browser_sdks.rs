@@ -324,3 +324,41 @@ fn faro_payloads_land_where_they_belong_and_bad_ones_are_named() {
     );
     assert_eq!(keyless.status, 401, "{}", keyless.body);
 }
+
+#[test]
+fn on_a_listener_of_its_own_pages_send_otlp_and_faro_there_and_services_go_to_the_main_one() {
+    let port = crate::harness::free_port();
+    let collector = start(&[("JAMSCOPE_RUM_ADDR", format!("127.0.0.1:{port}").as_str())]);
+    let rum = format!("http://127.0.0.1:{port}");
+    let page = request(
+        "POST",
+        &format!("{rum}/v1/traces"),
+        &[("content-type", "application/json"), ("origin", SITE)],
+        spans("shop-web", "browser", "50f067aa0ba902b7"),
+    );
+    assert_eq!(page.status, 200, "{}", page.body);
+    let service = request(
+        "POST",
+        &format!("{rum}/v1/traces"),
+        &[("content-type", "application/json")],
+        spans("cms-strapi", "cms", "60f067aa0ba902b7"),
+    );
+    assert_eq!(service.status, 404, "{}", service.body);
+    let faro_here = from_page(
+        &format!("{rum}/collect"),
+        SITE,
+        "application/json",
+        faro_payload().to_string(),
+    );
+    assert_eq!(faro_here.status, 202, "{}", faro_here.body);
+    let faro_main = from_page(
+        &format!("{}/collect", collector.http_url()),
+        SITE,
+        "application/json",
+        "{}",
+    );
+    assert_eq!(faro_main.status, 404);
+    assert!(faro_main.body.contains("rum_addr"), "{}", faro_main.body);
+    wait_for_written(&collector, 1);
+    assert_eq!(layer_of(&collector, "50f067aa0ba902b7"), "browser");
+}

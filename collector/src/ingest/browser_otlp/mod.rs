@@ -15,9 +15,9 @@
 //! `browser.web_vital` log events become Web Vitals in `rum_vitals`
 //! (`vitals.rs`), stored through the RUM receiver like the SDK's.
 //!
-//! When RUM shares the main listener, a request with an `Origin` header
-//! comes here and any other takes the service path
-//! (`ingest::edge::by_audience`).
+//! Only requests with an `Origin` header come here
+//! (`ingest::edge::by_audience`): on the main listener any other takes the
+//! service path, on `rum_addr` it is told to go to the main listener.
 
 mod handler;
 #[cfg(test)]

@@ -48,6 +48,7 @@ fn spans(service: &str, layer: &str, span_id: &str) -> String {
         ]},
         "scopeSpans": [{"scope": {"name": "@opentelemetry/instrumentation-fetch"}, "spans": [{
             "traceId": TRACE, "spanId": span_id, "name": "HTTP GET", "kind": 3,
+            "attributes": [{"key": "url.full", "value": {"stringValue": "https://shop.test/api/cart?key=page-key#top"}}],
             "startTimeUnixNano": start.to_string(), "endTimeUnixNano": (start + 20_000_000).to_string()
         }]}]
     }]})
@@ -147,6 +148,22 @@ fn pages_export_otlp_through_cors_as_the_browser_layer_and_services_are_unchange
     wait_for_written(&collector, 4);
     assert_eq!(layer_of(&collector, "00f067aa0ba902b7"), "browser");
     assert_eq!(layer_of(&collector, "10f067aa0ba902b7"), "cms");
+    let url = |span_id: &str| {
+        let rows = collector.query(&format!(
+            "SELECT SpanAttributes['url.full'] AS url FROM otel_traces WHERE SpanId = '{span_id}'"
+        ));
+        rows[0]["url"].as_str().unwrap_or_default().to_owned()
+    };
+    assert_eq!(
+        url("00f067aa0ba902b7"),
+        "https://shop.test/api/cart",
+        "a page's URLs are kept as a beacon's"
+    );
+    assert_eq!(
+        url("10f067aa0ba902b7"),
+        "https://shop.test/api/cart?key=page-key#top",
+        "a service's as sent"
+    );
     let vital = collector.query("SELECT Name, Value, App, SessionId FROM rum_vitals");
     assert_eq!(vital.len(), 1, "{vital:?}");
     assert_eq!(vital[0]["Name"], "LCP");

@@ -12,7 +12,7 @@ use crate::ingest::otlp::{Accepted, Logs, Otlp, OtlpHttp, Signal, Traces};
 use crate::ingest::receiver::{Incoming, Receiver};
 use crate::ingest::rum::{Rum, RumReceiver};
 use crate::ingest::IngestError;
-use crate::model::{Layer, Resource};
+use crate::model::{Attributes, Layer, Resource};
 use crate::telemetry::outcome::Signal as Records;
 use crate::telemetry::{IngestStats, Receiver as ReceiverName};
 
@@ -23,6 +23,10 @@ pub(crate) trait FromPages: Signal {
 
     /// How many records' resources claimed a layer other than the browser's.
     fn claiming_other_layers(judged: &Self::Judged) -> u64;
+
+    /// Every URL among the records' attributes (and their events')
+    /// passed through `scrub`.
+    fn scrub_urls(judged: &mut Self::Judged, scrub: impl Fn(&mut Attributes));
 
     /// Takes out the records that are Web Vitals, as a RUM batch (`None`:
     /// there were none).
@@ -53,6 +57,15 @@ impl FromPages for Traces {
             .filter(|span| claims_other_layer(&span.resource))
             .count() as u64
     }
+
+    fn scrub_urls(judged: &mut Self::Judged, scrub: impl Fn(&mut Attributes)) {
+        for span in &mut judged.spans {
+            scrub(&mut span.attributes);
+            for event in &mut span.events {
+                scrub(&mut event.attributes);
+            }
+        }
+    }
 }
 
 impl FromPages for Logs {
@@ -62,6 +75,12 @@ impl FromPages for Logs {
         let records = judged.records.iter();
         let claiming = records.filter(|record| claims_other_layer(&record.origin.resource));
         claiming.count() as u64
+    }
+
+    fn scrub_urls(judged: &mut Self::Judged, scrub: impl Fn(&mut Attributes)) {
+        for record in &mut judged.records {
+            scrub(&mut record.attributes);
+        }
     }
 
     fn take_vitals(
@@ -139,6 +158,7 @@ impl<S: FromPages> Receiver for BrowserOtlp<S> {
         incoming: &Incoming,
         mut judged: S::Judged,
     ) -> Result<Accepted, IngestError> {
+        S::scrub_urls(&mut judged, |attributes| self.rum.scrub_urls(attributes));
         let overridden = S::claiming_other_layers(&judged);
         self.stats()
             .browser_layer_overridden(S::RECORDS, overridden);

@@ -7,8 +7,10 @@
 //! the origin echoed, `Access-Control-Max-Age` and `Retry-After` exposed,
 //! the RUM key as `?key=` or `x-api-key`), the receiver (`handler.rs`) is
 //! OTLP/HTTP's own (`ingest::otlp::OtlpHttp`, the same decoders and
-//! answers) with three differences: bodies are bounded by
-//! `rum.max_sdk_body_bytes`; every record is stored as the browser layer,
+//! answers) with four differences: bodies are bounded by
+//! `rum.max_sdk_body_bytes`; URLs in span, event and log record
+//! attributes are kept as a beacon's are (no fragment, only
+//! `rum.keep_query_params`); every record is stored as the browser layer,
 //! whatever its resource claims (the `Otlp` it is given decides layers
 //! with `LayerRules::only(Layer::Browser)`; a claim of another layer is
 //! counted in `jamscope_browser_layer_overridden`); and OpenTelemetry's

@@ -123,13 +123,15 @@ impl Receiver for FaroReceiver {
         if rum.accepted() + rum.rejected() > 0 {
             outcome = self.rum.accept(incoming, (rum, page)).await?;
         }
-        if let Some(spans) = spans {
+        if let Some(mut spans) = spans {
+            Traces::scrub_urls(&mut spans, |attributes| self.rum.scrub_urls(attributes));
             stats.browser_layer_overridden(Traces::RECORDS, Traces::claiming_other_layers(&spans));
             let sent = spans.spans.len() as u64 + spans.rejected();
             let accepted = Traces::accept(&self.otlp, spans).await?;
             outcome.add(sent, accepted.rejected, accepted.message);
         }
-        if let Some(logs) = logs {
+        if let Some(mut logs) = logs {
+            Logs::scrub_urls(&mut logs, |attributes| self.rum.scrub_urls(attributes));
             let sent = logs.records.len() as u64 + logs.rejected();
             let accepted = Logs::accept(&self.otlp, logs).await?;
             outcome.add(sent, accepted.rejected, accepted.message);

@@ -24,7 +24,7 @@ use crate::ingest::tap::Tap;
 use crate::ingest::IngestError;
 use crate::model::rum::PageContext;
 use crate::model::rum::RumRecord;
-use crate::model::Span;
+use crate::model::{Attributes, Span};
 use crate::pipeline::{Queue, SubmitError};
 use crate::telemetry::outcome::{RejectReason, Signal};
 use crate::telemetry::{IngestStats, Receiver as ReceiverName};
@@ -184,6 +184,13 @@ impl RumReceiver {
         self.0.urls.scrub(decoded);
         let query = RumQuery::of(incoming)?;
         Ok(Arc::new(page_context(decoded, incoming, &query)))
+    }
+
+    /// Attribute values that are URLs, as every URL a page sends is kept:
+    /// without fragment, and with only `rum.keep_query_params` (a page's
+    /// query may hold anything, the RUM key included).
+    pub(crate) fn scrub_urls(&self, attributes: &mut Attributes) {
+        self.0.urls.scrub_attributes(attributes);
     }
 }
 

@@ -278,6 +278,12 @@ impl Config {
         Duration::from_secs(hours.saturating_mul(3_600))
     }
 
+    /// How old a metric point may be: the metric tables' retention.
+    pub fn max_metric_age(&self) -> Duration {
+        let days = u64::from(self.clickhouse.metrics_retention_days());
+        Duration::from_secs(days.saturating_mul(24 * 3_600))
+    }
+
     pub fn layer_rules(&self) -> LayerRules {
         LayerRules::new(self.layers.clone())
     }

@@ -1,12 +1,13 @@
 //! Property tests of every decoder of untrusted input: OTLP protobuf and
-//! JSON, RUM beacons, alert rule YAML. Arbitrary bytes and structured but
-//! hostile documents (`strategies`) up to [`MAX_INPUT`]: no panic, and the
+//! JSON (traces, metrics), RUM beacons, alert rule YAML. Arbitrary bytes
+//! and structured but hostile documents (`strategies`) up to [`MAX_INPUT`]: no panic, and the
 //! memory a decode holds at its peak (`meter`) stays within a linear bound
 //! of its input. Case counts keep the whole set to seconds in a debug
 //! build, so `make test` runs it every time; a failure prints the smallest
 //! input proptest found.
 
 mod meter;
+mod metrics;
 mod otlp;
 mod rules;
 mod rum;

@@ -3,6 +3,7 @@
 
 pub mod alert;
 pub mod build;
+pub mod datapoint;
 pub mod kpi;
 mod layer;
 pub mod metric;

@@ -34,6 +34,24 @@ impl TimeWindow {
         }
     }
 
+    /// Why an instant cannot be stored (older than the retention, or too
+    /// far ahead), to follow the field's name and value; `None` when it can.
+    pub fn refusal(&self, unix_nanos: u64) -> Option<String> {
+        if unix_nanos < self.oldest_unix_nanos {
+            return Some(format!(
+                "is older than the retention window (earliest accepted: {})",
+                self.oldest_unix_nanos
+            ));
+        }
+        if unix_nanos > self.newest_unix_nanos {
+            return Some(format!(
+                "is too far in the future (latest accepted: {})",
+                self.newest_unix_nanos
+            ));
+        }
+        None
+    }
+
     /// Why `span`'s times cannot be stored, naming the OTLP field; `None`
     /// when they can.
     pub fn check(&self, span: &Span) -> Option<String> {
@@ -44,25 +62,8 @@ impl TimeWindow {
             ))
         };
         let (start, end) = (span.start_unix_nanos, span.end_unix_nanos);
-        if start < self.oldest_unix_nanos {
-            return field(
-                "start_time_unix_nano",
-                start,
-                &format!(
-                    "is older than the retention window (earliest accepted: {})",
-                    self.oldest_unix_nanos
-                ),
-            );
-        }
-        if start > self.newest_unix_nanos {
-            return field(
-                "start_time_unix_nano",
-                start,
-                &format!(
-                    "is too far in the future (latest accepted: {})",
-                    self.newest_unix_nanos
-                ),
-            );
+        if let Some(problem) = self.refusal(start) {
+            return field("start_time_unix_nano", start, &problem);
         }
         if end < start {
             return field(
@@ -71,15 +72,9 @@ impl TimeWindow {
                 &format!("is before start_time_unix_nano {start}"),
             );
         }
-        if end > self.newest_unix_nanos {
-            return field(
-                "end_time_unix_nano",
-                end,
-                &format!(
-                    "is too far in the future (latest accepted: {})",
-                    self.newest_unix_nanos
-                ),
-            );
+        // Not older than the start, so only too far ahead can be wrong.
+        if let Some(problem) = self.refusal(end) {
+            return field("end_time_unix_nano", end, &problem);
         }
         span.events
             .iter()

@@ -47,6 +47,7 @@ pub(super) struct Routes {
 /// The gRPC services, each behind the API key.
 pub(super) struct GrpcRoutes {
     pub traces: otlp::OtlpCodes<SignalService<Traces>>,
+    pub metrics: otlp::OtlpCodes<SignalService<otlp::Metrics>>,
     pub guard: GrpcGuard,
 }
 
@@ -69,10 +70,12 @@ pub(super) fn build(parts: Parts<'_>) -> Routes {
     };
     let otlp = Otlp::new(OtlpParts {
         spans: queues.spans,
+        metric_points: queues.metric_points,
         layers: config.layer_rules(),
         config: config.ingest.clone(),
         span_limits: config.span_limits,
         max_age: config.max_span_age(),
+        metric_max_age: config.max_metric_age(),
         stats: stats.clone(),
         tap: tap.clone(),
     });
@@ -131,7 +134,8 @@ pub(super) fn build(parts: Parts<'_>) -> Routes {
         http,
         rum: rum_listener,
         grpc: GrpcRoutes {
-            traces: otlp::service::<Traces>(otlp),
+            traces: otlp::service::<Traces>(otlp.clone()),
+            metrics: otlp::service::<otlp::Metrics>(otlp),
             guard: GrpcGuard {
                 access: Arc::clone(access),
                 stats,

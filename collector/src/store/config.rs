@@ -13,6 +13,10 @@ use super::writer::WriterSettings;
 
 type Problem = Result<(), (&'static str, String)>;
 
+/// The longest retention the metric tables' `DateTime` columns can
+/// express for points arriving now (about 55 years).
+const MAX_METRICS_TTL_DAYS: u32 = 20_000;
+
 fn problem(key: &'static str, text: &str) -> Problem {
     Err((key, text.to_owned()))
 }
@@ -38,6 +42,9 @@ pub struct ClickHouseConfig {
     #[serde(deserialize_with = "crate::config_values::string_list")]
     pub cluster_nodes: Vec<String>,
     pub ttl_days: u32,
+    /// Days the metric tables keep their points; `ttl_days` when unset.
+    /// Points older than this are refused on arrival.
+    pub metrics_ttl_days: Option<u32>,
     /// PEM file of CA certificates trusted for an https:// URL besides the
     /// public roots: a private CA.
     pub ca_file: Option<PathBuf>,
@@ -66,6 +73,7 @@ impl Default for ClickHouseConfig {
             cluster: None,
             cluster_nodes: Vec::new(),
             ttl_days: 30,
+            metrics_ttl_days: None,
             ca_file: None,
             tls_accept_invalid_certs: false,
             connect_timeout_ms: DEFAULT_CONNECT_TIMEOUT.as_millis() as u64,
@@ -99,6 +107,16 @@ impl ClickHouseConfig {
         if self.ttl_days == 0 {
             return problem("clickhouse.ttl_days", "must be at least 1");
         }
+        if let Some(days) = self.metrics_ttl_days {
+            // The metric tables' times are `DateTime`s, which end in 2106:
+            // a TTL past that wraps round and expires rows at once.
+            if !(1..=MAX_METRICS_TTL_DAYS).contains(&days) {
+                return problem(
+                    "clickhouse.metrics_ttl_days",
+                    "must be from 1 to 20000 (the metric tables' times end in 2106)",
+                );
+            }
+        }
         if let Some(path) = &self.ca_file {
             if let Err(error) = crate::tls_trust::check_ca_file(path) {
                 return problem("clickhouse.ca_file", &error.to_string());
@@ -131,7 +149,13 @@ impl ClickHouseConfig {
             database: self.database.clone(),
             cluster: Cluster::from_keys(self.cluster.as_deref(), &self.cluster_nodes),
             ttl_days: self.ttl_days,
+            metrics_ttl_days: self.metrics_retention_days(),
         }
+    }
+
+    /// Days the metric tables keep their points.
+    pub fn metrics_retention_days(&self) -> u32 {
+        self.metrics_ttl_days.unwrap_or(self.ttl_days)
     }
 }
 

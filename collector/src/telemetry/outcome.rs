@@ -15,15 +15,18 @@ pub enum Signal {
     /// A beacon event whose type could not be told (not an object, no or
     /// an unknown `type`): rejected before it belongs to a table.
     RumUnknown,
+    /// OTLP metric data points, of every kind (one table per kind).
+    MetricPoints,
 }
 
 impl Signal {
-    pub const ALL: [Signal; 5] = [
+    pub const ALL: [Signal; 6] = [
         Signal::Spans,
         Signal::RumVitals,
         Signal::RumErrors,
         Signal::RumPageViews,
         Signal::RumUnknown,
+        Signal::MetricPoints,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -33,6 +36,7 @@ impl Signal {
             Signal::RumErrors => "rum_errors",
             Signal::RumPageViews => "rum_page_views",
             Signal::RumUnknown => "rum_unknown",
+            Signal::MetricPoints => "metric_points",
         }
     }
 

@@ -320,6 +320,7 @@ fn database_at_version(prefix: &str, version: u32) -> String {
         database: database.clone(),
         cluster: None,
         ttl_days: 30,
+        metrics_ttl_days: 30,
     };
     for statement in statements_through(&options, version) {
         execute(url, &statement);
@@ -472,6 +473,7 @@ fn an_interrupted_rum_vitals_rebuild_is_finished_by_the_next_migrate() {
         database: database.clone(),
         cluster: None,
         ttl_days: 30,
+        metrics_ttl_days: 30,
     };
     // The rebuild's own first statements: create the new table, exchange it in.
     let mut rebuild = statements_through(&options, 5);

@@ -213,7 +213,7 @@ fn decode_event(event: &Value, received_millis: i64) -> Result<Event, Refusal> {
                 timestamp_millis: event_time(millis(wire.ts), received_millis),
             }))
         }
-        Signal::Spans | Signal::RumUnknown => {
+        Signal::Spans | Signal::MetricPoints | Signal::RumUnknown => {
             let shown = kind
                 .as_str()
                 .map_or_else(|| kind.to_string(), str::to_owned);

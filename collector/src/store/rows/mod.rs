@@ -9,6 +9,7 @@ mod alert_peers;
 mod alerts;
 mod attributes;
 mod build;
+mod metric_points;
 mod rejected;
 mod rum;
 mod span;
@@ -18,6 +19,9 @@ pub use alerts::{
     AlertEventRow, AlertEventTable, AlertStateTable, SavedState, SilenceTable, SilenceVersion,
 };
 pub use build::BuildTable;
+pub use metric_points::{
+    ExponentialHistogramTable, GaugeTable, HistogramTable, SumTable, SummaryTable,
+};
 pub use rejected::{RejectedRow, RejectedRowTable};
 pub use rum::{RumErrorTable, RumPageViewTable, RumVitalTable};
 pub use span::SpanTable;

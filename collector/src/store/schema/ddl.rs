@@ -17,6 +17,8 @@ pub struct SchemaOptions {
     pub database: String,
     pub cluster: Option<Cluster>,
     pub ttl_days: u32,
+    /// Retention of the metric tables (`clickhouse.metrics_ttl_days`).
+    pub metrics_ttl_days: u32,
 }
 
 /// A ClickHouse cluster the tables are spread over (`clickhouse.cluster`).
@@ -123,6 +125,7 @@ impl SchemaOptions {
             database: "jamscope".into(),
             cluster: Cluster::from_keys(cluster, &[]),
             ttl_days: 7,
+            metrics_ttl_days: 7,
         }
     }
 
@@ -176,12 +179,7 @@ impl SchemaOptions {
     /// The table settings every Jamscope table shares: one partition per
     /// day of `time_column`, expiring whole after `ttl_days`.
     pub fn daily_partitions(&self, time_column: &str, order_by: &str) -> String {
-        format!(
-            "PARTITION BY toDate({time_column}) ORDER BY {order_by} \
-             TTL toDateTime({time_column}) + toIntervalDay({}) \
-             SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1",
-            self.ttl_days
-        )
+        daily_partitions_kept(time_column, order_by, self.ttl_days)
     }
 
     pub fn qualified(&self, table: &str) -> String {
@@ -270,6 +268,15 @@ impl SchemaOptions {
         }
         statements
     }
+}
+
+/// One partition per day of `time_column`, expiring whole after `days`.
+pub fn daily_partitions_kept(time_column: &str, order_by: &str, days: u32) -> String {
+    format!(
+        "PARTITION BY toDate({time_column}) ORDER BY {order_by} \
+         TTL toDateTime({time_column}) + toIntervalDay({days}) \
+         SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1"
+    )
 }
 
 /// Backquotes an identifier, escaping what could end it.

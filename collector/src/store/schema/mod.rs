@@ -6,8 +6,9 @@
 //! `EXCHANGE TABLES`, a copy of rows) carry a guard, a query on the
 //! catalog that tells whether they still have to run.
 //!
-//! Migrations add tables and columns (version 7: `builds`, CI/CD events)
-//! or change table settings (version 10: how widely spans are merged);
+//! Migrations add tables and columns (version 7: `builds`, CI/CD events;
+//! version 12: the five metric tables) or change table settings (version
+//! 10: how widely spans are merged);
 //! the one exception is version 5,
 //! which rebuilds `rum_vitals` under a new partition key and keeps every
 //! row (see `rum::rum_vitals_by_page_start`).
@@ -16,11 +17,13 @@ mod alerts;
 mod builds;
 mod ddl;
 mod dedup;
+mod metrics;
 mod rum;
 mod traces;
 
 pub use ddl::{Cluster, Replication, SchemaOptions};
 pub use dedup::{window as deduplication_window, DEDUPLICATION_WINDOW};
+pub use metrics::table_names as metric_table_names;
 
 use super::client::Connection;
 use super::StoreError;
@@ -140,6 +143,11 @@ const MIGRATIONS: &[Migration] = &[
             let (server_knows_it, sql) = traces::wider_span_merges(options);
             vec![Step::only_if(&server_knows_it, sql)]
         },
+    },
+    Migration {
+        version: 12,
+        name: "metric_tables",
+        steps: |options| Step::all(metrics::metric_tables(options)),
     },
 ];
 

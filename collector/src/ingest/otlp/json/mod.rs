@@ -22,9 +22,11 @@
 //!
 //! Files: `scalar` (numbers, strings, bytes, ids, enums), `value`
 //! (attributes), `fields` (names and the decoding scaffold: a [`Message`]
-//! per object, within a signal's state `S`); each signal's messages live
-//! with it (`traces/json/`).
+//! per object, within a signal's state `S`), `envelope` (resource and
+//! scope); each signal's messages live with it (`traces/json/`,
+//! `metrics/json/`).
 
+mod envelope;
 mod fields;
 mod scalar;
 mod value;
@@ -33,8 +35,9 @@ use std::fmt::Write as _;
 
 use serde::de::DeserializeSeed;
 
+pub(crate) use envelope::{ResourceMessage, ScopeMessage};
 pub(crate) use fields::{fields, read, Field, Key, List, Message, Msg};
-pub(crate) use scalar::{Enum, Id, Integer, RawEnum, RawId, Text};
+pub(crate) use scalar::{Array, Bool, Double, Enum, Id, Integer, Optional, RawEnum, RawId, Text};
 pub(crate) use value::attributes;
 
 use crate::ingest::IngestError;

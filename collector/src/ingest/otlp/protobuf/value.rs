@@ -18,12 +18,6 @@ pub fn attributes_field(
     Ok(())
 }
 
-/// Attributes that are checked but not kept (an instrumentation scope's).
-pub fn discard_attributes(r: &mut Reader<'_>, wire_type: WireType, depth: u32) -> WireResult<()> {
-    let mut dropped = Attributes::new();
-    attributes_field(r, wire_type, depth, &mut dropped)
-}
-
 fn key_value(mut r: Reader<'_>, depth: u32) -> WireResult<(String, AttributeValue)> {
     let mut key = String::new();
     let mut value = None;

@@ -22,10 +22,12 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 
 use super::judge::{judge_span, resource_from, ConvertedTraces, RawLink, RawSpan, SpanEncoding};
-use crate::ingest::otlp::protobuf::{attributes_field, discard_attributes, Reader, WireResult};
+use crate::ingest::otlp::protobuf::{
+    attributes_field, instrumentation_scope, resource, Reader, ScopeFields, WireResult,
+};
 use crate::ingest::IngestError;
 use crate::model::{
-    Attributes, Event, LayerRules, Resource, Scope, SpanId, SpanLimits, TimeWindow, TraceId,
+    Attributes, Event, LayerRules, Resource, SpanId, SpanLimits, TimeWindow, TraceId,
 };
 
 /// Encoded bytes per span, roughly, in the requests SDKs send: enough to
@@ -84,7 +86,7 @@ impl Decoder<'_> {
         let mut r = message;
         while !r.is_empty() {
             match r.key()? {
-                (1, wt) => resource(r.message(wt, 2)?, &mut attributes)
+                (1, wt) => resource(r.message(wt, 2)?, 2, &mut attributes)
                     .map_err(|e| e.within("resource", None))?,
                 (2, wt) => drop(r.message(wt, 2)?),
                 (3, wt) => drop(r.str(wt).map_err(|e| e.within("schema_url", None))?),
@@ -111,18 +113,18 @@ impl Decoder<'_> {
 
     /// `ScopeSpans`, depth 2: its scope first, then its spans.
     fn scope_spans(&mut self, message: Reader<'_>, resource: &Arc<Resource>) -> WireResult<()> {
-        let mut scope = Scope::default();
+        let mut scope = ScopeFields::default();
         let mut r = message;
         while !r.is_empty() {
             match r.key()? {
-                (1, wt) => instrumentation_scope(r.message(wt, 3)?, &mut scope)
+                (1, wt) => instrumentation_scope(r.message(wt, 3)?, 3, &mut scope)
                     .map_err(|e| e.within("scope", None))?,
                 (2, wt) => drop(r.message(wt, 3)?),
                 (3, wt) => drop(r.str(wt).map_err(|e| e.within("schema_url", None))?),
                 (tag, wt) => r.skip(tag, wt, 2)?,
             }
         }
-        let scope = Arc::new(scope);
+        let scope = Arc::new(scope.scope);
         let mut r = message;
         let mut index = 0;
         while !r.is_empty() {
@@ -138,45 +140,6 @@ impl Decoder<'_> {
         }
         Ok(())
     }
-}
-
-/// `Resource`, depth 2: its attributes (added to those of an earlier
-/// occurrence); its entity references are checked and dropped.
-fn resource(mut r: Reader<'_>, attributes: &mut Attributes) -> WireResult<()> {
-    while !r.is_empty() {
-        match r.key()? {
-            (1, wt) => attributes_field(&mut r, wt, 3, attributes)?,
-            (2, wt) => drop(r.uint32(wt)?),
-            (3, wt) => entity_ref(r.message(wt, 3)?).map_err(|e| e.within("entity_refs", None))?,
-            (tag, wt) => r.skip(tag, wt, 2)?,
-        }
-    }
-    Ok(())
-}
-
-/// `EntityRef`, depth 3: not stored, but its strings must be UTF-8.
-fn entity_ref(mut r: Reader<'_>) -> WireResult<()> {
-    while !r.is_empty() {
-        match r.key()? {
-            (1..=4, wt) => drop(r.str(wt)?),
-            (tag, wt) => r.skip(tag, wt, 3)?,
-        }
-    }
-    Ok(())
-}
-
-/// `InstrumentationScope`, depth 3: name and version (the last of each).
-fn instrumentation_scope(mut r: Reader<'_>, scope: &mut Scope) -> WireResult<()> {
-    while !r.is_empty() {
-        match r.key()? {
-            (1, wt) => scope.name = r.string(wt).map_err(|e| e.within("name", None))?,
-            (2, wt) => scope.version = r.string(wt).map_err(|e| e.within("version", None))?,
-            (3, wt) => discard_attributes(&mut r, wt, 4)?,
-            (4, wt) => drop(r.uint32(wt)?),
-            (tag, wt) => r.skip(tag, wt, 3)?,
-        }
-    }
-    Ok(())
 }
 
 /// `Span`, depth 3.

@@ -7,7 +7,9 @@ use serde::de::{IgnoredAny, MapAccess};
 
 use super::span::{Json, SpanMessage};
 use super::TraceState;
-use crate::ingest::otlp::json::{attributes, fields, read, Ctx, Key, List, Message, Msg, Text};
+use crate::ingest::otlp::json::{
+    fields, read, Ctx, Key, List, Message, Msg, ResourceMessage, ScopeMessage,
+};
 use crate::ingest::otlp::traces::judge::{judge_span, resource_from, RawSpan};
 use crate::model::{Attributes, Scope};
 
@@ -96,37 +98,6 @@ impl<'a> Message<TraceState<'a>> for ResourceSpans {
 /// A scope and the spans read under it, waiting for their resource.
 type ScopeGroup = (Arc<Scope>, Vec<RawSpan<Json>>);
 
-fields!(ResourceField { Attributes = "attributes" });
-
-/// A `Resource`: its attributes (entity references and other newer fields
-/// are not stored, so not read).
-struct ResourceMessage;
-
-impl<S> Message<S> for ResourceMessage {
-    type Out = Attributes;
-    const WHAT: &'static str = "a Resource";
-
-    fn decode<'de, A: MapAccess<'de>>(
-        ctx: &mut Ctx<S>,
-        mut map: A,
-    ) -> Result<Attributes, A::Error> {
-        let mut out = Attributes::new();
-        while let Some(field) = map.next_key_seed(Key::<ResourceField>::new())? {
-            match field {
-                Some(f) => out = read!(ctx, map, f, attributes(ctx)),
-                None => {
-                    map.next_value::<IgnoredAny>()?;
-                }
-            }
-        }
-        Ok(out)
-    }
-
-    fn null(_: &mut Ctx<S>) -> Attributes {
-        Attributes::new()
-    }
-}
-
 fields!(ScopeSpansField {
     Scope = "scope" | "instrumentationLibrary" | "instrumentation_library",
     Spans = "spans",
@@ -147,7 +118,13 @@ impl<'a> Message<TraceState<'a>> for ScopeSpans {
         while let Some(field) = map.next_key_seed(Key::<ScopeSpansField>::new())? {
             match field {
                 Some(f @ ScopeSpansField::Scope) => {
-                    scope = read!(ctx, map, f, Msg::<TraceState<'a>, ScopeMessage>::new(ctx))
+                    let fields = read!(
+                        ctx,
+                        map,
+                        f,
+                        Msg::<TraceState<'a>, ScopeMessage<false>>::new(ctx)
+                    );
+                    scope = fields.scope;
                 }
                 Some(f @ ScopeSpansField::Spans) => {
                     let more = read!(ctx, map, f, List::<TraceState<'a>, SpanMessage>::new(ctx));
@@ -163,35 +140,5 @@ impl<'a> Message<TraceState<'a>> for ScopeSpans {
 
     fn null(_: &mut TraceCtx<'a>) -> ScopeGroup {
         (Arc::new(Scope::default()), Vec::new())
-    }
-}
-
-fields!(ScopeField {
-    Name = "name",
-    Version = "version",
-});
-
-struct ScopeMessage;
-
-impl<S> Message<S> for ScopeMessage {
-    type Out = Scope;
-    const WHAT: &'static str = "an InstrumentationScope";
-
-    fn decode<'de, A: MapAccess<'de>>(ctx: &mut Ctx<S>, mut map: A) -> Result<Scope, A::Error> {
-        let mut scope = Scope::default();
-        while let Some(field) = map.next_key_seed(Key::<ScopeField>::new())? {
-            match field {
-                Some(f @ ScopeField::Name) => scope.name = read!(ctx, map, f, Text),
-                Some(f @ ScopeField::Version) => scope.version = read!(ctx, map, f, Text),
-                None => {
-                    map.next_value::<IgnoredAny>()?;
-                }
-            }
-        }
-        Ok(scope)
-    }
-
-    fn null(_: &mut Ctx<S>) -> Scope {
-        Scope::default()
     }
 }

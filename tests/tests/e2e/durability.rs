@@ -49,7 +49,10 @@ fn fresh_spans(name: &str, n: usize) -> Vec<Span> {
 }
 
 /// A POST that tolerates no answer (the collector being killed).
-fn try_post(url: &str, body: Vec<u8>) -> Option<(u16, reqwest::header::HeaderMap, Vec<u8>)> {
+pub(crate) fn try_post(
+    url: &str,
+    body: Vec<u8>,
+) -> Option<(u16, reqwest::header::HeaderMap, Vec<u8>)> {
     block_on(async {
         let response = reqwest::Client::new()
             .post(url)
@@ -71,12 +74,16 @@ fn traces_url(collector: &Collector) -> String {
 }
 
 /// A collector writing through `proxy`.
-fn behind(proxy: &FaultProxy, options: CollectorOptions) -> Collector {
+pub(crate) fn behind(proxy: &FaultProxy, options: CollectorOptions) -> Collector {
     Collector::start_with(options.env("JAMSCOPE_CLICKHOUSE_URL", proxy.url()))
 }
 
 /// A stopped collector started again on its data directory and database.
-fn restart_behind(proxy: &FaultProxy, stopped: &Collector, options: CollectorOptions) -> Collector {
+pub(crate) fn restart_behind(
+    proxy: &FaultProxy,
+    stopped: &Collector,
+    options: CollectorOptions,
+) -> Collector {
     behind(
         proxy,
         CollectorOptions {
@@ -399,7 +406,7 @@ fn a_lost_answer_and_a_stalled_connection_store_each_span_once() {
 
 /// What the load clients saw: acknowledged span ids, refused statuses
 /// (0: no answer), and the client threads.
-type Load = (
+pub(crate) type Load = (
     Arc<Mutex<Vec<String>>>,
     Arc<Mutex<Vec<u16>>>,
     Vec<std::thread::JoinHandle<()>>,
@@ -408,6 +415,20 @@ type Load = (
 /// Posts 20-span requests from `clients` threads until `stop`, collecting
 /// the span ids of every acknowledged request; the rest are counted.
 fn load(url: String, clients: usize, stop: Arc<AtomicBool>) -> Load {
+    load_of(url, clients, stop, |client| {
+        encode(&format!("client-{client}"), fresh_spans("load", 20))
+    })
+}
+
+/// Posts the requests `request` makes (a body and the ids of its records)
+/// from `clients` threads until `stop`, collecting the ids of every
+/// acknowledged request; the statuses of the others are counted.
+pub(crate) fn load_of(
+    url: String,
+    clients: usize,
+    stop: Arc<AtomicBool>,
+    request: fn(usize) -> (Vec<u8>, Vec<String>),
+) -> Load {
     let acknowledged = Arc::new(Mutex::new(Vec::new()));
     let refused = Arc::new(Mutex::new(Vec::new()));
     let handles = (0..clients)
@@ -416,7 +437,7 @@ fn load(url: String, clients: usize, stop: Arc<AtomicBool>) -> Load {
             let (acknowledged, refused) = (Arc::clone(&acknowledged), Arc::clone(&refused));
             std::thread::spawn(move || {
                 while !stop.load(Ordering::SeqCst) {
-                    let (body, ids) = encode(&format!("client-{client}"), fresh_spans("load", 20));
+                    let (body, ids) = request(client);
                     match try_post(&url, body) {
                         Some((200, _, _)) => acknowledged.lock().unwrap().extend(ids),
                         Some((status, _, _)) => refused.lock().unwrap().push(status),
@@ -430,7 +451,7 @@ fn load(url: String, clients: usize, stop: Arc<AtomicBool>) -> Load {
     (acknowledged, refused, handles)
 }
 
-fn readyz(collector: &Collector) -> u16 {
+pub(crate) fn readyz(collector: &Collector) -> u16 {
     block_on(async {
         reqwest::get(format!("{}/readyz", collector.http_url()))
             .await
@@ -486,7 +507,7 @@ fn clickhouse_down_for_30_seconds_loses_and_doubles_nothing() {
     );
 }
 
-fn segment_files(dir: &Path) -> Vec<std::path::PathBuf> {
+pub(crate) fn segment_files(dir: &Path) -> Vec<std::path::PathBuf> {
     let mut files: Vec<_> = std::fs::read_dir(dir)
         .map(|entries| {
             entries

@@ -6,7 +6,9 @@
 //! query API and KPIs (`api.rs`) and the `metric` alert rule
 //! (`alerting.rs`) are beside this file.
 
+mod durability;
 pub mod expect;
+mod sdk;
 
 use std::io::Write as _;
 

@@ -9,6 +9,7 @@ mod layer;
 pub mod metric;
 mod number;
 pub mod rum;
+pub mod series;
 mod span;
 mod span_limits;
 mod time_window;

@@ -6,6 +6,8 @@
 //! query API and KPIs (`api.rs`) and the `metric` alert rule
 //! (`alerting.rs`) are beside this file.
 
+mod alerting;
+mod api;
 mod durability;
 pub mod expect;
 mod sdk;

@@ -46,6 +46,11 @@ run otlp-protobuf-1000 --spans 1000
 run otlp-protobuf-gzip-100 --spans 100 --gzip
 run otlp-json-100 --spans 100 --json
 
+# Metrics: 1000 data points a request (counters, up-down counters, gauges,
+# histograms with exemplars, exponential histograms; every point its own
+# series) into the metric tables; three interleaved rounds, medians.
+run otlp-metrics-protobuf-1000 --signal metrics --spans 1000 --repeat 3
+
 # Durability: default (acknowledged once queued in memory) against durable
 # mode (acknowledged once fsync'd to the spool), same run; then a load while
 # ClickHouse is down, so every span goes through the spool and is replayed.

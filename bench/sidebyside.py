@@ -26,6 +26,10 @@ Sides:
   jamscope-rules     the same, evaluating the repository's alert-rules/.
   jamscope-norules   the same, alerting off (JAMSCOPE_ALERT_ENABLED=false).
 
+--signal metrics sends OTLP metric data points to /v1/metrics instead
+(gen_payload.py --metrics; --spans is then points a request) and counts
+rows in the metric tables; the tables say "points" where they say spans.
+
 --repeat N runs the sides N times, interleaved (a,b,a,b,...), and prints
 the median per side: compare medians, the machines are shared.  Generated
 payloads are made again before each run, so span times stay "just now"
@@ -377,6 +381,20 @@ class ClickHouse:
 
 # ---------------------------------------------------------------- sides
 
+# The metric tables a metrics run writes (no summaries: SDKs send none).
+METRIC_TABLES = ["otel.otel_metrics_gauge", "otel.otel_metrics_sum",
+                 "otel.otel_metrics_histogram", "otel.otel_metrics_exponential_histogram"]
+
+
+def total_of(tables, what="count()", where=""):
+    """One number over several tables: the sum of `what` over each."""
+    return "SELECT " + " + ".join(f"(SELECT {what} FROM {t}{where})" for t in tables)
+
+
+def signal_tables(args):
+    return METRIC_TABLES if args.signal == "metrics" else ["otel.otel_traces"]
+
+
 def rotel_binary(python):
     """rotel-agent ships inside the `rotel` wheel, next to its __init__.py."""
     out = subprocess.run([python, "-c", "import rotel, os; print(os.path.dirname(rotel.__file__))"],
@@ -404,13 +422,13 @@ def side_rotel(args, ch, workdir):
     return dict(
         cmd=cmd, env=None, otlp_http_port=http_port,
         schema=os.path.join(HERE, "rotel_schema.sql"),
-        count_sql="SELECT count() FROM otel.otel_traces",
+        count_sql=total_of(signal_tables(args)),
         # rotel-agent 0.0.1-alpha10 (PyPI rotel 0.0.1a15) drops the Resource of
         # the part of a ResourceSpans it splits off to fill a batch (fixed
         # upstream later): those rows land with ServiceName '' and {} attrs.
         checks={"rows_missing_resource":
-                "SELECT countIf(ServiceName = '') FROM otel.otel_traces"},
-        tables=["otel.otel_traces"],
+                total_of(signal_tables(args), "countIf(ServiceName = '')")},
+        tables=signal_tables(args),
         null_mv_extra="countIf(ServiceName = '') AS no_service",
         null_checks={"rows_missing_resource":
                      "SELECT sum(no_service) FROM otel.otel_traces__rows"},
@@ -430,10 +448,11 @@ def side_jamscope(args, ch, workdir):
     for item in args.jamscope_env:
         k, _, v = item.partition("=")
         env[k] = v.format(**subst)
+    count_sql = args.jamscope_count_sql or total_of(signal_tables(args))
     return dict(cmd=cmd, env=env, otlp_http_port=http_port,
-                schema=args.jamscope_schema, count_sql=args.jamscope_count_sql,
+                schema=args.jamscope_schema, count_sql=count_sql,
                 checks={f"check_{i}": q for i, q in enumerate(args.jamscope_check_sql)},
-                tables=args.jamscope_table or ["otel.otel_traces"],
+                tables=args.jamscope_table or signal_tables(args),
                 after_ready_sql=args.jamscope_sql)
 
 
@@ -743,6 +762,7 @@ def print_table(results):
         ("machine busy % (before)", "machine_busy_pct_before"),
         ("machine busy % (load)", "machine_busy_pct_during_load"),
     ]
+    rows = [(label.replace("spans", RECORDS), key) for label, key in rows]
     w0 = max(len(r[0]) for r in rows)
     print("".ljust(w0), *[r["side"].rjust(14) for r in results])
     for label, key in rows:
@@ -755,6 +775,10 @@ def print_table(results):
         errs = {k: v for k, v in r.get("socket_errors", {}).items() if v}
         if errs:
             print(f"{r['side']}: wrk socket errors {errs}")
+
+
+# What a row is, in the printed tables ("points" for --signal metrics).
+RECORDS = "spans"
 
 
 def spans_per_cpu_s(r):
@@ -773,6 +797,7 @@ def print_medians(results, sides):
             ("peak RSS MiB", lambda r: r["peak_rss_mib"])]
     print("median of rounds".ljust(28), *[s.rjust(16) for s in sides])
     for label, get in rows:
+        label = label.replace("spans", RECORDS)
         vals = []
         for s in sides:
             xs = [get(r) for r in results if r["side"] == s and get(r) is not None]
@@ -796,7 +821,9 @@ def main():
     ap.add_argument("--repeat", type=int, default=1, help="run the sides this many times, interleaved")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--timeout", type=int, default=10, help="wrk per-request timeout, s")
-    ap.add_argument("--path", default="/v1/traces")
+    ap.add_argument("--path", help="OTLP/HTTP path (default: the signal's)")
+    ap.add_argument("--signal", default="traces", choices=["traces", "metrics"],
+                    help="spans, or metric data points (--spans is then points a request)")
     ap.add_argument("--wrk-script", default=os.path.join(HERE, "post_body.lua"),
                     help="wrk Lua script (rum_beacon.lua builds RUM beacons itself)")
     ap.add_argument("--quiet", type=float, default=2.0, help="drain: row count unchanged this long")
@@ -824,7 +851,8 @@ def main():
     ap.add_argument("--jamscope-cmd")
     ap.add_argument("--jamscope-env", action="append", default=[], help="K=V (placeholders allowed)")
     ap.add_argument("--jamscope-schema")
-    ap.add_argument("--jamscope-count-sql", default="SELECT count() FROM otel.otel_traces")
+    ap.add_argument("--jamscope-count-sql",
+                    help="rows landed (default: count() over the signal's tables)")
     ap.add_argument("--jamscope-table", action="append", default=[],
                     help="db.table Jamscope writes spans to (for --sink null; repeatable)")
     ap.add_argument("--jamscope-sql", action="append", default=[],
@@ -843,6 +871,10 @@ def main():
         signal.signal(sig, lambda signum, frame: sys.exit(128 + signum))
     if args.duration > 20:
         ap.error("--duration above 20 s is not allowed on this 2-core machine")
+    if args.path is None:
+        args.path = "/v1/metrics" if args.signal == "metrics" else "/v1/traces"
+    global RECORDS
+    RECORDS = "points" if args.signal == "metrics" else "spans"
     if shutil.which("wrk") is None:
         ap.error("wrk not found (apt-get install -y wrk; `make bench` installs it)")
     sides = [s.strip() for s in args.sides.split(",") if s.strip()]
@@ -859,6 +891,8 @@ def main():
         out = os.path.join(gen_dir, "body")
         cmd = [args.python, os.path.join(HERE, "gen_payload.py"), out, "--spans", str(args.spans),
                "--variants", str(args.variants)]
+        if args.signal == "metrics":
+            cmd.append("--metrics")
         if args.gzip:
             cmd.append("--gzip")
         if args.json:
@@ -868,7 +902,7 @@ def main():
 
     spans_per_req = args.spans
     body_bytes = os.path.getsize(payload()[0])
-    print(f"payload: {spans_per_req} spans/request, {body_bytes} bytes"
+    print(f"payload: {spans_per_req} {RECORDS}/request, {body_bytes} bytes"
           f"{' gzip' if args.gzip else ''}{' json' if args.json else ' protobuf'}, "
           f"{args.variants if not args.payload else len(args.payload.split(','))} variant(s); "
           f"wrk -t{args.threads} -c{args.connections} -d{args.duration}s"

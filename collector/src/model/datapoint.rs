@@ -117,14 +117,21 @@ pub struct SumValue {
     pub monotonic: bool,
 }
 
-/// An explicit-bucket histogram: `bucket_counts` has one more entry than
-/// `explicit_bounds` (ascending), or none at all.
-#[derive(Debug, Clone, PartialEq)]
-pub struct HistogramValue {
+/// What a histogram point (explicit or exponential) says of all its
+/// observations; the sum, min and max only when they were sent.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct HistogramTotals {
     pub count: u64,
     pub sum: Option<f64>,
     pub min: Option<f64>,
     pub max: Option<f64>,
+}
+
+/// An explicit-bucket histogram: `bucket_counts` has one more entry than
+/// `explicit_bounds` (ascending), or none at all.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HistogramValue {
+    pub totals: HistogramTotals,
     pub bucket_counts: Vec<u64>,
     pub explicit_bounds: Vec<f64>,
     pub temporality: Temporality,
@@ -142,10 +149,7 @@ pub struct ExponentialBuckets {
 /// `(base^i, base^(i+1)]` with `base = 2^(2^-s)`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ExponentialHistogramValue {
-    pub count: u64,
-    pub sum: Option<f64>,
-    pub min: Option<f64>,
-    pub max: Option<f64>,
+    pub totals: HistogramTotals,
     pub scale: i32,
     pub zero_count: u64,
     pub zero_threshold: f64,

@@ -5,14 +5,15 @@
 //! Every point carries a unique `point.id` attribute to count it by.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use prost::Message;
 
 use super::{every_kind, metrics_url, now_nanos};
-use crate::durability::{behind, load_of, readyz, restart_behind, segment_files, try_post};
+use crate::durability::{
+    behind, durable_options, killed_while_durable, outage_under_load, restart_behind,
+    segment_files, try_post,
+};
 use crate::fault_proxy::{FaultProxy, Mode};
 use crate::harness::{clickhouse_url, execute, metric, metrics_text, query_json, CollectorOptions};
 use crate::payload::string_attribute;
@@ -150,67 +151,49 @@ fn clickhouse_down_loses_and_doubles_no_metric_point() {
             .env("JAMSCOPE_WRITER_RETRY_BUDGET_SECS", "2")
             .env("JAMSCOPE_WRITER_RETRY_MAX_MS", "500"),
     );
-    let stop = Arc::new(AtomicBool::new(false));
-    let (acknowledged, refused, clients) =
-        load_of(metrics_url(&collector), 3, Arc::clone(&stop), |client| {
-            identified_points(&format!("client-{client}"), false)
-        });
-    std::thread::sleep(Duration::from_secs(2));
-    proxy.set(Mode::Down);
-    let outage = Instant::now();
-    let mut saw_not_ready = false;
-    while outage.elapsed() < Duration::from_secs(12) {
-        saw_not_ready |= readyz(&collector) == 503;
-        std::thread::sleep(Duration::from_millis(500));
-    }
-    proxy.set(Mode::Pass);
-    std::thread::sleep(Duration::from_secs(2));
-    stop.store(true, Ordering::SeqCst);
-    for client in clients {
-        client.join().expect("client thread");
-    }
-    let acknowledged = acknowledged.lock().unwrap().clone();
-    assert!(
-        acknowledged.len() > 200,
-        "clients kept being served: {}",
-        acknowledged.len()
+    let outage = outage_under_load(
+        &proxy,
+        &collector,
+        metrics_url(&collector),
+        client_points,
+        Duration::from_secs(2),
+        Duration::from_secs(12),
     );
-    assert!(saw_not_ready, "/readyz said 503 while inserts failed");
-    assert_exactly_once(&collector.database, &acknowledged, Duration::from_secs(60));
+    assert!(
+        outage.acknowledged.len() > 200,
+        "clients kept being served: {}",
+        outage.acknowledged.len()
+    );
+    assert!(
+        outage.saw_not_ready,
+        "/readyz said 503 while inserts failed"
+    );
+    assert_exactly_once(
+        &collector.database,
+        &outage.acknowledged,
+        Duration::from_secs(60),
+    );
     let text = metrics_text(&collector);
     assert!(
         over_tables(&text, "jamscope_rows_spilled_total") > 0,
         "{text}"
     );
     assert!(over_tables(&text, "jamscope_rows_replayed_total") > 0);
-    let refused = refused.lock().unwrap();
-    assert!(refused.iter().all(|s| *s == 429), "only 429s: {refused:?}");
+    assert!(
+        outage.refused.iter().all(|s| *s == 429),
+        "only 429s: {:?}",
+        outage.refused
+    );
+}
+
+fn client_points(client: usize) -> (Vec<u8>, Vec<String>) {
+    identified_points(&format!("client-{client}"), false)
 }
 
 #[test]
 fn sigkill_in_durable_mode_loses_no_acknowledged_metric_point() {
     let proxy = FaultProxy::start(clickhouse_url());
-    let options = || {
-        CollectorOptions::default()
-            .env("JAMSCOPE_SPOOL_DURABLE", "true")
-            .env("JAMSCOPE_WRITER_RETRY_BUDGET_SECS", "1")
-            .env("JAMSCOPE_WRITER_RETRY_MAX_MS", "300")
-    };
-    let mut collector = behind(&proxy, options());
-    let stop = Arc::new(AtomicBool::new(false));
-    let (acknowledged, _, clients) =
-        load_of(metrics_url(&collector), 3, Arc::clone(&stop), |client| {
-            identified_points(&format!("client-{client}"), false)
-        });
-    std::thread::sleep(Duration::from_secs(2));
-    proxy.set(Mode::Down);
-    std::thread::sleep(Duration::from_secs(2));
-    collector.kill();
-    stop.store(true, Ordering::SeqCst);
-    for client in clients {
-        client.join().expect("client thread");
-    }
-    let acknowledged = acknowledged.lock().unwrap().clone();
+    let (acknowledged, collector) = killed_while_durable(&proxy, metrics_url, client_points);
     assert!(acknowledged.len() > 50, "{}", acknowledged.len());
     for table in TABLES {
         assert!(
@@ -219,7 +202,7 @@ fn sigkill_in_durable_mode_loses_no_acknowledged_metric_point() {
         );
     }
     proxy.set(Mode::Pass);
-    let restarted = restart_behind(&proxy, &collector, options());
+    let restarted = restart_behind(&proxy, &collector, durable_options());
     assert_exactly_once(&restarted.database, &acknowledged, Duration::from_secs(60));
     assert!(
         over_tables(&metrics_text(&restarted), "jamscope_rows_replayed_total") > 0,

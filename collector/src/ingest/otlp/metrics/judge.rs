@@ -20,9 +20,9 @@ use std::sync::Arc;
 use crate::ingest::otlp::protobuf::ScopeFields;
 use crate::ingest::otlp::traces::judge::{quoted_name, resource_from};
 use crate::model::datapoint::{
-    DataPoint, Exemplar, ExponentialBuckets, ExponentialHistogramValue, GaugeValue, HistogramValue,
-    MetricDescriptor, MetricPoints, Number, Producer, SumValue, SummaryValue, Temporality,
-    ValueAtQuantile, NO_RECORDED_VALUE,
+    DataPoint, Exemplar, ExponentialBuckets, ExponentialHistogramValue, GaugeValue,
+    HistogramTotals, HistogramValue, MetricDescriptor, MetricPoints, Number, Producer, SumValue,
+    SummaryValue, Temporality, ValueAtQuantile, NO_RECORDED_VALUE,
 };
 use crate::model::{Attributes, LayerRules, SpanId, TimeWindow, TraceId};
 use crate::telemetry::outcome::{RejectReason, Rejections, Signal};
@@ -119,10 +119,7 @@ pub(crate) struct RawPoint<V> {
 /// A histogram point's values as sent.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct RawHistogram {
-    pub count: u64,
-    pub sum: Option<f64>,
-    pub min: Option<f64>,
-    pub max: Option<f64>,
+    pub totals: HistogramTotals,
     pub bucket_counts: Vec<u64>,
     pub explicit_bounds: Vec<f64>,
 }
@@ -130,10 +127,7 @@ pub(crate) struct RawHistogram {
 /// An exponential histogram point's values as sent.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct RawExponentialHistogram {
-    pub count: u64,
-    pub sum: Option<f64>,
-    pub min: Option<f64>,
-    pub max: Option<f64>,
+    pub totals: HistogramTotals,
     pub scale: i32,
     pub zero_count: u64,
     pub zero_threshold: f64,
@@ -255,14 +249,12 @@ pub(crate) fn judge_metric(
         window,
     };
     match data {
-        RawData::Gauge(points) => {
-            for (index, raw) in points.into_iter().enumerate() {
-                let kept = judge.point(index, raw, out, |raw, flags| {
-                    number_value(raw, flags).map(|value| GaugeValue { value })
-                });
-                out.points.gauges.extend(kept);
-            }
-        }
+        RawData::Gauge(points) => judge.each(
+            points,
+            out,
+            |raw, flags| number_value(raw, flags).map(|value| GaugeValue { value }),
+            |kept| &mut kept.gauges,
+        ),
         RawData::Sum {
             points,
             temporality: sent,
@@ -271,16 +263,14 @@ pub(crate) fn judge_metric(
             let Some(temporality) = judge.temporality(&sent, points.len(), out) else {
                 return;
             };
-            for (index, raw) in points.into_iter().enumerate() {
-                let kept = judge.point(index, raw, out, |raw, flags| {
-                    number_value(raw, flags).map(|value| SumValue {
-                        value,
-                        temporality,
-                        monotonic,
-                    })
-                });
-                out.points.sums.extend(kept);
-            }
+            let sum = |raw, flags| {
+                number_value(raw, flags).map(|value| SumValue {
+                    value,
+                    temporality,
+                    monotonic,
+                })
+            };
+            judge.each(points, out, sum, |kept| &mut kept.sums)
         }
         RawData::Histogram {
             points,
@@ -289,12 +279,8 @@ pub(crate) fn judge_metric(
             let Some(temporality) = judge.temporality(&sent, points.len(), out) else {
                 return;
             };
-            for (index, raw) in points.into_iter().enumerate() {
-                let kept = judge.point(index, raw, out, |raw, flags| {
-                    histogram_value(raw, flags, temporality)
-                });
-                out.points.histograms.extend(kept);
-            }
+            let histogram = |raw, flags| histogram_value(raw, flags, temporality);
+            judge.each(points, out, histogram, |kept| &mut kept.histograms)
         }
         RawData::ExponentialHistogram {
             points,
@@ -303,18 +289,13 @@ pub(crate) fn judge_metric(
             let Some(temporality) = judge.temporality(&sent, points.len(), out) else {
                 return;
             };
-            for (index, raw) in points.into_iter().enumerate() {
-                let kept = judge.point(index, raw, out, |raw, flags| {
-                    exponential_histogram_value(raw, flags, temporality)
-                });
-                out.points.exponential_histograms.extend(kept);
-            }
+            let histogram = |raw, flags| exponential_histogram_value(raw, flags, temporality);
+            judge.each(points, out, histogram, |kept| {
+                &mut kept.exponential_histograms
+            })
         }
         RawData::Summary(points) => {
-            for (index, raw) in points.into_iter().enumerate() {
-                let kept = judge.point(index, raw, out, summary_value);
-                out.points.summaries.extend(kept);
-            }
+            judge.each(points, out, summary_value, |kept| &mut kept.summaries)
         }
     }
 }
@@ -350,6 +331,22 @@ impl Judge<'_> {
             });
         }
         found
+    }
+
+    /// Each of `points`, judged by [`Judge::point`] with `value`, kept in
+    /// the `table` of `out.points` its kind goes to.
+    fn each<R, V>(
+        &self,
+        points: Vec<RawPoint<R>>,
+        out: &mut ConvertedMetrics,
+        value: impl Fn(R, u32) -> Result<V, String>,
+        table: fn(&mut MetricPoints) -> &mut Vec<DataPoint<V>>,
+    ) {
+        for (index, raw) in points.into_iter().enumerate() {
+            if let Some(kept) = self.point(index, raw, out, &value) {
+                table(&mut out.points).push(kept);
+            }
+        }
     }
 
     /// Point `index`, kept when its times can be stored and `value` finds
@@ -459,8 +456,16 @@ fn finite(what: &str, value: f64, flags: u32) -> Result<(), String> {
     }
 }
 
-fn finite_optional(what: &str, value: Option<f64>, flags: u32) -> Result<(), String> {
-    value.map_or(Ok(()), |v| finite(what, v, flags))
+/// A histogram's sum, min and max, finite when sent.
+fn finite_totals(totals: &HistogramTotals, flags: u32) -> Result<(), String> {
+    for (what, value) in [
+        ("sum", totals.sum),
+        ("min", totals.min),
+        ("max", totals.max),
+    ] {
+        value.map_or(Ok(()), |v| finite(what, v, flags))?;
+    }
+    Ok(())
 }
 
 /// A gauge's or sum's value: sent, and finite.
@@ -480,9 +485,7 @@ fn histogram_value(
     flags: u32,
     temporality: Temporality,
 ) -> Result<HistogramValue, String> {
-    finite_optional("sum", raw.sum, flags)?;
-    finite_optional("min", raw.min, flags)?;
-    finite_optional("max", raw.max, flags)?;
+    finite_totals(&raw.totals, flags)?;
     let (counts, bounds) = (raw.bucket_counts.len(), raw.explicit_bounds.len());
     if counts != 0 && counts != bounds + 1 {
         return Err(format!(
@@ -499,13 +502,15 @@ fn histogram_value(
         ));
     }
     if counts != 0 {
-        adds_up(raw.count, &[&raw.bucket_counts], 0, "its bucket counts")?;
+        adds_up(
+            raw.totals.count,
+            &[&raw.bucket_counts],
+            0,
+            "its bucket counts",
+        )?;
     }
     Ok(HistogramValue {
-        count: raw.count,
-        sum: raw.sum,
-        min: raw.min,
-        max: raw.max,
+        totals: raw.totals,
         bucket_counts: raw.bucket_counts,
         explicit_bounds: raw.explicit_bounds,
         temporality,
@@ -520,9 +525,7 @@ fn exponential_histogram_value(
     flags: u32,
     temporality: Temporality,
 ) -> Result<ExponentialHistogramValue, String> {
-    finite_optional("sum", raw.sum, flags)?;
-    finite_optional("min", raw.min, flags)?;
-    finite_optional("max", raw.max, flags)?;
+    finite_totals(&raw.totals, flags)?;
     if !SCALES.contains(&raw.scale) {
         return Err(format!("scale {} is outside -10 to 20", raw.scale));
     }
@@ -533,16 +536,13 @@ fn exponential_histogram_value(
         ));
     }
     adds_up(
-        raw.count,
+        raw.totals.count,
         &[&raw.positive.bucket_counts, &raw.negative.bucket_counts],
         raw.zero_count,
         "zero_count and its bucket counts",
     )?;
     Ok(ExponentialHistogramValue {
-        count: raw.count,
-        sum: raw.sum,
-        min: raw.min,
-        max: raw.max,
+        totals: raw.totals,
         scale: raw.scale,
         zero_count: raw.zero_count,
         zero_threshold: raw.zero_threshold,

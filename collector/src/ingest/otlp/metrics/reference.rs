@@ -17,7 +17,9 @@ use super::judge::{
 };
 use crate::ingest::otlp::protobuf::ScopeFields;
 use crate::ingest::otlp::traces::reference::convert_attributes;
-use crate::model::datapoint::{ExponentialBuckets, Number, SummaryValue, ValueAtQuantile};
+use crate::model::datapoint::{
+    ExponentialBuckets, HistogramTotals, Number, SummaryValue, ValueAtQuantile,
+};
 use crate::model::{LayerRules, Scope, TimeWindow};
 
 /// Converts every point; those the judgement refuses are counted as
@@ -86,10 +88,7 @@ fn convert_data(data: Data) -> RawData {
                     flags: p.flags,
                     exemplars: exemplars(p.exemplars),
                     value: RawHistogram {
-                        count: p.count,
-                        sum: p.sum,
-                        min: p.min,
-                        max: p.max,
+                        totals: totals(p.count, p.sum, p.min, p.max),
                         bucket_counts: p.bucket_counts,
                         explicit_bounds: p.explicit_bounds,
                     },
@@ -108,10 +107,7 @@ fn convert_data(data: Data) -> RawData {
                     flags: p.flags,
                     exemplars: exemplars(p.exemplars),
                     value: RawExponentialHistogram {
-                        count: p.count,
-                        sum: p.sum,
-                        min: p.min,
-                        max: p.max,
+                        totals: totals(p.count, p.sum, p.min, p.max),
                         scale: p.scale,
                         zero_count: p.zero_count,
                         zero_threshold: p.zero_threshold,
@@ -147,6 +143,15 @@ fn convert_data(data: Data) -> RawData {
                 })
                 .collect(),
         ),
+    }
+}
+
+fn totals(count: u64, sum: Option<f64>, min: Option<f64>, max: Option<f64>) -> HistogramTotals {
+    HistogramTotals {
+        count,
+        sum,
+        min,
+        max,
     }
 }
 

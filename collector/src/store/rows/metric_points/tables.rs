@@ -5,7 +5,8 @@ use super::{
     encode_points, leading_columns, put_exemplars, put_number, put_optional, EXEMPLAR_COLUMNS,
 };
 use crate::model::datapoint::{
-    ExponentialHistogramPoint, GaugePoint, HistogramPoint, SumPoint, SummaryPoint,
+    DataPoint, ExponentialHistogramPoint, GaugePoint, HistogramPoint, HistogramTotals, SumPoint,
+    SummaryPoint, Temporality,
 };
 use crate::store::rowbinary::{
     put_f64, put_f64_array, put_i32, put_u32, put_u64, put_u64_array, put_u8, put_varint,
@@ -122,15 +123,16 @@ metric_table!(
     ],
     |point: &HistogramPoint, buf: &mut Vec<u8>, scratch: &mut String| {
         let histogram = &point.value;
-        put_u64(buf, histogram.count);
-        put_optional(buf, histogram.sum);
+        put_count_and_sum(buf, &histogram.totals);
         put_u64_array(buf, &histogram.bucket_counts);
         put_f64_array(buf, &histogram.explicit_bounds);
-        put_exemplars(buf, &point.exemplars, scratch);
-        put_u32(buf, point.flags);
-        put_optional(buf, histogram.min);
-        put_optional(buf, histogram.max);
-        put_i32(buf, histogram.temporality.number());
+        put_histogram_tail(
+            buf,
+            point,
+            &histogram.totals,
+            histogram.temporality,
+            scratch,
+        );
     }
 );
 
@@ -159,21 +161,44 @@ metric_table!(
     ],
     |point: &ExponentialHistogramPoint, buf: &mut Vec<u8>, scratch: &mut String| {
         let histogram = &point.value;
-        put_u64(buf, histogram.count);
-        put_optional(buf, histogram.sum);
+        put_count_and_sum(buf, &histogram.totals);
         put_i32(buf, histogram.scale);
         put_u64(buf, histogram.zero_count);
         put_i32(buf, histogram.positive.offset);
         put_u64_array(buf, &histogram.positive.bucket_counts);
         put_i32(buf, histogram.negative.offset);
         put_u64_array(buf, &histogram.negative.bucket_counts);
-        put_exemplars(buf, &point.exemplars, scratch);
-        put_u32(buf, point.flags);
-        put_optional(buf, histogram.min);
-        put_optional(buf, histogram.max);
-        put_i32(buf, histogram.temporality.number());
+        put_histogram_tail(
+            buf,
+            point,
+            &histogram.totals,
+            histogram.temporality,
+            scratch,
+        );
     }
 );
+
+/// `Count`, `Sum`: what both histogram tables start their own columns with.
+fn put_count_and_sum(buf: &mut Vec<u8>, totals: &HistogramTotals) {
+    put_u64(buf, totals.count);
+    put_optional(buf, totals.sum);
+}
+
+/// `Exemplars`, `Flags`, `Min`, `Max`, `AggregationTemporality`: what both
+/// histogram tables end their own columns with.
+fn put_histogram_tail<V>(
+    buf: &mut Vec<u8>,
+    point: &DataPoint<V>,
+    totals: &HistogramTotals,
+    temporality: Temporality,
+    scratch: &mut String,
+) {
+    put_exemplars(buf, &point.exemplars, scratch);
+    put_u32(buf, point.flags);
+    put_optional(buf, totals.min);
+    put_optional(buf, totals.max);
+    put_i32(buf, temporality.number());
+}
 
 metric_table!(
     SummaryTable,

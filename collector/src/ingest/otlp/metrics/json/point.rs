@@ -14,7 +14,9 @@ use crate::ingest::otlp::json::{
 use crate::ingest::otlp::metrics::judge::{
     RawExemplar, RawExponentialHistogram, RawHistogram, RawNumber, RawPoint, SentId,
 };
-use crate::model::datapoint::{ExponentialBuckets, Number, SummaryValue, ValueAtQuantile};
+use crate::model::datapoint::{
+    ExponentialBuckets, HistogramTotals, Number, SummaryValue, ValueAtQuantile,
+};
 
 fields!(PointField {
     Attributes = "attributes",
@@ -143,11 +145,10 @@ impl PointValue for RawHistogram {
         map: &mut A,
         field: PointField,
     ) -> Result<bool, A::Error> {
+        if read_totals(&mut self.totals, ctx, map, field)? {
+            return Ok(true);
+        }
         match field {
-            PointField::Count => self.count = read!(ctx, map, field, Integer::<u64>::new()),
-            PointField::Sum => self.sum = read!(ctx, map, field, Optional(Double)),
-            PointField::Min => self.min = read!(ctx, map, field, Optional(Double)),
-            PointField::Max => self.max = read!(ctx, map, field, Optional(Double)),
             PointField::BucketCounts => {
                 self.bucket_counts = read!(ctx, map, field, Array(Integer::<u64>::new()))
             }
@@ -169,11 +170,10 @@ impl PointValue for RawExponentialHistogram {
         map: &mut A,
         field: PointField,
     ) -> Result<bool, A::Error> {
+        if read_totals(&mut self.totals, ctx, map, field)? {
+            return Ok(true);
+        }
         match field {
-            PointField::Count => self.count = read!(ctx, map, field, Integer::<u64>::new()),
-            PointField::Sum => self.sum = read!(ctx, map, field, Optional(Double)),
-            PointField::Min => self.min = read!(ctx, map, field, Optional(Double)),
-            PointField::Max => self.max = read!(ctx, map, field, Optional(Double)),
             PointField::Scale => self.scale = read!(ctx, map, field, Integer::<i32>::new()),
             PointField::ZeroCount => {
                 self.zero_count = read!(ctx, map, field, Integer::<u64>::new())
@@ -189,6 +189,23 @@ impl PointValue for RawExponentialHistogram {
         }
         Ok(true)
     }
+}
+
+/// A histogram's `count`, `sum`, `min` and `max`, when `field` is one.
+fn read_totals<'de, S, A: MapAccess<'de>>(
+    totals: &mut HistogramTotals,
+    ctx: &mut Ctx<S>,
+    map: &mut A,
+    field: PointField,
+) -> Result<bool, A::Error> {
+    match field {
+        PointField::Count => totals.count = read!(ctx, map, field, Integer::<u64>::new()),
+        PointField::Sum => totals.sum = read!(ctx, map, field, Optional(Double)),
+        PointField::Min => totals.min = read!(ctx, map, field, Optional(Double)),
+        PointField::Max => totals.max = read!(ctx, map, field, Optional(Double)),
+        _ => return Ok(false),
+    }
+    Ok(true)
 }
 
 impl PointValue for SummaryValue {

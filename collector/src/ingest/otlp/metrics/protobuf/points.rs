@@ -6,8 +6,10 @@
 use super::super::judge::{
     RawData, RawExemplar, RawExponentialHistogram, RawHistogram, RawNumber, RawPoint, SentId,
 };
-use crate::ingest::otlp::protobuf::{attributes_field, Reader, WireResult};
-use crate::model::datapoint::{ExponentialBuckets, Number, SummaryValue, ValueAtQuantile};
+use crate::ingest::otlp::protobuf::{attributes_field, Reader, WireResult, WireType};
+use crate::model::datapoint::{
+    ExponentialBuckets, HistogramTotals, Number, SummaryValue, ValueAtQuantile,
+};
 
 /// One occurrence of the metric's `data` oneof (field `tag`) merged into
 /// `data` as `prost` merges it: into the data already there when it is
@@ -81,7 +83,7 @@ pub(super) fn data(tag: u32, r: Reader<'_>, data: &mut Option<RawData>) -> WireR
 
 /// Reads field 2, `aggregation_temporality`, the last one sent winning.
 fn temporality_field(
-    tag: (u32, crate::ingest::otlp::protobuf::WireType),
+    tag: (u32, WireType),
     r: &mut Reader<'_>,
     temporality: &mut Result<i64, String>,
 ) -> WireResult<bool> {
@@ -94,8 +96,7 @@ fn temporality_field(
     }
 }
 
-type FieldReader<'f> = dyn FnMut((u32, crate::ingest::otlp::protobuf::WireType), &mut Reader<'_>) -> WireResult<bool>
-    + 'f;
+type FieldReader<'f> = dyn FnMut((u32, WireType), &mut Reader<'_>) -> WireResult<bool> + 'f;
 
 /// A kind's message, depth 4: `data_points` (field 1) appended to
 /// `points` by `point`; its other fields read by `other`, which says
@@ -127,7 +128,7 @@ fn kind<V>(
 /// The fields every point has, at their tags in this point's message:
 /// attributes, times, exemplars and flags. `Ok(false)`: not one of them.
 fn common<V>(
-    (tag, wt): (u32, crate::ingest::otlp::protobuf::WireType),
+    (tag, wt): (u32, WireType),
     r: &mut Reader<'_>,
     tags: CommonTags,
     point: &mut RawPoint<V>,
@@ -192,13 +193,12 @@ fn histogram_point(mut r: Reader<'_>) -> WireResult<RawPoint<RawHistogram>> {
             continue;
         }
         let value = &mut point.value;
+        if totals(key, &mut r, 11, &mut value.totals)? {
+            continue;
+        }
         match key {
-            (4, wt) => value.count = r.fixed64(wt)?,
-            (5, wt) => value.sum = Some(r.double(wt)?),
             (6, wt) => r.repeated_fixed64(wt, &mut value.bucket_counts, |v| v)?,
             (7, wt) => r.repeated_fixed64(wt, &mut value.explicit_bounds, f64::from_bits)?,
-            (11, wt) => value.min = Some(r.double(wt)?),
-            (12, wt) => value.max = Some(r.double(wt)?),
             (tag, wt) => r.skip(tag, wt, 5)?,
         }
     }
@@ -219,22 +219,39 @@ fn exponential_point(mut r: Reader<'_>) -> WireResult<RawPoint<RawExponentialHis
             continue;
         }
         let value = &mut point.value;
+        if totals(key, &mut r, 12, &mut value.totals)? {
+            continue;
+        }
         match key {
-            (4, wt) => value.count = r.fixed64(wt)?,
-            (5, wt) => value.sum = Some(r.double(wt)?),
             (6, wt) => value.scale = r.sint32(wt)?,
             (7, wt) => value.zero_count = r.fixed64(wt)?,
             (8, wt) => buckets(r.message(wt, 6)?, &mut value.positive)
                 .map_err(|e| e.within("positive", None))?,
             (9, wt) => buckets(r.message(wt, 6)?, &mut value.negative)
                 .map_err(|e| e.within("negative", None))?,
-            (12, wt) => value.min = Some(r.double(wt)?),
-            (13, wt) => value.max = Some(r.double(wt)?),
             (14, wt) => value.zero_threshold = r.double(wt)?,
             (tag, wt) => r.skip(tag, wt, 5)?,
         }
     }
     Ok(point)
+}
+
+/// A histogram's `count` (4), `sum` (5), `min` (`min_tag`) and `max` (the
+/// tag after it), when `key` is one of them.
+fn totals(
+    (tag, wt): (u32, WireType),
+    r: &mut Reader<'_>,
+    min_tag: u32,
+    totals: &mut HistogramTotals,
+) -> WireResult<bool> {
+    match tag {
+        4 => totals.count = r.fixed64(wt)?,
+        5 => totals.sum = Some(r.double(wt)?),
+        t if t == min_tag => totals.min = Some(r.double(wt)?),
+        t if t == min_tag + 1 => totals.max = Some(r.double(wt)?),
+        _ => return Ok(false),
+    }
+    Ok(true)
 }
 
 /// `ExponentialHistogramDataPoint.Buckets`, depth 6, merged into what an

@@ -66,13 +66,18 @@ fn the_protocols_own_example_decodes_field_for_field() {
     );
     let histogram = &points.histograms[0].value;
     assert_eq!(
-        (histogram.count, histogram.sum, histogram.min, histogram.max),
+        (
+            histogram.totals.count,
+            histogram.totals.sum,
+            histogram.totals.min,
+            histogram.totals.max
+        ),
         (2, Some(2.0), Some(0.0), Some(2.0))
     );
     assert_eq!(histogram.bucket_counts, [1, 1]);
     assert_eq!(histogram.explicit_bounds, [1.0]);
     let exponential = &points.exponential_histograms[0].value;
-    assert_eq!((exponential.count, exponential.zero_count), (3, 1));
+    assert_eq!((exponential.totals.count, exponential.zero_count), (3, 1));
     assert_eq!(exponential.positive.offset, 1);
     assert_eq!(exponential.positive.bucket_counts, [0, 2]);
 }

@@ -126,7 +126,7 @@ fn migrate_applies_once_and_then_has_nothing_to_do() {
         String::from_utf8_lossy(&first.stderr)
     );
     assert!(String::from_utf8_lossy(&first.stdout).contains(
-        "applied: otel_traces, trace_index, rum_tables, deduplication, rum_vitals_by_page_start, trace_search, builds, alert_tables, drop_attribute_key_indexes, wider_span_merges"
+        "applied: otel_traces, trace_index, rum_tables, deduplication, rum_vitals_by_page_start, trace_search, builds, alert_tables, drop_attribute_key_indexes, wider_span_merges, metric_tables"
     ));
     let second = run_jamscope(&["migrate"], &env);
     assert!(second.status.success());
@@ -170,6 +170,11 @@ fn migrate_applies_once_and_then_has_nothing_to_do() {
             "alert_state",
             "alert_window_deltas",
             "builds",
+            "otel_metrics_exponential_histogram",
+            "otel_metrics_gauge",
+            "otel_metrics_histogram",
+            "otel_metrics_sum",
+            "otel_metrics_summary",
             "otel_traces",
             "rejected_rows",
             "rum_errors",

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Write a realistic Jamstack OTLP ExportTraceServiceRequest (or, with
---metrics, ExportMetricsServiceRequest) to a file.
+--logs, ExportLogsServiceRequest; --metrics, ExportMetricsServiceRequest) to a file.
 
 Each trace crosses the layers  browser -> cdn -> gateway -> cms -> db:
 five spans, one per layer, each the child of the one before (the db span is
@@ -17,6 +17,13 @@ divide by five).  --json writes OTLP/JSON (hex ids, integer enums) instead of
 binary protobuf.  --gzip compresses the output (send it with
 Content-Encoding: gzip).  --variants K writes K files OUT.0 .. OUT.{K-1} with
 different ids, for loaders that rotate bodies.
+
+--logs writes log records instead (--spans of them): what the same four
+services log while serving those requests, an access line per request at
+the gateway and the CDN, the CMS's queries and cache, the occasional
+warning and error with a stack; about seven attributes a record, most
+records inside a trace (ids new in every request body), severity texts as
+each runtime writes them.
 
 --metrics writes --spans data points instead, what services' SDKs export:
 per layer resource, request counters (cumulative sums) and in-flight
@@ -36,9 +43,11 @@ import time
 
 from google.protobuf import json_format
 from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2
+from opentelemetry.proto.collector.logs.v1 import logs_service_pb2
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 from opentelemetry.proto.metrics.v1 import metrics_pb2
 from opentelemetry.proto.common.v1 import common_pb2
+from opentelemetry.proto.logs.v1 import logs_pb2
 from opentelemetry.proto.resource.v1 import resource_pb2
 from opentelemetry.proto.trace.v1 import trace_pb2
 
@@ -325,6 +334,93 @@ def build_metrics_request(n_points, rng, now_ns, variant):
     return req
 
 
+# (layer, severity number, severity text, body template, attributes) the
+# services write; {placeholders} are filled per record.
+LOG_LINES = [
+    ("cdn", 9, "INFO", "{method} {path} {status} {bytes}B {cache} pop={pop} {ms}ms",
+     ("http.route", "http.response.status_code", "cdn.cache.status", "cdn.pop", "client.address")),
+    ("gateway", 9, "info", "[{ts}] \"{method} {path} HTTP/2\" {status} {bytes} {ms}ms upstream=headless-cms:3000",
+     ("http.route", "http.response.status_code", "url.path", "client.address", "user_agent.original")),
+    ("cms", 9, "info", "served {kind} {slug} for locale {locale} in {ms}ms ({cache})",
+     ("http.route", "cms.content_type", "cms.locale", "code.function", "thread.id")),
+    ("cms", 5, "debug", "query entries where slug = {slug} returned {rows} rows in {ms}ms",
+     ("db.system", "db.operation.name", "db.collection.name", "code.function", "thread.id")),
+    ("cms", 13, "warn", "slow query on entries: {ms}ms for slug {slug} (pool {pool}% used)",
+     ("db.system", "db.operation.name", "db.collection.name", "code.function", "thread.id")),
+    ("gateway", 13, "warning", "upstream headless-cms answered {status} after {ms}ms, retrying {path}",
+     ("http.route", "http.response.status_code", "url.path", "client.address", "gateway.upstream")),
+    ("cms", 17, "error", "DatabaseTimeoutError: query timed out after {ms}ms\n    at Pool.query (db.js:88)\n    at getEntry (entries.js:41)",
+     ("db.system", "exception.type", "code.function", "thread.id", "cms.locale")),
+    ("browser", 17, "ERROR", "TypeError: Cannot read properties of undefined (reading 'price') at {path}",
+     ("url.path", "browser.page.url", "exception.type", "session.id", "user_agent.original")),
+]
+LOG_WEIGHTS = [30, 30, 18, 8, 5, 4, 3, 2]
+
+
+def log_attribute(key, rng, route, path, status, cache, pop, ua):
+    values = {
+        "http.route": route, "http.response.status_code": status, "cdn.cache.status": cache,
+        "cdn.pop": pop, "client.address": f"203.0.113.{rng.randrange(1, 255)}", "url.path": path,
+        "user_agent.original": ua, "cms.content_type": route.split("/")[1] or "home",
+        "cms.locale": rng.choice(["en-US", "de-DE", "fr-FR"]),
+        "code.function": rng.choice(["getEntry", "renderPage", "listEntries"]),
+        "thread.id": rng.randrange(1, 16), "db.system": "postgresql",
+        "db.operation.name": "SELECT", "db.collection.name": "entries",
+        "gateway.upstream": "headless-cms:3000", "exception.type": "DatabaseTimeoutError",
+        "browser.page.url": f"https://www.example-shop.dev{path}",
+        "session.id": rng.randbytes(8).hex(),
+    }
+    return kv(key, values[key])
+
+
+def build_log_request(n_records, rng, now_ns):
+    """`n_records` log records from the four services, most inside a trace
+    (a fresh trace id every few records, so every request has its own)."""
+    req = logs_service_pb2.ExportLogsServiceRequest()
+    scope_logs = {}
+    for layer, (svc, extra) in LAYERS.items():
+        rl = req.resource_logs.add()
+        rl.resource.CopyFrom(resource_pb2.Resource(attributes=attrs(
+            {"service.name": svc, "jamstack.layer": layer, **extra})))
+        rl.schema_url = "https://opentelemetry.io/schemas/1.26.0"
+        sl = rl.scope_logs.add()
+        name, version = SCOPES[layer]
+        sl.scope.name = name
+        sl.scope.version = version
+        scope_logs[layer] = sl
+    trace_id = span_id = b""
+    for i in range(n_records):
+        if i % 4 == 0:
+            in_trace = rng.random() < 0.8
+            trace_id = rng.randbytes(16) if in_trace else b""
+        span_id = rng.randbytes(8) if trace_id else b""
+        layer, number, text, template, keys = rng.choices(LOG_LINES, LOG_WEIGHTS)[0]
+        route, path = rng.choice(ROUTES)
+        status = rng.choice([200, 200, 200, 304, 404, 500])
+        cache, pop, ua = rng.choice(CACHE), rng.choice(POPS), rng.choice(USER_AGENTS)
+        t = now_ns - rng.randrange(0, 5_000_000_000)
+        body = template.format(
+            method="GET", path=path, status=status, bytes=rng.randrange(800, 250_000), cache=cache,
+            pop=pop, ms=rng.randrange(1, 900), ts=time.strftime("%d/%b/%Y:%H:%M:%S", time.gmtime(t / 1e9)),
+            kind=route.split("/")[1] or "home", slug=path.rsplit("/", 1)[-1] or "index",
+            locale=rng.choice(["en-US", "de-DE"]), rows=rng.randrange(0, 40), pool=rng.randrange(40, 99))
+        record = scope_logs[layer].log_records.add()
+        record.time_unix_nano = t
+        record.observed_time_unix_nano = t + rng.randrange(1_000, 2_000_000)
+        record.severity_number = number
+        record.severity_text = text
+        record.body.string_value = body
+        record.attributes.extend(
+            log_attribute(key, rng, route, path, status, cache, pop, ua) for key in keys)
+        record.attributes.append(kv("deployment.id", "d-2f9c1e7"))
+        record.attributes.append(kv("request.id", rng.randbytes(6).hex()))
+        if trace_id:
+            record.trace_id = trace_id
+            record.span_id = span_id
+            record.flags = 1
+    return req
+
+
 def to_otlp_json(req):
     d = json_format.MessageToDict(req, use_integers_for_enums=True)
     # protobuf's JSON mapping writes bytes as base64; OTLP/JSON wants hex ids.
@@ -350,6 +446,7 @@ def main():
     ap.add_argument("--gzip", action="store_true")
     ap.add_argument("--seed", type=int, default=None)
     ap.add_argument("--variants", type=int, default=1)
+    ap.add_argument("--logs", action="store_true", help="log records instead of spans")
     ap.add_argument("--metrics", action="store_true", help="data points instead of spans")
     a = ap.parse_args()
     if a.spans <= 0:
@@ -361,6 +458,10 @@ def main():
         if a.metrics:
             req = build_metrics_request(a.spans, rng, now_ns, variant)
             n, what = a.spans, "data points"
+        elif a.logs:
+            req = build_log_request(a.spans, rng, now_ns)
+            n = sum(len(sl.log_records) for rl in req.resource_logs for sl in rl.scope_logs)
+            what = "log records"
         else:
             req = build_request(a.spans, rng, now_ns)
             n = sum(len(ss.spans) for rs in req.resource_spans for ss in rs.scope_spans)

@@ -1,8 +1,9 @@
--- Tables that rotel-agent's ClickHouse exporter inserts into.
+-- Tables that rotel-agent's ClickHouse exporter inserts into (spans and
+-- log records).
 -- rotel-agent does NOT create tables: without them every insert gets a 404
 -- ("Received a 404 when exporting to Clickhouse, does the table exist?").
 -- Column names/types follow the OpenTelemetry Collector ClickHouse exporter
--- layout (otel_traces); rotel sends RowBinary with an explicit column list,
+-- layout (otel_traces, otel_logs); rotel sends RowBinary with an explicit column list,
 -- so names and binary-compatible types must match.
 -- Statements are separated by ';' at line end; bench/rotel_side.sh sends them
 -- one at a time over HTTP.
@@ -184,4 +185,41 @@ CREATE TABLE IF NOT EXISTS otel.otel_metrics_exponential_histogram
 ENGINE = MergeTree
 PARTITION BY toDate(TimeUnix)
 ORDER BY (ServiceName, MetricName, toStartOfHour(TimeUnix), cityHash64(Attributes), TimeUnix)
+SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1;
+
+-- The exporter's logs table as its DDL writes it (skip indexes included:
+-- what a Rotel user creates); rotel-agent writes every column but
+-- TimestampTime (computed) and EventName (left at its default).
+CREATE TABLE IF NOT EXISTS otel.otel_logs
+(
+    Timestamp          DateTime64(9)                        CODEC(Delta(8), ZSTD(1)),
+    TimestampTime      DateTime                             DEFAULT toDateTime(Timestamp),
+    TraceId            String                               CODEC(ZSTD(1)),
+    SpanId             String                               CODEC(ZSTD(1)),
+    TraceFlags         UInt8,
+    SeverityText       LowCardinality(String)               CODEC(ZSTD(1)),
+    SeverityNumber     UInt8,
+    ServiceName        LowCardinality(String)               CODEC(ZSTD(1)),
+    Body               String                               CODEC(ZSTD(1)),
+    ResourceSchemaUrl  LowCardinality(String)               CODEC(ZSTD(1)),
+    ResourceAttributes Map(LowCardinality(String), String)  CODEC(ZSTD(1)),
+    ScopeSchemaUrl     LowCardinality(String)               CODEC(ZSTD(1)),
+    ScopeName          String                               CODEC(ZSTD(1)),
+    ScopeVersion       LowCardinality(String)               CODEC(ZSTD(1)),
+    ScopeAttributes    Map(LowCardinality(String), String)  CODEC(ZSTD(1)),
+    LogAttributes      Map(LowCardinality(String), String)  CODEC(ZSTD(1)),
+    EventName          String                               CODEC(ZSTD(1)),
+    INDEX idx_trace_id          TraceId                       TYPE bloom_filter(0.001) GRANULARITY 1,
+    INDEX idx_res_attr_key      mapKeys(ResourceAttributes)   TYPE bloom_filter(0.01)  GRANULARITY 1,
+    INDEX idx_res_attr_value    mapValues(ResourceAttributes) TYPE bloom_filter(0.01)  GRANULARITY 1,
+    INDEX idx_scope_attr_key    mapKeys(ScopeAttributes)      TYPE bloom_filter(0.01)  GRANULARITY 1,
+    INDEX idx_scope_attr_value  mapValues(ScopeAttributes)    TYPE bloom_filter(0.01)  GRANULARITY 1,
+    INDEX idx_log_attr_key      mapKeys(LogAttributes)        TYPE bloom_filter(0.01)  GRANULARITY 1,
+    INDEX idx_log_attr_value    mapValues(LogAttributes)      TYPE bloom_filter(0.01)  GRANULARITY 1,
+    INDEX idx_body              Body                          TYPE tokenbf_v1(32768, 3, 0) GRANULARITY 8
+)
+ENGINE = MergeTree
+PARTITION BY toDate(TimestampTime)
+PRIMARY KEY (ServiceName, TimestampTime)
+ORDER BY (ServiceName, TimestampTime, Timestamp)
 SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1;

@@ -46,6 +46,11 @@ run otlp-protobuf-1000 --spans 1000
 run otlp-protobuf-gzip-100 --spans 100 --gzip
 run otlp-json-100 --spans 100 --json
 
+# Logs: the same side by side with log records (gen_payload.py --logs,
+# 1000 a request, to /v1/logs), counted in otel_logs; three interleaved
+# rounds, medians compared.
+run logs-protobuf-1000 --signal logs --spans 1000 --repeat 3
+
 # Metrics: 1000 data points a request (counters, up-down counters, gauges,
 # histograms with exemplars, exponential histograms; every point its own
 # series) into the metric tables; three interleaved rounds, medians.
@@ -67,20 +72,24 @@ echo "== time to alert (breach -> email and webhook)"
   --json-out "$OUT/time-to-alert.json"
 
 # RUM: Jamscope only (Rotel has no RUM ingest). Every beacon carries a new
-# metric id; rows are counted in rum_vitals.
+# metric id; rows are counted in rum_vitals. With spans, every beacon is one
+# page view (counted in rum_page_views: rows are beacons) and 10 fetch
+# spans, each its own trace (checked in otel_traces).
 run_rum() {
-  local name=$1 mode=$2 per_request=$3
+  local name=$1 mode=$2 per_request=$3 table=${4:-otel.rum_vitals}; shift $(( $# < 4 ? $# : 4 ))
   echo "== $name"
   RUM_MODE=$mode "$PY" bench/sidebyside.py --python "$PY" --sides jamscope \
     --duration "$DURATION" --connections "$CONNECTIONS" --wait-idle 30 "${JAMSCOPE[@]}" \
     --path /v1/rum --wrk-script bench/rum_beacon.lua --payload bench/rum_beacon.lua \
-    --spans "$per_request" --jamscope-count-sql 'SELECT count() FROM otel.rum_vitals' \
-    --jamscope-table otel.rum_vitals \
+    --spans "$per_request" --jamscope-count-sql "SELECT count() FROM $table" \
+    --jamscope-table "$table" "$@" \
     --json-out "$OUT/$name.json" | tail -n 32
 }
 
 run_rum rum-one-metric one 1
 run_rum rum-batch-20 batch 20
+run_rum rum-spans-10 spans 1 otel.rum_page_views \
+  --jamscope-check-sql 'SELECT count() FROM otel.otel_traces' --jamscope-table otel.otel_traces
 
 # The query API on a large store: 1M then 10M synthetic spans generated in
 # ClickHouse, the read endpoints timed at both sizes, and the trace lookup
@@ -90,5 +99,5 @@ echo "== query API on a large store (1M, then 10M spans)"
   --json-out "$OUT/query-api.json"
 
 echo "== summary"
-"$PY" bench/summarize.py "$OUT"/otlp-*.json "$OUT"/durable-*.json "$OUT"/replay-*.json \
+"$PY" bench/summarize.py "$OUT"/otlp-*.json "$OUT"/logs-*.json "$OUT"/durable-*.json "$OUT"/replay-*.json \
   "$OUT"/alerting-*.json "$OUT"/rum-*.json "$OUT"/time-to-alert.json | tee "$OUT/summary.md"

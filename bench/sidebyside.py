@@ -18,6 +18,7 @@ For each side (collector) in turn:
 Sides:
   rotel     rotel-agent from the `rotel` PyPI package, ClickHouse exporter
             over HTTP, tables from bench/rotel_schema.sql.
+
   jamscope  command from --jamscope-cmd (or $JAMSCOPE_CMD), a template with
             {otlp_http_port} {otlp_http_addr} {ch_http_port} {ch_tcp_port}
             {ch_http_url} {workdir} placeholders; optional --jamscope-schema
@@ -26,9 +27,12 @@ Sides:
   jamscope-rules     the same, evaluating the repository's alert-rules/.
   jamscope-norules   the same, alerting off (JAMSCOPE_ALERT_ENABLED=false).
 
+--signal logs sends log records (gen_payload.py --logs, to /v1/logs) and
+counts rows in otel.otel_logs instead of spans in otel.otel_traces;
 --signal metrics sends OTLP metric data points to /v1/metrics instead
 (gen_payload.py --metrics; --spans is then points a request) and counts
-rows in the metric tables; the tables say "points" where they say spans.
+rows in the metric tables. The tables name the signal's records where
+they say spans.
 
 --repeat N runs the sides N times, interleaved (a,b,a,b,...), and prints
 the median per side: compare medians, the machines are shared.  Generated
@@ -391,8 +395,15 @@ def total_of(tables, what="count()", where=""):
     return "SELECT " + " + ".join(f"(SELECT {what} FROM {t}{where})" for t in tables)
 
 
+# Per signal: the tables its records land in (on either side), and what
+# the tables call its records.
+SIGNAL_TABLES = {"traces": ["otel.otel_traces"], "logs": ["otel.otel_logs"],
+                 "metrics": METRIC_TABLES}
+SIGNAL_RECORDS = {"traces": "spans", "logs": "log records", "metrics": "points"}
+
+
 def signal_tables(args):
-    return METRIC_TABLES if args.signal == "metrics" else ["otel.otel_traces"]
+    return SIGNAL_TABLES[args.signal]
 
 
 def rotel_binary(python):
@@ -431,7 +442,7 @@ def side_rotel(args, ch, workdir):
         tables=signal_tables(args),
         null_mv_extra="countIf(ServiceName = '') AS no_service",
         null_checks={"rows_missing_resource":
-                     "SELECT sum(no_service) FROM otel.otel_traces__rows"},
+                     f"SELECT sum(no_service) FROM {table}__rows"},
     )
 
 
@@ -822,8 +833,9 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--timeout", type=int, default=10, help="wrk per-request timeout, s")
     ap.add_argument("--path", help="OTLP/HTTP path (default: the signal's)")
-    ap.add_argument("--signal", default="traces", choices=["traces", "metrics"],
-                    help="spans, or metric data points (--spans is then points a request)")
+    ap.add_argument("--signal", default="traces", choices=sorted(SIGNAL_TABLES),
+                    help="spans, log records or metric data points (--spans is then "
+                         "records a request)")
     ap.add_argument("--wrk-script", default=os.path.join(HERE, "post_body.lua"),
                     help="wrk Lua script (rum_beacon.lua builds RUM beacons itself)")
     ap.add_argument("--quiet", type=float, default=2.0, help="drain: row count unchanged this long")
@@ -872,9 +884,9 @@ def main():
     if args.duration > 20:
         ap.error("--duration above 20 s is not allowed on this 2-core machine")
     if args.path is None:
-        args.path = "/v1/metrics" if args.signal == "metrics" else "/v1/traces"
+        args.path = f"/v1/{args.signal}"
     global RECORDS
-    RECORDS = "points" if args.signal == "metrics" else "spans"
+    RECORDS = SIGNAL_RECORDS[args.signal]
     if shutil.which("wrk") is None:
         ap.error("wrk not found (apt-get install -y wrk; `make bench` installs it)")
     sides = [s.strip() for s in args.sides.split(",") if s.strip()]
@@ -891,8 +903,8 @@ def main():
         out = os.path.join(gen_dir, "body")
         cmd = [args.python, os.path.join(HERE, "gen_payload.py"), out, "--spans", str(args.spans),
                "--variants", str(args.variants)]
-        if args.signal == "metrics":
-            cmd.append("--metrics")
+        if args.signal != "traces":
+            cmd.append(f"--{args.signal}")
         if args.gzip:
             cmd.append("--gzip")
         if args.json:

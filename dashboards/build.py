@@ -24,8 +24,8 @@ PLUGIN = "grafana-clickhouse-datasource"
 DATASOURCE = {"type": PLUGIN, "uid": "${datasource}"}
 ALL = "__all"
 
-# Plugin query formats (its `Format` enum): table, time series, trace.
-TABLE, TIMESERIES, TRACE = 1, 0, 3
+# Plugin query formats (its `Format` enum): table, time series, logs, trace.
+TABLE, TIMESERIES, LOGS, TRACE = 1, 0, 2, 3
 
 # Good / poor boundaries (DOMAIN.md); CLS has no unit.
 VITALS = {
@@ -45,7 +45,7 @@ def target(sql: str, fmt: int = TABLE, ref: str = "A") -> dict:
         "datasource": DATASOURCE,
         "editorType": "sql",
         "format": fmt,
-        "queryType": "table" if fmt != TRACE else "traces",
+        "queryType": {TRACE: "traces", LOGS: "logs"}.get(fmt, "table"),
         "rawSql": " ".join(sql.split()),
     }
 
@@ -451,6 +451,65 @@ def traces() -> dict:
                      "The slowest traces, broken down by layer, and one trace's waterfall.")
 
 
+LOG_SERVICE = "('${service}' = '__all' OR ServiceName = '${service}')"
+LOG_TEXT = "('${search}' = '' OR positionCaseInsensitiveUTF8(Body, '${search}') > 0)"
+SEVERITIES = [("trace", 1, 4), ("debug", 5, 8), ("info", 9, 12), ("warn", 13, 16),
+              ("error", 17, 20), ("fatal", 21, 24)]
+
+
+def logs() -> dict:
+    layout = Layout()
+    trace_link = ("/d/jamscope-traces/jamscope-traces?var-trace_id=${__value.raw}"
+                  "&var-datasource=${datasource}&${__url_time_range}")
+    where = f"$__timeFilter(TimestampTime) AND {LOG_SERVICE}"
+    by_severity = ", ".join(
+        f"countIf(SeverityNumber BETWEEN {low} AND {high}) AS {name}"
+        for name, low, high in SEVERITIES)
+    panels = [
+        panel(layout, "timeseries", "Log records by severity",
+              f"""SELECT $__timeInterval(Timestamp) AS time, {by_severity},
+                        countIf(SeverityNumber = 0) AS unspecified
+                 FROM otel_logs WHERE {where} GROUP BY time ORDER BY time""",
+              fmt=TIMESERIES, width=16, height=8,
+              custom={"drawStyle": "bars", "stacking": {"mode": "normal", "group": "A"},
+                      "fillOpacity": 80},
+              description="OpenTelemetry's severity ranges: ERROR is 17 to 20, and so on."),
+        panel(layout, "barchart", "Log records by service",
+              f"""SELECT ServiceName AS service, count() AS records,
+                        countIf(SeverityNumber >= 17) AS errors
+                 FROM otel_logs WHERE {where}
+                 GROUP BY service ORDER BY records DESC LIMIT 20""",
+              width=8, height=8),
+        panel(layout, "table", "Newest errors",
+              f"""SELECT Timestamp AS time, ServiceName AS service, Layer AS layer,
+                        if(SeverityText != '', SeverityText, 'ERROR') AS severity,
+                        Body AS body, TraceId AS trace_id
+                 FROM otel_logs
+                 WHERE {where} AND SeverityNumber >= 17 AND {LOG_TEXT}
+                 ORDER BY Timestamp DESC LIMIT 100""",
+              width=24, height=9,
+              description="Error and fatal records, newest first; a trace id opens its trace.",
+              overrides=[{"matcher": {"id": "byName", "options": "trace_id"},
+                          "properties": [{"id": "links", "value": [
+                              {"title": "Open trace", "url": trace_link}]}]}]),
+        panel(layout, "logs", "Logs",
+              f"""SELECT Timestamp AS timestamp, Body AS body, SeverityText AS level,
+                        ServiceName AS service, Layer AS layer, TraceId AS traceID
+                 FROM otel_logs WHERE {where} AND {LOG_TEXT}
+                 ORDER BY Timestamp DESC LIMIT 1000""",
+              fmt=LOGS, width=24, height=12,
+              options={"showTime": True, "wrapLogMessage": True, "sortOrder": "Descending"}),
+    ]
+    variables = [
+        query_variable("service", "Service",
+                       "SELECT DISTINCT ServiceName FROM otel_logs ORDER BY 1 LIMIT 500"),
+        textbox_variable("search", "Text in the body"),
+    ]
+    return dashboard("jamscope-logs", "Jamscope / Logs", panels, variables,
+                     [deploy_annotation()],
+                     "Log records by severity and service, and the newest errors with their traces.")
+
+
 def errors() -> dict:
     layout = Layout()
     release = "('${release}' = '__all' OR Release = '${release}')"
@@ -547,7 +606,7 @@ def main() -> int:
     check = "--check" in sys.argv[1:]
     stale = []
     for name, build in [("web-vitals", web_vitals), ("layers", layers), ("traces", traces),
-                        ("errors", errors), ("alerts", alerts)]:
+                        ("logs", logs), ("errors", errors), ("alerts", alerts)]:
         path = HERE / f"{name}.json"
         text = json.dumps(build(), indent=2) + "\n"
         if check:

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 
-const BUDGET = 6144; // gzipped bytes of dist/rum.js, web-vitals included
+const BUDGET = 8192; // gzipped bytes of dist/rum.js, web-vitals and tracing included
 
 const root = fileURLToPath(new URL('.', import.meta.url));
 const outFlag = process.argv.indexOf('--outdir');
@@ -21,6 +21,7 @@ const common = {
   tsconfigRaw: {}, // tsconfig.json is for tsc; keeps esbuild from adding "use strict"
   banner: { js: '/*! Jamscope RUM | web-vitals (c) Google LLC, Apache-2.0 */' },
   logLevel: 'warning',
+  preserveSymlinks: true, // node_modules may be a symlink (worktrees): path comments stay the same
 };
 
 await build({

@@ -2,7 +2,7 @@
 
 // src/config.ts
 function fromScript(script2) {
-  let { endpoint, key, app, release, env, route, sampleRate } = script2.dataset;
+  let { endpoint, key, app, release, env, route, sampleRate, traceOrigins, traceInject } = script2.dataset;
   return {
     endpoint: endpoint || (script2.src ? new URL(script2.src).origin + "/v1/rum" : void 0),
     key,
@@ -10,7 +10,9 @@ function fromScript(script2) {
     release,
     environment: env,
     route,
-    sampleRate: sampleRate ? +sampleRate : void 0
+    sampleRate: sampleRate ? +sampleRate : void 0,
+    traceOrigins: traceOrigins?.split(/[\s,]+/).filter(Boolean),
+    traceInject: traceInject != "off"
   };
 }
 function beaconUrl(opts) {
@@ -19,10 +21,10 @@ function beaconUrl(opts) {
 }
 
 // src/context.ts
-function randomId(prefix) {
-  let bytes = crypto.getRandomValues(new Uint8Array(8));
-  return prefix + Array.from(bytes, (b2) => (b2 + 256).toString(16).slice(1)).join("");
+function hex(bytes) {
+  return Array.from(crypto.getRandomValues(new Uint8Array(bytes)), (b2) => (b2 + 256).toString(16).slice(1)).join("");
 }
+var randomId = (prefix) => prefix + hex(8);
 function sessionId() {
   let name = "jamscope.sid";
   try {
@@ -84,19 +86,109 @@ function trackErrors(push) {
 }
 
 // src/trace.ts
-function parseTraceparent(value) {
+function parseParent(value) {
   if (typeof value != "string") return null;
-  let m2 = /^([\da-f]{2})-([\da-f]{32})-[\da-f]{16}-[\da-f]{2}(?:$|-)/.exec(value.trim().toLowerCase());
-  return m2 && m2[1] != "ff" && !/^0+$/.test(m2[2]) ? m2[2] : null;
+  let m2 = /^([\da-f]{2})-([\da-f]{32})-([\da-f]{16})-[\da-f]{2}(?:$|-)/.exec(value.trim().toLowerCase());
+  return m2 && m2[1] != "ff" && !/^0+$/.test(m2[2]) && !/^0+$/.test(m2[3]) ? [m2[2], m2[3]] : null;
 }
-function readTraceId() {
-  let meta = document.querySelector("meta[name=traceparent]"), timing = performance.getEntriesByType?.("navigation")[0]?.serverTiming?.find((e2) => e2.name == "traceparent");
-  return parseTraceparent(meta?.content) || parseTraceparent(timing?.description);
+var traceparent = (traceId, spanId, sampled) => `00-${traceId}-${spanId}-0${+sampled}`, epoch = (t2) => Math.round((performance.timeOrigin + t2) * 1e3) / 1e3, navigation = () => performance.getEntriesByType?.("navigation")[0];
+function readParent() {
+  let meta = document.querySelector("meta[name=traceparent]"), timing = navigation()?.serverTiming?.find((e2) => e2.name == "traceparent");
+  return parseParent(meta?.content) || parseParent(timing?.description);
+}
+function originMatcher(origins) {
+  let patterns = origins.map(
+    (o2) => new RegExp("^" + o2.replace(/\/$/, "").replace(/[.+?^${}()|[\]\\/]/g, "\\$&").replace(/\*/g, "[\\w.-]*") + "$", "i")
+  );
+  return (origin) => patterns.some((p2) => p2.test(origin));
+}
+
+// src/spans.ts
+var NETWORK = "redirectStart redirectEnd fetchStart domainLookupStart domainLookupEnd connectStart secureConnectionStart connectEnd requestStart responseStart responseEnd".split(" "), DOCUMENT = NETWORK.concat("domInteractive domContentLoadedEventEnd domComplete loadEventEnd".split(" "));
+function phases(entry, names) {
+  let at = entry;
+  return names.filter((name) => at?.[name] > 0).map((name) => ({ name, ts: epoch(at[name]) }));
+}
+function tracePageLoad(traceId, parent, name, push) {
+  let sent = !1, send2 = () => {
+    if (sent) return;
+    sent = !0;
+    let nav = navigation(), attributes = { "url.full": location.href };
+    nav?.responseStatus && (attributes["http.response.status_code"] = nav.responseStatus), push({
+      type: "span",
+      traceId,
+      spanId: hex(8),
+      parentSpanId: parent?.[1],
+      traceState: parent && document.querySelector("meta[name=tracestate]")?.content || void 0,
+      name,
+      kind: 1,
+      start: epoch(0),
+      end: epoch(nav?.loadEventEnd || performance.now()),
+      status: 0,
+      attributes,
+      events: phases(nav, DOCUMENT)
+    });
+  }, later = () => setTimeout(send2);
+  return document.readyState == "complete" ? later() : addEventListener("load", later), send2;
+}
+function traceRequests({ sampled, inject, origins, push }) {
+  let listed = originMatcher(origins), pending = [], send2 = (request, entry) => {
+    let span = request.span;
+    span.start = epoch(request.begin), span.end = epoch(Math.max(request.end, entry?.responseEnd || 0)), span.events = phases(entry, NETWORK), push(span);
+  }, match = (request, entry) => entry.name == request.href && entry.startTime >= request.begin - 1 && entry.startTime <= request.end, start = (method, url, set) => {
+    let target;
+    try {
+      target = new URL(url, document.baseURI);
+    } catch {
+      return;
+    }
+    let traceId = hex(16), spanId = hex(8);
+    if (inject && (target.origin == location.origin || listed(target.origin)) && set("traceparent", traceparent(traceId, spanId, sampled)), !sampled) return;
+    let begin = performance.now();
+    return (status, failure) => {
+      let attributes = { "http.request.method": method, "url.full": target.href };
+      status && (attributes["http.response.status_code"] = status);
+      let error = failure || (status > 399 ? "" + status : "");
+      error && (attributes["error.type"] = error);
+      let request = {
+        href: target.href,
+        begin,
+        end: performance.now(),
+        span: { type: "span", traceId, spanId, name: method + " " + target.pathname, kind: 3, start: 0, end: 0, status: error ? 2 : 0, attributes, events: [] }
+      }, entry = performance.getEntriesByName(request.href, "resource").find((e2) => match(request, e2));
+      entry ? send2(request, entry) : pending.push(request);
+    };
+  };
+  sampled && new PerformanceObserver((list) => {
+    for (let entry of list.getEntries()) {
+      let i2 = pending.findIndex((request) => match(request, entry));
+      i2 >= 0 && send2(pending.splice(i2, 1)[0], entry);
+    }
+  }).observe({ type: "resource" });
+  let nativeFetch2 = fetch;
+  window.fetch = (input, init2) => {
+    let request = input instanceof Request ? input : void 0, headers = new Headers(init2?.headers || request?.headers), injected, done = start((init2?.method || request?.method || "GET").toUpperCase(), request?.url || input, (name, value) => {
+      headers.has(name) || (headers.set(name, value), injected = { ...init2, headers });
+    }), response = nativeFetch2(input, injected || init2);
+    return done && response.then((r2) => done(r2.status), (e2) => done(0, e2?.name || "Error")), response;
+  };
+  let requests = /* @__PURE__ */ new WeakMap(), xhr = XMLHttpRequest.prototype, { open, send: xhrSend } = xhr;
+  return xhr.open = function(method, url) {
+    return requests.set(this, [method.toUpperCase(), "" + url]), open.apply(this, arguments);
+  }, xhr.send = function(body) {
+    let [method, url] = requests.get(this) || [], done = method && start(method, url, (name, value) => this.setRequestHeader(name, value));
+    if (done) {
+      let failure;
+      for (let kind of ["error", "abort", "timeout"]) this.addEventListener(kind, () => failure = kind);
+      this.addEventListener("loadend", () => done(this.status, failure));
+    }
+    return xhrSend.call(this, body);
+  }, () => pending.splice(0).forEach((request) => send2(request));
 }
 
 // src/transport.ts
-var utf8Length = (s2) => new Blob([s2]).size;
-function splitBatches(header, events, maxBytes = 6e4) {
+var MAX_BODY = 6e4, FLUSH_EVENTS = 20, FLUSH_BYTES = 5e4, utf8Length = (s2) => new Blob([s2]).size;
+function splitBatches(header, events, maxBytes = MAX_BODY) {
   let head = JSON.stringify(header).slice(0, -1) + ',"events":[', empty = utf8Length(head) + 2, bodies = [], batch = [], size = empty, close = () => {
     batch.length && bodies.push(head + batch.join() + "]}"), batch = [], size = empty;
   };
@@ -106,20 +198,21 @@ function splitBatches(header, events, maxBytes = 6e4) {
   }
   return close(), bodies;
 }
+var nativeFetch = typeof fetch == "function" ? fetch : void 0;
 function send(url, body) {
-  navigator.sendBeacon?.(url, body) || fetch(url, { method: "POST", body, keepalive: !0, credentials: "omit" }).catch(() => {
+  navigator.sendBeacon?.(url, body) || nativeFetch?.(url, { method: "POST", body, keepalive: !0, credentials: "omit" }).catch(() => {
   });
 }
 function createQueue(url, header) {
   let events = [], bytes = 0, flush = () => {
     if (events.length) {
-      for (let body of splitBatches(header, events)) send(url, body);
+      for (let body of splitBatches({ ...header, sentAt: epoch(performance.now()) }, events)) send(url, body);
       events = [], bytes = 0;
     }
   };
   return { push: (event) => {
     let json = JSON.stringify(event);
-    events.push(json), bytes += json.length, (events.length >= 20 || bytes >= 5e4) && flush();
+    events.push(json), bytes += json.length, (events.length >= FLUSH_EVENTS || bytes >= FLUSH_BYTES) && flush();
   }, flush };
 }
 
@@ -489,18 +582,25 @@ var script = null, started = !1;
 function init(options = {}) {
   if (started) return;
   started = !0;
-  let opts = { ...script && fromScript(script), ...options };
-  if (Math.random() >= (opts.sampleRate ?? 1)) return;
-  let queue = createQueue(beaconUrl(opts), {
+  let opts = { ...script && fromScript(script), ...options }, sampled = Math.random() < (opts.sampleRate ?? 1), inject = opts.traceInject != !1, origins = opts.traceOrigins || [];
+  if (!sampled) return void (inject && traceRequests({ sampled, inject, origins, push() {
+  } }));
+  let parent = readParent(), traceId = parent?.[0] || hex(16), ctx = context(opts.route), queue = createQueue(beaconUrl(opts), {
     app: opts.app || "",
     release: opts.release || "",
     environment: opts.environment || "",
     sessionId: sessionId(),
     pageViewId: randomId("p-"),
-    traceId: readTraceId(),
-    ...context(opts.route)
-  });
-  queue.push({ type: "page_view", ts: Date.now() }), trackErrors(queue.push), trackVitals(queue.push), addEventListener("visibilitychange", () => document.visibilityState == "hidden" && queue.flush()), addEventListener("pagehide", queue.flush);
+    traceId,
+    ...ctx
+  }), requests = traceRequests({ sampled, inject, origins, push: queue.push });
+  queue.push({ type: "page_view", ts: Date.now() });
+  let pageLoad = tracePageLoad(traceId, parent, "page load " + (ctx.page.route || location.pathname), queue.push);
+  trackErrors(queue.push), trackVitals(queue.push);
+  let flush = () => {
+    pageLoad(), requests(), queue.flush();
+  };
+  addEventListener("visibilitychange", () => document.visibilityState == "hidden" && flush()), addEventListener("pagehide", flush);
 }
 export {
   init

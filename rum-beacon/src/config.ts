@@ -12,11 +12,18 @@ export interface Options {
   sampleRate?: number;
   /** Route template such as "/products/:id"; default: <meta name="jamscope-route">. */
   route?: string;
+  /** Origins besides the page's own whose requests get a W3C traceparent: exact, or with `*` (https://*.shop.example). */
+  traceOrigins?: string[];
+  /** false: no request gets a traceparent (spans are still recorded); default true. */
+  traceInject?: boolean;
 }
 
-/** Reads data-endpoint, data-key, data-app, data-release, data-env, data-sample-rate, data-route. */
+/**
+ * Reads data-endpoint, data-key, data-app, data-release, data-env, data-sample-rate, data-route,
+ * data-trace-origins (separated by spaces or commas) and data-trace-inject="off".
+ */
 export function fromScript(script: HTMLScriptElement): Options {
-  const { endpoint, key, app, release, env, route, sampleRate } = script.dataset;
+  const { endpoint, key, app, release, env, route, sampleRate, traceOrigins, traceInject } = script.dataset;
   return {
     endpoint: endpoint || (script.src ? new URL(script.src).origin + '/v1/rum' : undefined),
     key,
@@ -25,6 +32,8 @@ export function fromScript(script: HTMLScriptElement): Options {
     environment: env,
     route,
     sampleRate: sampleRate ? +sampleRate : undefined,
+    traceOrigins: traceOrigins?.split(/[\s,]+/).filter(Boolean),
+    traceInject: traceInject != 'off',
   };
 }
 

@@ -1,10 +1,12 @@
 // Page, session and device context sent with every batch.
 
-/** A random id: prefix + 16 lowercase hex characters. */
-export function randomId(prefix: string): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(8));
-  return prefix + Array.from(bytes, (b) => (b + 256).toString(16).slice(1)).join('');
+/** `bytes` random bytes as lowercase hex: 16 make a W3C trace id, 8 a span id. */
+export function hex(bytes: number): string {
+  return Array.from(crypto.getRandomValues(new Uint8Array(bytes)), (b) => (b + 256).toString(16).slice(1)).join('');
 }
+
+/** A random id: prefix + 16 lowercase hex characters. */
+export const randomId = (prefix: string): string => prefix + hex(8);
 
 /** Per-tab session id, kept in sessionStorage (a fresh one if storage is unavailable). */
 export function sessionId(): string {

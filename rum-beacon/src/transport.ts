@@ -1,4 +1,5 @@
 // Event queue and beacon transport. `splitBatches` is pure and unit tested.
+import { epoch } from './trace';
 
 /** Largest request body in bytes: browsers allow 64 KiB of keepalive/beacon data in flight. */
 export const MAX_BODY = 60000;
@@ -33,12 +34,15 @@ export function splitBatches(header: object, events: string[], maxBytes = MAX_BO
   return bodies;
 }
 
+// The page's fetch before rum.js traces it: a beacon is not one of the page's requests.
+const nativeFetch = typeof fetch == 'function' ? fetch : undefined;
+
 /** Sends one body: sendBeacon with a string (text/plain, no CORS preflight), else keepalive fetch. */
 export function send(url: string, body: string): void {
   // sendBeacon returns false when the browser refuses to queue the body (e.g. over its quota). The fallback
   // sends no cookies: a beacon needs none, and the collector allows no credentials.
   if (!navigator.sendBeacon?.(url, body))
-    fetch(url, { method: 'POST', body, keepalive: true, credentials: 'omit' }).catch(() => {});
+    nativeFetch?.(url, { method: 'POST', body, keepalive: true, credentials: 'omit' }).catch(() => {});
 }
 
 export interface Queue {
@@ -52,7 +56,8 @@ export function createQueue(url: string, header: object): Queue {
   let bytes = 0;
   const flush = () => {
     if (!events.length) return;
-    for (const body of splitBatches(header, events)) send(url, body);
+    // sentAt (the page's clock, as span times are) lets the collector correct a clock that is far off.
+    for (const body of splitBatches({ ...header, sentAt: epoch(performance.now()) }, events)) send(url, body);
     events = [];
     bytes = 0;
   };

@@ -118,6 +118,11 @@ try {
   const typeError = evs.find((e) => e.type == 'error' && e.errorType == 'TypeError');
   assert.ok(typeError, 'TypeError reported');
   assert.ok(typeError.stack.length > 0 && typeError.stack[0].file.endsWith('/products/7'));
+  // The page-load span continues the document's server trace, its phases as events.
+  const load = evs.filter((e) => e.type == 'span');
+  assert.equal(load.length, 1, 'one page-load span');
+  assert.deepEqual([load[0].traceId, load[0].parentSpanId, load[0].name], [TRACE, '00f067aa0ba902b7', 'page load /products/:id']);
+  assert.ok(load[0].end > load[0].start && load[0].events.some((e) => e.name == 'responseStart'), JSON.stringify(load[0]));
   const rejection = evs.find((e) => e.type == 'error' && e.errorType == 'RangeError');
   assert.equal(rejection?.message, 'rejected on purpose');
   console.log('sample batch (page 1):\n' + JSON.stringify(first.map((b) => b.body), null, 2));
@@ -183,8 +188,12 @@ try {
   assert.equal(beacons[k].key, 'ESMKEY');
   assert.equal(beacons[k].body.app, 'esm-app');
   assert.equal(beacons[k].body.page.route, '/esm');
-  assert.equal(beacons[k].body.traceId, null);
+  // No server trace: the page load starts the page view's own trace, and the page view carries its id.
+  assert.match(beacons[k].body.traceId, /^[0-9a-f]{32}$/);
   assert.equal(beacons[k].body.events[0].type, 'page_view');
+  const esmLoad = beacons[k].body.events.find((e) => e.type == 'span');
+  assert.equal(esmLoad?.traceId, beacons[k].body.traceId);
+  assert.equal(esmLoad.parentSpanId, undefined, 'the root of a new trace');
   console.log('ESM build: beacon received');
   await ctx4.close();
 

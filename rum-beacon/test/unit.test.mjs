@@ -10,12 +10,12 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const out = mkdtempSync(join(tmpdir(), 'rum-beacon-test-'));
-let stack, trace, transport, vitals, errors;
+let stack, trace, transport, vitals, errors, spans;
 
 before(async () => {
   await build({
     absWorkingDir: root,
-    entryPoints: ['src/stack.ts', 'src/trace.ts', 'src/transport.ts', 'src/vitals.ts', 'src/errors.ts'],
+    entryPoints: ['src/stack.ts', 'src/trace.ts', 'src/transport.ts', 'src/vitals.ts', 'src/errors.ts', 'src/spans.ts'],
     outdir: out,
     outExtension: { '.js': '.mjs' },
     bundle: true,
@@ -24,8 +24,8 @@ before(async () => {
     logLevel: 'error',
   });
   const load = (name) => import(pathToFileURL(join(out, name + '.mjs')).href);
-  [stack, trace, transport, vitals, errors] = await Promise.all(
-    ['stack', 'trace', 'transport', 'vitals', 'errors'].map(load),
+  [stack, trace, transport, vitals, errors, spans] = await Promise.all(
+    ['stack', 'trace', 'transport', 'vitals', 'errors', 'spans'].map(load),
   );
 });
 after(() => rmSync(out, { recursive: true, force: true }));
@@ -112,6 +112,51 @@ describe('parseTraceparent', () => {
     ]) {
       assert.equal(trace.parseTraceparent(v), null, String(v));
     }
+  });
+});
+
+describe('trace context', () => {
+  const id = '4bf92f3577b34da6a3ce929d0e0e4736';
+  test('parseParent gives the trace and the span of a traceparent', () => {
+    assert.deepEqual(trace.parseParent(`00-${id}-00f067aa0ba902b7-01`), [id, '00f067aa0ba902b7']);
+    assert.deepEqual(trace.parseParent(` 00-${id.toUpperCase()}-00F067AA0BA902B7-00 `), [id, '00f067aa0ba902b7']);
+    assert.equal(trace.parseParent(`00-${id}-0000000000000000-01`), null, 'a zero span id names no parent');
+    assert.equal(trace.parseParent(42), null);
+  });
+  test('traceparent says whether the page view is sampled', () => {
+    assert.equal(trace.traceparent(id, '00f067aa0ba902b7', true), `00-${id}-00f067aa0ba902b7-01`);
+    assert.equal(trace.traceparent(id, '00f067aa0ba902b7', false), `00-${id}-00f067aa0ba902b7-00`);
+  });
+  test('data-trace-origins: exact origins and * patterns, nothing else', () => {
+    const listed = trace.originMatcher(['https://api.shop.example/', 'https://*.cdn.example', 'http://127.0.0.1:8080']);
+    for (const origin of ['https://api.shop.example', 'https://img.cdn.example', 'https://a.b.cdn.example', 'http://127.0.0.1:8080']) {
+      assert.ok(listed(origin), origin);
+    }
+    for (const origin of [
+      'http://api.shop.example',
+      'https://api.shop.example:8443',
+      'https://evil.example',
+      'https://cdn.example',
+      'https://img.cdn.example.evil',
+      'https://img.cdn.example:444',
+      'http://127.0.0.1:8081',
+      'https://apixshop.example',
+    ]) {
+      assert.ok(!listed(origin), origin);
+    }
+    assert.ok(!trace.originMatcher([])('https://api.shop.example'));
+  });
+});
+
+describe('phases', () => {
+  test('one event per timed phase, on the epoch clock', () => {
+    const entry = { redirectStart: 0, fetchStart: 10.5, domainLookupStart: 0, requestStart: 20.25, responseEnd: 42 };
+    const events = spans.phases(entry, ['redirectStart', 'fetchStart', 'domainLookupStart', 'requestStart', 'responseEnd']);
+    assert.deepEqual(events.map((e) => e.name), ['fetchStart', 'requestStart', 'responseEnd']);
+    const origin = performance.timeOrigin;
+    assert.ok(Math.abs(events[0].ts - (origin + 10.5)) < 1e-3);
+    assert.ok(Math.abs(events[2].ts - events[1].ts - 21.75) < 2e-3);
+    assert.deepEqual(spans.phases(undefined, ['fetchStart']), []);
   });
 });
 

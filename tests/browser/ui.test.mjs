@@ -1,23 +1,15 @@
 // The web UI (/ui/) in real headless Chromium: a real `jamscope serve` with its embedded ClickHouse, data sent
-// through the real ingest endpoints (OTLP/HTTP JSON spans, RUM beacons, a signed build event), then every page
+// through the real ingest endpoints (OTLP/HTTP JSON spans and log records, RUM beacons, a signed build event), then every page
 // opened as a person would. Screenshots land in tests/browser/artifacts/ (gitignored). Run: node --test
-//   JAMSCOPE_TEST_BIN     collector binary (default ../../target/debug/jamscope; `cargo build -p jamscope` first)
-//   JAMSCOPE_TEST_PYTHON  Python with chdb-core for the embedded ClickHouse (default ../../.venv/bin/python)
-//   CHROMIUM              browser binary (default /usr/bin/chromium; `apt-get install chromium`)
+// (the collector, Python and Chromium it starts: harness.mjs)
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { createHmac, randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer as createTcpServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import * as harness from './harness.mjs';
+import { launchBrowser, root, startCollector } from './harness.mjs';
 
-const root = fileURLToPath(new URL('.', import.meta.url));
-const BIN = resolve(root, process.env.JAMSCOPE_TEST_BIN || '../../target/debug/jamscope');
-const PYTHON = resolve(root, process.env.JAMSCOPE_TEST_PYTHON || '../../.venv/bin/python');
 const ARTIFACTS = join(root, 'artifacts');
 const BUILD_SECRET = 'ui-test-build-secret';
 
@@ -25,22 +17,10 @@ const hex = (bytes) => randomBytes(bytes).toString('hex');
 const TRACES = { slow: hex(16), fast: hex(16), failing: hex(16), markup: hex(16) };
 const PAGE_VIEW = `p-ui-${hex(8)}`;
 const MARKUP = '<script>alert(1)</script>';
+const LOGS = { declined: 'pool exhausted: payment declined for order A-1001', markup: `cache ${MARKUP} warmed` };
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-let collector; // { child, http, output() }
-let dataDir;
+let collector; // harness.startCollector's
 let browser;
-
-function freePort() {
-  return new Promise((res, rej) => {
-    const server = createTcpServer().once('error', rej);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => res(port));
-    });
-  });
-}
 
 /** One alert rule that fires on the failing gateway span, evaluated every 200 ms. */
 const RULES = `groups:
@@ -60,72 +40,8 @@ const RULES = `groups:
           summary: "{{ $labels.service }}: {{ $value }} % of gateway requests fail"
 `;
 
-async function startCollector() {
-  dataDir = mkdtempSync(join(tmpdir(), 'jamscope-ui-'));
-  mkdirSync(join(dataDir, 'rules'));
-  writeFileSync(join(dataDir, 'rules', 'ui.yaml'), RULES);
-  const [httpPort, grpcPort] = [await freePort(), await freePort()];
-  // Only what this test sets: inherited JAMSCOPE_* (the Makefile's, a developer's) would change the setup.
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('JAMSCOPE_')));
-  Object.assign(env, {
-    JAMSCOPE_DATA_DIR: dataDir,
-    JAMSCOPE_CLICKHOUSE_EMBEDDED_PYTHON: PYTHON,
-    JAMSCOPE_CLICKHOUSE_EMBEDDED_HTTP_PORT: '0',
-    JAMSCOPE_CLICKHOUSE_EMBEDDED_TCP_PORT: '0',
-    JAMSCOPE_HTTP_ADDR: `127.0.0.1:${httpPort}`,
-    JAMSCOPE_GRPC_ADDR: `127.0.0.1:${grpcPort}`,
-    JAMSCOPE_WRITER_FLUSH_INTERVAL_MS: '200',
-    JAMSCOPE_BUILD_WEBHOOK_SECRET: BUILD_SECRET,
-    JAMSCOPE_ALERT_RULES_DIR: join(dataDir, 'rules'),
-    JAMSCOPE_ALERT_EVALUATION_INTERVAL_MS: '200',
-    JAMSCOPE_ALERT_PEER_LEASE_MS: '1000',
-  });
-  const child = spawn(BIN, ['serve'], { cwd: dataDir, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  collector = { child, http: `http://127.0.0.1:${httpPort}`, output: () => output };
-  await new Promise((res, rej) => {
-    const timer = setTimeout(() => rej(new Error(`collector not ready within 90 s:\n${output}`)), 90_000);
-    child.once('error', (e) => rej(new Error(`cannot start ${BIN} (cargo build -p jamscope): ${e.message}`)));
-    child.once('exit', (code, signal) => rej(new Error(`collector exited (${code ?? signal}):\n${output}`)));
-    child.stderr.setEncoding('utf8').on('data', (chunk) => (output += chunk));
-    child.stdout.setEncoding('utf8').on('data', (chunk) => {
-      output += chunk;
-      if (/^Jamscope is ready\./m.test(output)) {
-        clearTimeout(timer);
-        res();
-      }
-    });
-  });
-}
-
-/** SIGTERM (a clean stop also stops the embedded ClickHouse), SIGKILL if it hangs. */
-async function stopCollector() {
-  const child = collector?.child;
-  if (!child || child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-  await exited;
-  clearTimeout(timer);
-}
-
-async function api(path) {
-  const response = await fetch(collector.http + path);
-  const body = await response.json();
-  return { status: response.status, body };
-}
-
-async function waitFor(what, check, ms = 30_000) {
-  const deadline = Date.now() + ms;
-  let last;
-  while (Date.now() < deadline) {
-    last = await check();
-    if (last.done) return last.value;
-    await sleep(250);
-  }
-  assert.fail(`timed out waiting for ${what}; last: ${JSON.stringify(last?.value)?.slice(0, 2000)}\n` +
-    `collector:\n${collector.output().slice(-3000)}`);
-}
+const api = (path) => harness.api(collector, path);
+const waitFor = (what, check, ms) => harness.waitFor(collector, what, check, ms);
 
 async function post(path, body, headers = {}) {
   const response = await fetch(collector.http + path, {
@@ -177,6 +93,29 @@ function otlp(spans) {
   };
 }
 
+/** Log records: an error under the slow trace's CMS span, a warning whose body is markup, an info line
+ *  outside any trace. */
+function logRecords(spans, now) {
+  const cms = spans.find((s) => s.layer == 'cms' && s.span.traceId == TRACES.slow).span;
+  const record = (at, severityNumber, severityText, body, extra = {}) => ({
+    timeUnixNano: nanos(at), severityNumber, severityText, body: { stringValue: body },
+    attributes: [attr('code.function', 'checkout')], ...extra,
+  });
+  return {
+    resourceLogs: [{
+      resource: { attributes: [attr('service.name', 'strapi'), attr('jamstack.layer', 'cms')] },
+      scopeLogs: [{
+        scope: { name: 'ui-test' },
+        logRecords: [
+          record(now - 40_000 + 1_000, 17, 'ERROR', LOGS.declined, { traceId: TRACES.slow, spanId: cms.spanId }),
+          record(now - 9_000, 13, 'WARN', LOGS.markup),
+          record(now - 8_000, 9, 'INFO', 'cache refreshed'),
+        ],
+      }],
+    }],
+  };
+}
+
 function vitalEvents(ts, values) {
   const rating = (name, v) => {
     const [good, poor] = { LCP: [2500, 4000], INP: [200, 500], CLS: [0.1, 0.25], FCP: [1800, 3000], TTFB: [800, 1800] }[name];
@@ -215,6 +154,7 @@ async function seed() {
       { total: 180, cdn: [10, 170], gateway: [20, 160], cms: [50, 90], cmsName: MARKUP }),
   ];
   await post('/v1/traces', otlp(spans));
+  await post('/v1/logs', logRecords(spans, now));
 
   // The slow trace's page view, with an error; earlier page views spread over the hour for the sparklines.
   await post('/v1/rum', beacon({
@@ -251,6 +191,10 @@ async function waitForSeed() {
   await waitFor('vitals of seven page views', async () => {
     const { body } = await api('/api/vitals/series?window=1h');
     return { done: body.series?.find((s) => s.metric == 'LCP')?.count == 7, value: body };
+  });
+  await waitFor('three log records', async () => {
+    const { body } = await api('/api/logs?window=1h');
+    return { done: body.logs?.length == 3, value: body };
   });
   await waitFor('the deploy', async () => {
     const { body } = await api('/api/builds');
@@ -290,6 +234,8 @@ const PAGES = () => [
   ['trace-markup', `/ui/traces/${TRACES.markup}`],
   ['page-view', `/ui/page-views/${PAGE_VIEW}`],
   ['errors', '/ui/errors'],
+  ['logs', '/ui/logs?window=1h'],
+  ['logs-search', '/ui/logs?q=declined&severity=error&window=1h'],
   ['alerts', '/ui/alerts'],
   ['traces-empty', '/ui/traces?from=0&to=1000'],
 ];
@@ -297,22 +243,28 @@ const PAGES = () => [
 before(
   async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
-    await startCollector();
+    collector = await startCollector({
+      prepare: (dataDir) => {
+        mkdirSync(join(dataDir, 'rules'));
+        writeFileSync(join(dataDir, 'rules', 'ui.yaml'), RULES);
+      },
+      env: (dataDir) => ({
+        JAMSCOPE_BUILD_WEBHOOK_SECRET: BUILD_SECRET,
+        JAMSCOPE_ALERT_RULES_DIR: join(dataDir, 'rules'),
+        JAMSCOPE_ALERT_EVALUATION_INTERVAL_MS: '200',
+        JAMSCOPE_ALERT_PEER_LEASE_MS: '1000',
+      }),
+    });
     await seed();
     await waitForSeed();
-    browser = await chromium.launch({
-      executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-             '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchBrowser();
   },
   { timeout: 180_000 },
 );
 
 after(async () => {
   await browser?.close().catch(() => {});
-  await stopCollector();
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  await collector?.stop();
 });
 
 test('every page renders with no console error and no failed request', { timeout: 120_000 }, async () => {
@@ -390,6 +342,39 @@ test('a span named <script>alert(1)</script> renders as text', { timeout: 30_000
     const names = await page.$$eval('#waterfall .name', (cells) => cells.map((c) => c.textContent));
     assert.ok(names.some((n) => n.includes(MARKUP)), JSON.stringify(names));
     assert.equal(await page.locator('script').count(), 1, 'only /ui/app.js');
+    assert.deepEqual(problems, [], problems.join('\n'));
+  } finally {
+    await context.close();
+  }
+});
+
+test('the logs page finds a record by a word, links its trace, and the trace shows it under its span', { timeout: 60_000 }, async () => {
+  const { context, page, problems } = await open('/ui/logs?window=1h');
+  try {
+    const { body: all } = await api('/api/logs?window=1h');
+    const bodies = await page.$$eval('#logs tbody tr .log-body', (cells) => cells.map((c) => c.textContent));
+    assert.deepEqual(bodies, all.logs.map((l) => l.body), 'the API\'s records, newest first');
+    assert.ok(bodies.includes(LOGS.markup), 'a markup body is text');
+    assert.equal(await page.locator('script').count(), 1, 'only /ui/app.js');
+
+    await page.fill('input[name="q"]', 'DECLINED');
+    await page.selectOption('select[name="severity"]', 'error');
+    await Promise.all([page.waitForURL('**/ui/logs?**'), page.click('form.filters button[type="submit"]')]);
+    const rows = page.locator('#logs tbody tr');
+    assert.equal(await rows.count(), 1);
+    assert.equal(await rows.first().locator('.log-body').textContent(), LOGS.declined);
+    assert.equal(await rows.first().locator('.badge').textContent(), 'ERROR');
+    assert.match(await rows.first().locator('.badge').getAttribute('class'), /sev-error/);
+
+    await Promise.all([page.waitForURL(`**/ui/traces/${TRACES.slow}`), rows.first().locator('a.trace-link').click()]);
+    const { body: trace } = await api(`/api/traces/${TRACES.slow}`);
+    const cms = trace.spans.find((s) => s.layer == 'cms');
+    assert.deepEqual(cms.logs.map((l) => l.body), [LOGS.declined]);
+    const row = page.locator(`#waterfall details.span[data-span-id="${cms.span_id}"]`);
+    assert.match(await row.locator('.log-count').textContent(), /1 log/);
+    await row.locator(':scope > summary').click();
+    assert.equal(await row.locator('.log-lines .log-body').textContent(), LOGS.declined);
+    await page.screenshot({ path: join(ARTIFACTS, 'trace-with-logs.png'), fullPage: true });
     assert.deepEqual(problems, [], problems.join('\n'));
   } finally {
     await context.close();

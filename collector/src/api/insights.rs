@@ -1,5 +1,5 @@
-//! The overview endpoints: layer KPIs, Web Vitals, error groups, and one
-//! page view with its events and traces.
+//! The overview endpoints: layer KPIs with the browser's share of time,
+//! Web Vitals, error groups, and one page view with its events and traces.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -9,22 +9,30 @@ use axum::Json;
 use serde_json::{json, Value};
 
 use super::params::{self, Params};
-use super::{ApiError, ApiState};
+use super::{browser_share, ApiError, ApiState};
 use crate::store::queries::{Buckets, VitalGrouping};
 
 const MINUTE: Duration = Duration::from_secs(60);
 
-/// `GET /api/layers?window=5m`
+/// `GET /api/layers?window=5m`: the layers' KPIs, and the browser's share
+/// of the traces browsers started, per page route.
 pub async fn layers(
     State(state): State<ApiState>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Json<Value>, ApiError> {
     let params = Params::new(query, &["window", "from", "to"])?;
     let range = params.range(5 * MINUTE)?;
-    let kpis = state.queries.layer_kpis(range).await?;
-    Ok(Json(
-        json!({ "from_ms": range.from_millis, "to_ms": range.to_millis, "kpis": kpis }),
-    ))
+    let queries = &state.queries;
+    let (kpis, browser_spans) = tokio::try_join!(
+        queries.layer_kpis(range),
+        queries.browser_trace_spans(range, browser_share::MAX_TRACES)
+    )?;
+    Ok(Json(json!({
+        "from_ms": range.from_millis,
+        "to_ms": range.to_millis,
+        "kpis": kpis,
+        "browser": browser_share::browser_share(browser_spans),
+    })))
 }
 
 /// `GET /api/vitals?window=1h&group_by=page`

@@ -6,9 +6,11 @@
 //! responses in one place (`error`).
 
 mod alerts;
+mod browser_share;
 mod builds;
 mod error;
 mod insights;
+mod logs;
 mod metrics;
 pub mod params;
 mod text;
@@ -24,6 +26,9 @@ use tower_http::set_header::SetResponseHeaderLayer;
 pub(crate) use alerts::{active_alerts, ActiveAlert};
 pub use error::ApiError;
 pub use insights::DEFAULT_BUCKETS;
+#[cfg(test)]
+pub(crate) use logs::attach as attach_logs;
+pub use logs::{log_filter_from, LogView, LOG_PARAMS};
 pub use text::{trace_list, waterfall};
 #[cfg(test)]
 pub(crate) use traces::assemble as assemble_trace;
@@ -79,6 +84,7 @@ pub fn router(state: ApiState) -> Router {
         .route("/api/vitals", get(insights::vitals))
         .route("/api/vitals/series", get(insights::vitals_series))
         .route("/api/errors", get(insights::errors))
+        .route("/api/logs", get(logs::search))
         .route("/api/alerts", get(alerts::active))
         .route("/api/alerts/history", get(alerts::history))
         .route("/api/rules", get(alerts::rules))

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use super::ApiError;
-use crate::model::TraceId;
+use crate::model::{Layer, TraceId};
 use crate::store::queries::TimeRange;
 
 /// The query string of one request.
@@ -54,6 +54,17 @@ impl Params {
                 shown(&text)
             ))),
         }
+    }
+
+    /// A layer by any of its names (`layer=edge` is the CDN), when given.
+    pub fn layer(&self) -> Result<Option<Layer>, ApiError> {
+        self.text("layer")?
+            .map(|text| {
+                text.parse::<Layer>().map_err(|problem| {
+                    ApiError::BadParameter(format!("parameter 'layer': {problem}"))
+                })
+            })
+            .transpose()
     }
 
     /// `window=5m` (ending now), or `from=`/`to=` (RFC 3339 or Unix ms);

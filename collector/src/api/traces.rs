@@ -1,5 +1,7 @@
 //! `GET /api/traces/{trace_id}`: one trace assembled from its span rows
-//! (tree, per-layer breakdown, critical path) with its linked page views;
+//! (tree, per-layer breakdown, critical path) with its log records under
+//! the spans that emitted them and its linked page views (the one its
+//! document rendered, the one whose browser span started it);
 //! `GET /api/traces?...`: search over the trace index. [`trace_view`] is
 //! also what `jamscope trace` prints.
 
@@ -11,9 +13,11 @@ use axum::Json;
 use serde::Serialize;
 use serde_json::{json, Value};
 
+use super::logs::{self, LogView};
 use super::params::{self, Params};
 use super::{ApiError, ApiState};
 use crate::correlate::{self, SpanTiming};
+use crate::model::rum::PAGE_VIEW_ATTRIBUTE;
 use crate::model::{Layer, SpanId, TraceId};
 use crate::store::queries::{LinkedRum, Queries, StoredSpan, TraceFilter};
 
@@ -35,6 +39,8 @@ pub struct TraceView {
     pub spans: Vec<SpanView>,
     /// Copies of spans stored more than once, not counted.
     pub duplicates: usize,
+    /// Log records of the trace that name none of its spans.
+    pub logs: Vec<LogView>,
     pub rum: Vec<LinkedRum>,
 }
 
@@ -63,13 +69,16 @@ pub struct SpanView {
     /// (clock skew between machines).
     pub clamped_ms: f64,
     pub attributes: std::collections::BTreeMap<String, String>,
+    /// The log records this span emitted, oldest first.
+    pub logs: Vec<LogView>,
 }
 
 fn ms(nanos: u64) -> f64 {
     nanos as f64 / 1e6
 }
 
-/// Assembles one trace from its stored spans, with its page views.
+/// Assembles one trace from its stored spans, with its log records and
+/// page views.
 pub async fn trace_view(
     queries: &Queries,
     trace_id: TraceId,
@@ -77,12 +86,37 @@ pub async fn trace_view(
     let Some(bounds) = queries.trace_bounds(trace_id).await? else {
         return Ok(None);
     };
-    // The page views need only the id: both queries run at once.
-    let (stored, rum) = tokio::try_join!(
-        queries.trace_spans(trace_id, bounds),
-        queries.rum_for_trace(trace_id)
-    )?;
-    Ok(assemble(trace_id, stored, rum))
+    // The page views are found from the spans; the log records need only
+    // the id and the bounds, so they are read meanwhile.
+    let spans_and_rum = async {
+        let stored = queries.trace_spans(trace_id, bounds).await?;
+        let rum = queries
+            .rum_for_trace(trace_id, &page_views_of(&stored))
+            .await?;
+        Ok::<_, ApiError>((stored, rum))
+    };
+    let logs_read = async { Ok::<_, ApiError>(queries.trace_logs(trace_id, bounds).await?) };
+    let ((stored, rum), log_rows) = tokio::try_join!(spans_and_rum, logs_read)?;
+    let mut view = assemble(trace_id, stored, rum);
+    if let Some(view) = &mut view {
+        logs::attach(view, log_rows);
+    }
+    Ok(view)
+}
+
+/// The page views the trace's browser spans name: the page views that
+/// started it (or whose page load continued it).
+fn page_views_of(stored: &[StoredSpan]) -> Vec<String> {
+    let mut ids: Vec<String> = stored
+        .iter()
+        .filter(|span| span.layer == Layer::Browser.as_str())
+        .filter_map(|span| span.attributes.get(PAGE_VIEW_ATTRIBUTE))
+        .filter(|id| !id.is_empty())
+        .cloned()
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    ids
 }
 
 /// The view of stored span rows (and page views) of one trace.
@@ -134,6 +168,7 @@ pub(crate) fn assemble(
                 orphan: node.flags.orphan,
                 clamped_ms: ms(node.flags.start_clamped_nanos + node.flags.end_clamped_nanos),
                 attributes: row.map(|r| r.attributes.clone()).unwrap_or_default(),
+                logs: Vec::new(),
                 span_id: id,
             }
         })
@@ -161,6 +196,7 @@ pub(crate) fn assemble(
             .collect(),
         spans,
         duplicates: trace.anomalies.duplicates_dropped,
+        logs: Vec::new(),
         rum,
     })
 }
@@ -189,16 +225,10 @@ pub fn filter_from(params: &Params) -> Result<TraceFilter, ApiError> {
             )))
         }
     };
-    let layer = params.text("layer")?;
-    if let Some(layer) = &layer {
-        layer
-            .parse::<Layer>()
-            .map_err(|problem| ApiError::BadParameter(format!("parameter 'layer': {problem}")))?;
-    }
     Ok(TraceFilter {
         range: Some(params.range(Duration::from_secs(24 * 3600))?),
         service: params.text("service")?,
-        layer: layer.map(|l| l.parse::<Layer>().map_or(l, |l| l.as_str().to_owned())),
+        layer: params.layer()?.map(|layer| layer.as_str().to_owned()),
         route: params.text("route")?,
         min_duration_ms: params.number("min_duration_ms", u64::MAX / 1_000_000)?,
         errors_only,

@@ -15,7 +15,11 @@
 //!   it was lost or arrives later) and the spans cut loose to break a cycle
 //!   (a→b→a, or a span its own parent: in each cycle the earliest-starting
 //!   span, then the smallest id, loses its parent link). Orphans and cut
-//!   spans are flagged. Children are ordered by start time, then span id.
+//!   spans are flagged. A browser span that strictly encloses its
+//!   non-browser parent (a page load continuing the trace of the server
+//!   that sent the HTML) takes the parent's place, the parent becoming its
+//!   child, so the page's own time is not mistaken for clock skew; it is
+//!   flagged. Children are ordered by start time, then span id.
 //!   The tree is stored flat ([`AssembledTrace::spans`], in pre-order, with
 //!   depth and parent/children indices) so no step, nor serializing or
 //!   dropping the result, recurses: a pathological chain of 10⁵ spans
@@ -140,6 +144,9 @@ pub struct SpanFlags {
     pub orphan: bool,
     /// Its parent link was cut to break a cycle.
     pub cycle_broken: bool,
+    /// A browser span that enclosed its server parent (a page load
+    /// continuing the document's trace) and took its place in the tree.
+    pub encloses_parent: bool,
     /// Its end was before its start; it counts as zero-length at its start.
     pub end_before_start: bool,
     /// How far its start was moved into its parent's effective interval.

@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 
 use super::{SpanFlags, SpanNode, SpanTiming};
+use crate::model::Layer;
 
 pub(super) struct Tree {
     /// Pre-order; effective intervals still equal the raw ones.
@@ -33,6 +34,7 @@ pub(super) fn build(spans: Vec<SpanTiming>) -> Tree {
                 .is_some_and(|id| !index.contains_key(&id))
         })
         .collect();
+    let lifted = lift_enclosing_browser_spans(&spans, &mut parent);
     let cycle_broken = break_cycles(&mut parent);
 
     // Pushed in canonical order, so children come out by start, then id.
@@ -76,6 +78,7 @@ pub(super) fn build(spans: Vec<SpanTiming>) -> Tree {
                 flags: SpanFlags {
                     orphan: orphan[i],
                     cycle_broken: cycle_broken[i],
+                    encloses_parent: lifted[i],
                     ..SpanFlags::default()
                 },
                 span,
@@ -88,6 +91,31 @@ pub(super) fn build(spans: Vec<SpanTiming>) -> Tree {
         spans: placed.into_iter().map(|(_, node)| node).collect(),
         roots: roots.iter().map(|&i| position[i]).collect(),
     }
+}
+
+/// A page's load continues the trace of the server that sent the HTML
+/// (`<meta name="traceparent">`), so its span names the server's span as
+/// parent although it began before and ended after it: the browser asked,
+/// waited for the server, then rendered. Such a browser span, strictly
+/// enclosing its non-browser parent, takes the parent's place and the
+/// parent becomes its child, so the browser's own time is not clamped away
+/// as if it were clock skew. Returns which spans were lifted.
+fn lift_enclosing_browser_spans(spans: &[SpanTiming], parent: &mut [Option<usize>]) -> Vec<bool> {
+    let mut lifted = vec![false; spans.len()];
+    for child in 0..spans.len() {
+        let Some(server) = parent[child] else {
+            continue;
+        };
+        let (span, above) = (&spans[child], &spans[server]);
+        let encloses = span.start_unix_nanos < above.start_unix_nanos
+            && span.end_unix_nanos > above.end_unix_nanos;
+        if span.layer == Layer::Browser && above.layer != Layer::Browser && encloses {
+            parent[child] = parent[server];
+            parent[server] = Some(child);
+            lifted[child] = true;
+        }
+    }
+    lifted
 }
 
 /// Cuts one parent link in every cycle, returning which spans were cut.

@@ -9,10 +9,9 @@ use prost::Message;
 
 use super::meter::peak_bytes;
 use super::strategies::{damaged, json_with_keys, request};
-use super::{config, MAX_INPUT};
+use super::{config, converted, decoded, MAX_INPUT};
 use crate::ingest::otlp::traces::reference::convert_request;
 use crate::ingest::otlp::traces::{json as otlp_json, protobuf as otlp_protobuf, ConvertedTraces};
-use crate::model::{LayerRules, SpanLimits, TimeWindow};
 
 /// Decoded spans hold more than their bytes (a 3-byte `{},` in an array
 /// is a 32-byte value, grown by doubling), so the bound is linear with a
@@ -21,30 +20,18 @@ use crate::model::{LayerRules, SpanLimits, TimeWindow};
 const BYTES_PER_INPUT_BYTE: usize = 96;
 const BASE_BYTES: usize = 256 << 10;
 
-fn bound(input: usize) -> usize {
+pub(super) fn bound(input: usize) -> usize {
     BASE_BYTES + BYTES_PER_INPUT_BYTE * input
 }
 
 /// Through the generated types, as gRPC requests are decoded.
 fn protobuf(body: &[u8]) -> Option<ConvertedTraces> {
-    let request = ExportTraceServiceRequest::decode(body).ok()?;
-    Some(convert_request(
-        request,
-        &LayerRules::default(),
-        &TimeWindow::UNBOUNDED,
-        &SpanLimits::default(),
-    ))
+    converted::<ExportTraceServiceRequest, _>(convert_request, body)
 }
 
 /// In one pass, as OTLP/HTTP protobuf bodies are decoded.
 fn protobuf_one_pass(body: &[u8]) -> Option<ConvertedTraces> {
-    otlp_protobuf::decode(
-        body,
-        &LayerRules::default(),
-        &TimeWindow::UNBOUNDED,
-        &SpanLimits::default(),
-    )
-    .ok()
+    decoded(otlp_protobuf::decode, body)
 }
 
 /// Both protobuf decoders refuse the same bodies and, from the others,
@@ -68,13 +55,7 @@ fn assert_protobuf_decoders_agree(body: &[u8]) -> Result<(), TestCaseError> {
 }
 
 fn json(body: &[u8]) -> Option<ConvertedTraces> {
-    otlp_json::decode(
-        body,
-        &LayerRules::default(),
-        &TimeWindow::UNBOUNDED,
-        &SpanLimits::default(),
-    )
-    .ok()
+    decoded(otlp_json::decode, body)
 }
 
 fn span_count(request: &ExportTraceServiceRequest) -> usize {

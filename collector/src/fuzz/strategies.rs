@@ -3,10 +3,12 @@
 //! range, any times, deep attribute values), and JSON documents built from
 //! a decoder's own vocabulary so that they reach past its first check.
 
+use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{
     any_value, AnyValue, ArrayValue, InstrumentationScope, KeyValue, KeyValueList,
 };
+use opentelemetry_proto::tonic::logs::v1::{LogRecord, ResourceLogs, ScopeLogs};
 use opentelemetry_proto::tonic::resource::v1::Resource;
 use opentelemetry_proto::tonic::trace::v1::{span, ResourceSpans, ScopeSpans, Span, Status};
 use proptest::collection::vec;
@@ -155,6 +157,66 @@ pub fn request() -> impl Strategy<Value = ExportTraceServiceRequest> {
     );
     vec(resource_spans, 0..2)
         .prop_map(|resource_spans| ExportTraceServiceRequest { resource_spans })
+}
+
+fn a_log_record() -> impl Strategy<Value = LogRecord> {
+    (
+        (time(), time(), enum_value(24), text()),
+        (proptest::option::of(any_value()), attributes(), 0..3u32),
+        (any::<u32>(), id(16), id(8), text()),
+    )
+        .prop_map(
+            |(
+                (time_unix_nano, observed_time_unix_nano, severity_number, severity_text),
+                (body, attributes, dropped_attributes_count),
+                (flags, trace_id, span_id, event_name),
+            )| LogRecord {
+                time_unix_nano,
+                observed_time_unix_nano,
+                severity_number,
+                severity_text,
+                body,
+                attributes,
+                dropped_attributes_count,
+                flags,
+                trace_id,
+                span_id,
+                event_name,
+            },
+        )
+}
+
+/// A log request of up to 2 resources × 2 scopes × 4 records.
+pub fn log_request() -> impl Strategy<Value = ExportLogsServiceRequest> {
+    let scope_logs = (
+        proptest::option::of((text(), text(), attributes())),
+        vec(a_log_record(), 0..4),
+        text(),
+    )
+        .prop_map(|(scope, log_records, schema_url)| ScopeLogs {
+            scope: scope.map(|(name, version, attributes)| InstrumentationScope {
+                name,
+                version,
+                attributes,
+                ..Default::default()
+            }),
+            log_records,
+            schema_url,
+        });
+    let resource_logs = (
+        proptest::option::of(attributes()),
+        vec(scope_logs, 0..2),
+        text(),
+    )
+        .prop_map(|(resource, scope_logs, schema_url)| ResourceLogs {
+            resource: resource.map(|attributes| Resource {
+                attributes,
+                ..Default::default()
+            }),
+            scope_logs,
+            schema_url,
+        });
+    vec(resource_logs, 0..2).prop_map(|resource_logs| ExportLogsServiceRequest { resource_logs })
 }
 
 /// A JSON document whose keys come from `keys` (so a decoder finds fields

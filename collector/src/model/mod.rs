@@ -6,6 +6,7 @@ pub mod build;
 pub mod datapoint;
 pub mod kpi;
 mod layer;
+mod log;
 pub mod metric;
 mod number;
 pub mod rum;
@@ -15,6 +16,7 @@ mod span_limits;
 mod time_window;
 
 pub use layer::{Layer, LayerRule, LayerRules};
+pub use log::{severity_label, LogOrigin, LogRecord, Severity, MAX_SEVERITY_NUMBER};
 pub use number::{format_number, Precision};
 pub use span::{
     AttributeValue, Attributes, Event, Link, Resource, Scope, Span, SpanId, SpanKind, Status,

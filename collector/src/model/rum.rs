@@ -11,6 +11,16 @@ use super::{Attributes, TraceId};
 
 pub use fingerprint::Fingerprint;
 
+/// The span attribute naming the page view a browser span belongs to: how
+/// a trace finds the page view that started it, and a page view its traces.
+pub const PAGE_VIEW_ATTRIBUTE: &str = "jamscope.page_view.id";
+/// The span attribute naming the browser session (OpenTelemetry's).
+pub const SESSION_ATTRIBUTE: &str = "session.id";
+/// The span attribute holding the page's route template, when it named one.
+pub const PAGE_ROUTE_ATTRIBUTE: &str = "jamscope.page.route";
+/// The span attribute holding the page's path (without its query).
+pub const PAGE_PATH_ATTRIBUTE: &str = "jamscope.page.path";
+
 /// What the page itself said about where an event happened.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PageInfo {

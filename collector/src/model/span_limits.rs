@@ -1,4 +1,4 @@
-//! How much of one span is stored: the OpenTelemetry SDK's span limits,
+//! How much of one span (or log record) is stored: the OpenTelemetry SDK's span limits,
 //! applied again at the collector, because not every sender has an SDK
 //! (or a careful one). Excess attributes, events and links are dropped,
 //! long strings cut; a span that lost anything says so with
@@ -10,7 +10,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{AttributeValue, Attributes, Span};
+use super::{AttributeValue, Attributes, LogRecord, Span};
 
 /// The attribute marking a span (or resource) the collector cut.
 pub const TRUNCATED_ATTRIBUTE: &str = "jamscope.truncated";
@@ -113,30 +113,47 @@ impl SpanLimits {
             let dropped = self.attributes(&mut link.attributes, &mut cut);
             cut.nested += dropped;
         }
-        if cut.any() {
-            span.attributes
-                .push((TRUNCATED_ATTRIBUTE.to_owned(), AttributeValue::Bool(true)));
-        }
-        for (name, count) in [
-            (
+        mark(
+            &mut span.attributes,
+            &cut,
+            [
+                (
+                    "otel.dropped_attributes_count",
+                    u64::from(sent.attributes) + cut.attributes,
+                ),
+                (
+                    "otel.dropped_events_count",
+                    u64::from(sent.events) + cut.events,
+                ),
+                (
+                    "otel.dropped_links_count",
+                    u64::from(sent.links) + cut.links,
+                ),
+            ],
+        );
+        cut
+    }
+
+    /// Applies the limits to a log record: its attributes as a span's, its
+    /// body as one attribute value (a string cut, an array or map bounded
+    /// like one), its severity text and event name as names. A record that
+    /// lost anything is marked, and the dropped attribute count (the
+    /// sender's `dropped_attributes_count` plus ours) recorded, as a
+    /// span's are.
+    pub fn apply_to_log(&self, record: &mut LogRecord, sent_attributes: u32) -> Truncation {
+        let mut cut = Truncation::default();
+        let dropped = self.attributes(&mut record.attributes, &mut cut);
+        cut.attributes = dropped;
+        self.value(&mut record.body, &mut cut);
+        cut.values += self.string(&mut record.severity_text) + self.string(&mut record.event_name);
+        mark(
+            &mut record.attributes,
+            &cut,
+            [(
                 "otel.dropped_attributes_count",
-                u64::from(sent.attributes) + cut.attributes,
-            ),
-            (
-                "otel.dropped_events_count",
-                u64::from(sent.events) + cut.events,
-            ),
-            (
-                "otel.dropped_links_count",
-                u64::from(sent.links) + cut.links,
-            ),
-        ] {
-            if count > 0 {
-                let count = i64::try_from(count).unwrap_or(i64::MAX);
-                span.attributes
-                    .push((name.to_owned(), AttributeValue::Int(count)));
-            }
-        }
+                u64::from(sent_attributes) + cut.attributes,
+            )],
+        );
         cut
     }
 
@@ -146,9 +163,7 @@ impl SpanLimits {
         let mut cut = Truncation::default();
         let dropped = self.attributes(attributes, &mut cut);
         cut.attributes = dropped;
-        if cut.any() {
-            attributes.push((TRUNCATED_ATTRIBUTE.to_owned(), AttributeValue::Bool(true)));
-        }
+        mark(attributes, &cut, []);
         cut
     }
 
@@ -204,6 +219,20 @@ impl SpanLimits {
         // span waits in the queue.
         text.shrink_to_fit();
         1
+    }
+}
+
+/// Marks `attributes` when the limits cut anything, and adds each dropped
+/// count that is not zero.
+fn mark<const N: usize>(attributes: &mut Attributes, cut: &Truncation, counts: [(&str, u64); N]) {
+    if cut.any() {
+        attributes.push((TRUNCATED_ATTRIBUTE.to_owned(), AttributeValue::Bool(true)));
+    }
+    for (name, count) in counts {
+        if count > 0 {
+            let count = i64::try_from(count).unwrap_or(i64::MAX);
+            attributes.push((name.to_owned(), AttributeValue::Int(count)));
+        }
     }
 }
 
@@ -372,6 +401,41 @@ mod tests {
         assert_eq!(items[0], AttributeValue::String("v".repeat(16)));
         assert!(matches!(&items[1], AttributeValue::Map(m) if m.len() == 2));
         assert_eq!((cut.nested, cut.values), (2, 3));
+    }
+
+    #[test]
+    fn a_log_records_body_and_attributes_are_bounded_and_marked() {
+        let mut record = LogRecord::for_tests(1, &"b".repeat(40));
+        record.attributes = (0..3)
+            .map(|i| (format!("k{i}"), AttributeValue::Int(i)))
+            .collect();
+        record.severity_text = "s".repeat(20);
+        let cut = small().apply_to_log(&mut record, 4);
+        assert_eq!((cut.attributes, cut.values), (1, 2));
+        assert_eq!(record.body, AttributeValue::String("b".repeat(16)));
+        assert_eq!(record.severity_text.len(), 16);
+        let find = |key: &str| {
+            record
+                .attributes
+                .iter()
+                .find_map(|(k, v)| (k == key).then_some(v.clone()))
+        };
+        assert_eq!(find(TRUNCATED_ATTRIBUTE), Some(AttributeValue::Bool(true)));
+        assert_eq!(
+            find("otel.dropped_attributes_count"),
+            Some(AttributeValue::Int(5)),
+            "the sender's 4 and our 1"
+        );
+
+        let mut structured = LogRecord::for_tests(1, "");
+        structured.body = AttributeValue::Map(
+            (0..3)
+                .map(|i| (format!("k{i}"), AttributeValue::Int(i)))
+                .collect(),
+        );
+        let cut = small().apply_to_log(&mut structured, 0);
+        assert_eq!(cut.nested, 1);
+        assert!(matches!(&structured.body, AttributeValue::Map(m) if m.len() == 2));
     }
 
     #[test]

@@ -1,5 +1,5 @@
-//! Which span times can be stored. A span outside the window is refused
-//! before it is acknowledged: ClickHouse would reject its row for good (a
+//! Which span (and log record) times can be stored. A record outside the
+//! window is refused before it is acknowledged: ClickHouse would reject its row for good (a
 //! `DateTime64(9)` overflow in the trace index, an INSERT touching more
 //! partitions than allowed), or expire it at once (older than retention).
 //! The decision lives here, per field, so every receiver answers alike.
@@ -34,9 +34,10 @@ impl TimeWindow {
         }
     }
 
-    /// Why an instant cannot be stored (older than the retention, or too
-    /// far ahead), to follow the field's name and value; `None` when it can.
-    pub fn refusal(&self, unix_nanos: u64) -> Option<String> {
+    /// Why the instant `unix_nanos` cannot be stored (older than retention,
+    /// or too far ahead); `None` when it can. A record with one time (a log
+    /// record) needs nothing more.
+    pub fn problem(&self, unix_nanos: u64) -> Option<String> {
         if unix_nanos < self.oldest_unix_nanos {
             return Some(format!(
                 "is older than the retention window (earliest accepted: {})",
@@ -62,7 +63,7 @@ impl TimeWindow {
             ))
         };
         let (start, end) = (span.start_unix_nanos, span.end_unix_nanos);
-        if let Some(problem) = self.refusal(start) {
+        if let Some(problem) = self.problem(start) {
             return field("start_time_unix_nano", start, &problem);
         }
         if end < start {
@@ -73,7 +74,7 @@ impl TimeWindow {
             );
         }
         // Not older than the start, so only too far ahead can be wrong.
-        if let Some(problem) = self.refusal(end) {
+        if let Some(problem) = self.problem(end) {
             return field("end_time_unix_nano", end, &problem);
         }
         span.events

@@ -52,7 +52,7 @@ pub(super) fn print(banner: &Banner<'_>) {
         n => format!("{n} API keys valid on OTLP, /api, /ui, /metrics"),
     };
     println!(
-        "Jamscope is ready.\n  OTLP/HTTP traces  {http}/v1/traces\n  OTLP/gRPC         {grpc}\n  RUM beacons       {rum}/v1/rum (script {rum}/rum.js){rum_note}\n  Build events      {http}/v1/builds{builds}\n  Query API         {http}/api/\n  Web UI            {http}/ui/\n  Metrics           {http}/metrics\n  Auth              {keys}\n  ClickHouse        {} (database {}, {clickhouse_kind})",
+        "Jamscope is ready.\n  OTLP/HTTP traces  {http}/v1/traces\n  OTLP/HTTP logs    {http}/v1/logs\n  OTLP/gRPC         {grpc}\n  RUM beacons       {rum}/v1/rum (script {rum}/rum.js){rum_note}\n  Build events      {http}/v1/builds{builds}\n  Query API         {http}/api/\n  Web UI            {http}/ui/\n  Metrics           {http}/metrics\n  Auth              {keys}\n  ClickHouse        {} (database {}, {clickhouse_kind})",
         banner.connection.url(),
         banner.connection.database()
     );

@@ -6,6 +6,7 @@
 //! which routes stand behind which guard.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::extract::Request;
 use axum::middleware;
@@ -18,7 +19,7 @@ use super::store::{Queues, StoreBuilds};
 use crate::access::{Access, Endpoint};
 use crate::config::Config;
 use crate::ingest::edge::{self, GrpcGuard, ServiceGuard};
-use crate::ingest::otlp::{self, Otlp, OtlpParts, SignalService, Traces};
+use crate::ingest::otlp::{self, Logs, Otlp, OtlpParts, SignalService, SpanRules, Traces};
 use crate::ingest::rum::{self, RumParts};
 use crate::ingest::{builds, IngestError};
 use crate::store::client::Connection;
@@ -47,6 +48,7 @@ pub(super) struct Routes {
 /// The gRPC services, each behind the API key.
 pub(super) struct GrpcRoutes {
     pub traces: otlp::OtlpCodes<SignalService<Traces>>,
+    pub logs: otlp::OtlpCodes<SignalService<Logs>>,
     pub metrics: otlp::OtlpCodes<SignalService<otlp::Metrics>>,
     pub guard: GrpcGuard,
 }
@@ -68,22 +70,30 @@ pub(super) fn build(parts: Parts<'_>) -> Routes {
         endpoint,
         stats: stats.clone(),
     };
-    let otlp = Otlp::new(OtlpParts {
-        spans: queues.spans,
-        metric_points: queues.metric_points,
-        layers: config.layer_rules(),
-        config: config.ingest.clone(),
-        span_limits: config.span_limits,
+    let span_rules = SpanRules {
+        limits: config.span_limits,
         max_age: config.max_span_age(),
-        metric_max_age: config.max_metric_age(),
-        stats: stats.clone(),
-        tap: tap.clone(),
-    });
+        max_ahead: Duration::from_secs(config.ingest.max_span_ahead_secs),
+    };
     let rum = rum::routes(RumParts {
         config: &config.rum,
         queues: queues.rum,
+        spans: queues.spans.clone(),
+        span_rules,
         queue_wait: config.ingest.queue_wait(),
         access: Arc::clone(access),
+        stats: stats.clone(),
+        tap: tap.clone(),
+    });
+    let otlp = Otlp::new(OtlpParts {
+        spans: queues.spans,
+        logs: queues.logs,
+        metric_points: queues.metric_points,
+        layers: config.layer_rules(),
+        config: config.ingest.clone(),
+        span_rules,
+        logs_max_age: config.max_log_age(),
+        metrics_max_age: config.max_metric_age(),
         stats: stats.clone(),
         tap,
     });
@@ -135,6 +145,7 @@ pub(super) fn build(parts: Parts<'_>) -> Routes {
         rum: rum_listener,
         grpc: GrpcRoutes {
             traces: otlp::service::<Traces>(otlp.clone()),
+            logs: otlp::service::<Logs>(otlp.clone()),
             metrics: otlp::service::<otlp::Metrics>(otlp),
             guard: GrpcGuard {
                 access: Arc::clone(access),

@@ -17,12 +17,12 @@ use crate::ingest::builds::BuildSink;
 use crate::ingest::otlp::MetricQueues;
 use crate::ingest::rum::RumQueues;
 use crate::model::build::Build;
-use crate::model::Span;
+use crate::model::{LogRecord, Span};
 use crate::pipeline::Queue;
 use crate::store::client::Connection;
 use crate::store::embedded::{EmbeddedClickHouse, EmbeddedSettings};
 use crate::store::rows::{
-    BuildTable, ExponentialHistogramTable, GaugeTable, HistogramTable, RumErrorTable,
+    BuildTable, ExponentialHistogramTable, GaugeTable, HistogramTable, LogTable, RumErrorTable,
     RumPageViewTable, RumVitalTable, SpanTable, SumTable, SummaryTable, Table,
 };
 use crate::store::spool::Spool;
@@ -30,10 +30,10 @@ use crate::store::writer::{self, InsertTarget, Writer};
 use crate::store::{schema, StoreError};
 use crate::telemetry::{Metrics, WorkOutcome, WorkTracer};
 
-/// Equal shares of the spool budget: spans, each RUM table, and metrics,
-/// whose share its five tables split (one request's points spread over
-/// them, as one request's spans or beacons fill one table).
-const SPOOL_SHARES: usize = 5;
+/// Equal shares of the spool budget: spans, log records, each RUM table,
+/// and metrics, whose share its five tables split (one request's points
+/// spread over them, as one request's spans or beacons fill one table).
+const SPOOL_SHARES: usize = 6;
 
 /// The metric tables, splitting one spool share and one queue bound.
 const METRIC_TABLES: usize = 5;
@@ -99,6 +99,7 @@ pub(super) async fn migrate(
 /// The queues the receivers fill, one per table.
 pub(super) struct Queues {
     pub spans: Queue<Span>,
+    pub logs: Queue<LogRecord>,
     pub rum: RumQueues,
     pub metric_points: MetricQueues,
 }
@@ -129,6 +130,7 @@ impl Writers {
         };
         let queues = Queues {
             spans: spawner.spawn::<SpanTable>()?,
+            logs: spawner.spawn::<LogTable>()?,
             rum: RumQueues {
                 vitals: spawner.spawn::<RumVitalTable>()?,
                 errors: spawner.spawn::<RumErrorTable>()?,

@@ -42,6 +42,9 @@ pub struct ClickHouseConfig {
     #[serde(deserialize_with = "crate::config_values::string_list")]
     pub cluster_nodes: Vec<String>,
     pub ttl_days: u32,
+    /// Days log records are kept (`otel_logs`); `ttl_days` unless set.
+    /// Fixed when the table is created (migration 11).
+    pub logs_ttl_days: Option<u32>,
     /// Days the metric tables keep their points; `ttl_days` when unset.
     /// Points older than this are refused on arrival.
     pub metrics_ttl_days: Option<u32>,
@@ -73,6 +76,7 @@ impl Default for ClickHouseConfig {
             cluster: None,
             cluster_nodes: Vec::new(),
             ttl_days: 30,
+            logs_ttl_days: None,
             metrics_ttl_days: None,
             ca_file: None,
             tls_accept_invalid_certs: false,
@@ -106,6 +110,9 @@ impl ClickHouseConfig {
         }
         if self.ttl_days == 0 {
             return problem("clickhouse.ttl_days", "must be at least 1");
+        }
+        if self.logs_ttl_days == Some(0) {
+            return problem("clickhouse.logs_ttl_days", "must be at least 1");
         }
         if let Some(days) = self.metrics_ttl_days {
             // The metric tables' times are `DateTime`s, which end in 2106:
@@ -149,12 +156,18 @@ impl ClickHouseConfig {
             database: self.database.clone(),
             cluster: Cluster::from_keys(self.cluster.as_deref(), &self.cluster_nodes),
             ttl_days: self.ttl_days,
-            metrics_ttl_days: self.metrics_retention_days(),
+            logs_ttl_days: self.logs_ttl_days(),
+            metrics_ttl_days: self.metrics_ttl_days(),
         }
     }
 
+    /// Days log records are kept.
+    pub fn logs_ttl_days(&self) -> u32 {
+        self.logs_ttl_days.unwrap_or(self.ttl_days)
+    }
+
     /// Days the metric tables keep their points.
-    pub fn metrics_retention_days(&self) -> u32 {
+    pub fn metrics_ttl_days(&self) -> u32 {
         self.metrics_ttl_days.unwrap_or(self.ttl_days)
     }
 }

@@ -15,17 +15,19 @@ pub enum Signal {
     /// A beacon event whose type could not be told (not an object, no or
     /// an unknown `type`): rejected before it belongs to a table.
     RumUnknown,
+    LogRecords,
     /// OTLP metric data points, of every kind (one table per kind).
     MetricPoints,
 }
 
 impl Signal {
-    pub const ALL: [Signal; 6] = [
+    pub const ALL: [Signal; 7] = [
         Signal::Spans,
         Signal::RumVitals,
         Signal::RumErrors,
         Signal::RumPageViews,
         Signal::RumUnknown,
+        Signal::LogRecords,
         Signal::MetricPoints,
     ];
 
@@ -36,6 +38,7 @@ impl Signal {
             Signal::RumErrors => "rum_errors",
             Signal::RumPageViews => "rum_page_views",
             Signal::RumUnknown => "rum_unknown",
+            Signal::LogRecords => "log_records",
             Signal::MetricPoints => "metric_points",
         }
     }
@@ -49,16 +52,17 @@ impl Signal {
 /// label; the message told to the sender carries the detail.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum RejectReason {
-    /// A span's trace, span or parent id is malformed.
+    /// A span's (or log record's) trace, span or parent id is malformed.
     InvalidId,
-    /// A span's times are outside what storage keeps.
+    /// A span's (or log record's) times are outside what storage keeps.
     TimeWindow,
     /// An event that is not the expected JSON shape (missing or mistyped
     /// fields, not an object).
     Malformed,
     /// A well-formed event with a value that cannot be right (unknown
-    /// metric or event type, out of range, empty id or message), or a
-    /// span whose kind or status code is outside OTLP's enum.
+    /// metric or event type, out of range, empty id or message), a span
+    /// whose kind or status code is outside OTLP's enum, or a log record's
+    /// severity number outside OTLP's.
     InvalidValue,
     /// Events past `rum.max_events_per_batch` in one request.
     BatchLimit,
@@ -127,6 +131,11 @@ impl Rejections {
 
     pub fn count(&self, signal: Signal, reason: RejectReason) -> u64 {
         self.counts[signal.index()][reason.index()]
+    }
+
+    /// Every rejection of `signal`, whatever the reason.
+    pub fn of(&self, signal: Signal) -> u64 {
+        self.counts[signal.index()].iter().sum()
     }
 
     /// Every (signal, reason) with at least one rejection.

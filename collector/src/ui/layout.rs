@@ -1,6 +1,6 @@
 //! The shell every page shares (head, navigation, the stylesheet and
 //! script it links) and the small pieces pages are built from: empty
-//! states, scrolling tables, layer and rating classes.
+//! states, scrolling tables, form choices, layer and rating classes.
 
 use maud::{html, Markup, DOCTYPE};
 
@@ -15,14 +15,16 @@ pub const FAVICON: &str = include_str!("assets/favicon.svg");
 pub enum Nav {
     Overview,
     Traces,
+    Logs,
     Errors,
     Alerts,
     None,
 }
 
-const NAV: [(Nav, &str, &str); 4] = [
+const NAV: [(Nav, &str, &str); 5] = [
     (Nav::Overview, "/ui/", "Overview"),
     (Nav::Traces, "/ui/traces", "Traces"),
+    (Nav::Logs, "/ui/logs", "Logs"),
     (Nav::Errors, "/ui/errors", "Errors"),
     (Nav::Alerts, "/ui/alerts", "Alerts"),
 ];
@@ -73,6 +75,11 @@ pub fn scroll_table(id: &str, head: Markup, rows: Markup) -> Markup {
             }
         }
     }
+}
+
+/// One choice of a `<select>`.
+pub fn option(value: &str, text: &str, chosen: bool) -> Markup {
+    html! { option value=(value) selected[chosen] { (text) } }
 }
 
 /// The CSS class of a layer (or `unattributed`); anything unknown is

@@ -18,6 +18,7 @@ mod guard;
 mod layout;
 mod link;
 mod login;
+mod logs;
 mod overview;
 mod page_view;
 mod svg;
@@ -50,6 +51,7 @@ pub fn router(state: ApiState) -> Router {
         .route("/ui/traces", get(traces::show))
         .route("/ui/traces/{trace_id}", get(trace::show))
         .route("/ui/page-views/{page_view_id}", get(page_view::show))
+        .route("/ui/logs", get(logs::show))
         .route("/ui/errors", get(errors::show))
         .route("/ui/alerts", get(alerts::show))
         .route("/ui/{*rest}", get(not_found))

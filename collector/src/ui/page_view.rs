@@ -1,6 +1,7 @@
 //! `/ui/page-views/{id}`: one page view as `GET /api/page-views/{id}`
 //! answers it: where and on what it was seen, its Web Vitals with their
-//! ratings, its JavaScript errors and the traces that rendered it.
+//! ratings, its JavaScript errors and its traces: the one that rendered it
+//! and those its browser spans started (its page load, its requests).
 
 use axum::extract::{Path, State};
 use axum::response::Html;
@@ -11,7 +12,7 @@ use super::link::{error_group_link, trace_page};
 use super::{format, Page, UiError};
 use crate::api::params;
 use crate::api::ApiState;
-use crate::store::queries::{LinkedError, LinkedRum, LinkedVital};
+use crate::store::queries::{LinkedError, LinkedRum, LinkedVital, StartedTrace};
 
 pub async fn show(State(state): State<ApiState>, Path(page_view_id): Path<String>) -> Page {
     let page_view_id = params::page_view_id(&page_view_id)?;
@@ -52,19 +53,45 @@ pub fn render(linked: &LinkedRum) -> String {
         h2 { "Errors" }
         (errors(&linked.errors))
         h2 { "Traces" }
-        @if view.trace_ids.is_empty() {
-            (empty(
-                "No trace is linked: the page had no traceparent meta tag or Server-Timing header.",
-            ))
-        } @else {
-            ul class="panel" id="traces" {
-                @for trace_id in &view.trace_ids {
-                    li { a class="trace-link mono" href=(trace_page(trace_id)) { (trace_id) } }
-                }
-            }
-        }
+        (traces(linked))
     };
     page(&format!("Page view {shown_path}"), Nav::None, body)
+}
+
+/// The traces its spans started, first started first, each with what the
+/// browser saw of it; then any other trace its rows name.
+fn traces(linked: &LinkedRum) -> Markup {
+    let ids = &linked.page_view.trace_ids;
+    if ids.is_empty() {
+        return empty(
+            "No trace is linked: the page sent no span and had no traceparent meta tag or Server-Timing header.",
+        );
+    }
+    let started = &linked.traces;
+    let others = ids
+        .iter()
+        .filter(|id| !started.iter().any(|t| &&t.trace_id == id));
+    html! {
+        ul class="panel" id="traces" {
+            @for trace in started {
+                (trace_item(&trace.trace_id, Some(trace)))
+            }
+            @for trace_id in others {
+                (trace_item(trace_id, None))
+            }
+        }
+    }
+}
+
+fn trace_item(trace_id: &str, started: Option<&StartedTrace>) -> Markup {
+    html! {
+        li data-trace-id=(trace_id) {
+            a class="trace-link mono" href=(trace_page(trace_id)) { (trace_id) }
+            @if let Some(trace) = started {
+                " " span class="muted" { (trace.name) " · " (format::duration(trace.duration_ms)) }
+            }
+        }
+    }
 }
 
 fn vitals(vitals: &[LinkedVital]) -> Markup {
@@ -125,6 +152,7 @@ mod tests {
             },
             vitals: Vec::new(),
             errors: Vec::new(),
+            traces: Vec::new(),
         }
     }
 
@@ -161,5 +189,26 @@ mod tests {
         assert!(html.contains("TypeError: x is &lt;undefined&gt;"));
         assert!(html.contains("href=\"/ui/errors#fp-0123456789abcdef\""));
         assert!(html.contains("href=\"/ui/traces/4bf92f3577b34da6a3ce929d0e0e4736\""));
+    }
+
+    #[test]
+    fn traces_the_page_started_come_first_with_what_the_browser_saw() {
+        let mut data = linked();
+        let (rendered, started) = (
+            "0af7651916cd43dd8448eb211c80319c",
+            "4bf92f3577b34da6a3ce929d0e0e4736",
+        );
+        data.page_view.trace_ids = vec![rendered.into(), started.into()];
+        data.traces.push(StartedTrace {
+            trace_id: started.into(),
+            name: "GET /api/<products>/7".into(),
+            start_ms: 1_763_892_000_100,
+            duration_ms: 84.5,
+        });
+        let html = render(&data);
+        let first = html.find(started).unwrap();
+        assert!(first < html.find(rendered).unwrap(), "started traces first");
+        assert!(html.contains("GET /api/&lt;products&gt;/7 · "), "{html}");
+        assert_eq!(html.matches("class=\"trace-link mono\"").count(), 2);
     }
 }

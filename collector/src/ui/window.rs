@@ -1,11 +1,13 @@
 //! The time window a page covers: the one `window` parameter it accepts,
-//! its default, and the links that choose another.
+//! its default, and the links that choose another; and the window field
+//! of a search form.
 
 use std::collections::HashMap;
 use std::time::Duration;
 
 use maud::{html, Markup};
 
+use super::layout::option;
 use super::link::query_value;
 use crate::api::params::Params;
 use crate::api::ApiError;
@@ -47,6 +49,26 @@ impl WindowChoice {
                 @for option in self.options {
                     a href={ (self.path) "?window=" (query_value(option)) }
                         aria-current=[(*option == current).then_some("true")] { (option) }
+                }
+            }
+        }
+    }
+}
+
+/// A search form's window field: `options`, the one `asked` (kept when it
+/// is not among them), and none, labelled `default_label`.
+pub fn window_select(options: &[&str], asked: &str, default_label: &str) -> Markup {
+    let mut windows = options.to_vec();
+    if !asked.is_empty() && !windows.contains(&asked) {
+        windows.push(asked);
+    }
+    html! {
+        label {
+            "Window"
+            select name="window" {
+                (option("", default_label, asked.is_empty()))
+                @for window in windows {
+                    (option(window, window, asked == window))
                 }
             }
         }

@@ -37,6 +37,16 @@ import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
 
+import {
+  attributes,
+  fail,
+  hrTime,
+  hrTimeToNs,
+  NS_PER_S,
+  RecordingExporter,
+  toJson,
+} from './otlp_json.mjs';
+
 const SCOPE_NAME = 'jamscope-e2e';
 const SCOPE_VERSION = '1.2.3';
 
@@ -54,12 +64,6 @@ const EVENT_2_OFFSET = 226_543_218;
 const CHILD_END_OFFSET = 333_332_224;
 const ROOT_END_OFFSET = 864_197_532;
 
-const NS_PER_S = 1_000_000_000n;
-
-function fail(message, code = 1) {
-  process.stderr.write(`send_spans.mjs: ${message}\n`);
-  process.exit(code);
-}
 
 function parseCommandLine() {
   let values;
@@ -96,49 +100,10 @@ function parseCommandLine() {
   };
 }
 
-// ns since the epoch (BigInt) -> HrTime [seconds, nanoseconds], exact.
-function hrTime(ns) {
-  return [Number(ns / NS_PER_S), Number(ns % NS_PER_S)];
-}
-
-function hrTimeToNs(time) {
-  return BigInt(time[0]) * NS_PER_S + BigInt(time[1]);
-}
-
 function randomNonZeroHex(bytes) {
   for (;;) {
     const hex = randomBytes(bytes).toString('hex');
     if (/[^0]/.test(hex)) return hex;
-  }
-}
-
-/** Delegates to the real OTLP exporter and remembers, per export call, the
- * spans handed over and the ExportResult that came back. */
-class RecordingExporter {
-  constructor(inner) {
-    this.inner = inner;
-    this.calls = [];
-  }
-
-  export(spans, resultCallback) {
-    const batch = [...spans];
-    const record = (result) => {
-      this.calls.push({ spans: batch, result });
-      resultCallback(result);
-    };
-    try {
-      this.inner.export(spans, record);
-    } catch (error) {
-      record({ code: ExportResultCode.FAILED, error });
-    }
-  }
-
-  forceFlush() {
-    return this.inner.forceFlush ? this.inner.forceFlush() : Promise.resolve();
-  }
-
-  shutdown() {
-    return this.inner.shutdown();
   }
 }
 
@@ -235,36 +200,6 @@ const SPAN_KINDS = [
 ];
 const STATUS_CODES = ['STATUS_CODE_UNSET', 'STATUS_CODE_OK', 'STATUS_CODE_ERROR'];
 
-function typeName(value) {
-  if (typeof value === 'string') return 'string';
-  if (typeof value === 'boolean') return 'bool';
-  if (typeof value === 'number') return Number.isInteger(value) ? 'int' : 'double';
-  if (value instanceof Uint8Array) return 'bytes';
-  if (Array.isArray(value)) {
-    const types = new Set(value.map(typeName));
-    return types.size === 1 ? `array<${[...types][0]}>` : 'array';
-  }
-  if (value !== null && typeof value === 'object') return 'map';
-  return 'empty';
-}
-
-function jsonValue(value) {
-  if (value instanceof Uint8Array) return Buffer.from(value).toString('base64');
-  if (Array.isArray(value)) return value.map(jsonValue);
-  if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, jsonValue(v)]));
-  }
-  return value === undefined ? null : value;
-}
-
-function attributes(attrs) {
-  const entries = Object.entries(attrs ?? {});
-  return [
-    Object.fromEntries(entries.map(([k, v]) => [k, jsonValue(v)])),
-    Object.fromEntries(entries.map(([k, v]) => [k, typeName(v)])),
-  ];
-}
-
 function spanJson(span) {
   const ctx = span.spanContext();
   const [attrs, attrTypes] = attributes(span.attributes);
@@ -308,24 +243,6 @@ function spanJson(span) {
   };
 }
 
-// JSON.stringify cannot write BigInt; nanosecond timestamps exceed 2**53, so
-// they are written as exact integer literals by this small serializer.
-function toJson(value, indent = '') {
-  const inner = `${indent}  `;
-  if (typeof value === 'bigint') return value.toString();
-  if (Array.isArray(value)) {
-    if (value.length === 0) return '[]';
-    return `[\n${value.map((v) => inner + toJson(v, inner)).join(',\n')}\n${indent}]`;
-  }
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value);
-    if (entries.length === 0) return '{}';
-    const body = entries.map(([k, v]) => `${inner}${JSON.stringify(k)}: ${toJson(v, inner)}`);
-    return `{\n${body.join(',\n')}\n${indent}}`;
-  }
-  return JSON.stringify(value) ?? 'null';
-}
-
 // ---------------------------------------------------------------------- main
 
 async function main() {
@@ -362,7 +279,7 @@ async function main() {
     flushError ??= err;
   }
 
-  const exported = recorder.calls.flatMap((call) => call.spans);
+  const exported = recorder.calls.flatMap((call) => call.items);
   const failures = recorder.calls.filter((call) => call.result.code !== ExportResultCode.SUCCESS);
   if (flushError || failures.length > 0 || exported.length !== 2) {
     const reasons = failures.map((call) => String(call.result.error ?? 'FAILED'));

@@ -405,6 +405,16 @@ fn assert_no_span_twice(database: &str, counts: &[u64]) {
     }
 }
 
+fn post_logs(collector: &Collector, body: &Value) {
+    let (status, _, answer) = crate::payload::post(
+        &format!("{}/v1/logs", collector.http_url()),
+        Some("application/json"),
+        None,
+        body.to_string().into_bytes(),
+    );
+    assert_eq!((status, answer.as_slice()), (200, &b"{}"[..]));
+}
+
 fn beacon(collector: &Collector, body: &Value) {
     assert_eq!(post_beacon(collector, &body.to_string()), 200);
 }
@@ -580,6 +590,24 @@ fn two_collectors_on_a_sharded_cluster_without_keeper_answer_as_one_node() {
     beacon(&through_n3, &re_report);
     beacon(&one_node, &re_report);
 
+    // Log records of the first four traces under their CMS spans, and one
+    // outside any trace each, half through each collector.
+    for (i, t) in traces.iter().take(4).enumerate() {
+        let at = start + i as u64 * 1_000_000_000 + 500;
+        let cms_span = t.cms.span_context.span_id().to_string();
+        let logs = json!({"resourceLogs": [{
+            "resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "cms"}}]},
+            "scopeLogs": [{"logRecords": [
+                {"timeUnixNano": at.to_string(), "severityNumber": 17, "traceId": t.id.to_string(),
+                 "spanId": cms_span, "body": {"stringValue": format!("pool exhausted {i}")}},
+                {"timeUnixNano": (at + 1).to_string(), "severityNumber": 9,
+                 "body": {"stringValue": format!("cache warmed {i}")}}
+            ]}]
+        }]});
+        post_logs(if i % 2 == 0 { &through_n1 } else { &through_n3 }, &logs);
+        post_logs(&one_node, &logs);
+    }
+
     // The query API answers as on one node, through either collector.
     one_node.wait_for_rows("otel_traces", sent_spans);
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -611,6 +639,8 @@ fn two_collectors_on_a_sharded_cluster_without_keeper_answer_as_one_node() {
             format!("/api/vitals?{range}&group_by=route"),
             format!("/api/vitals/series?{range}&buckets=4"),
             format!("/api/errors?{range}"),
+            format!("/api/logs?{range}&limit=1000"),
+            format!("/api/logs?{range}&q=exhausted&severity=error"),
         ] {
             let answer = same_answer(collector, &one_node, &path);
             assert!(answer.to_string().len() > 100, "{path}: {answer}");

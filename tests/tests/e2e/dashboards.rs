@@ -228,6 +228,20 @@ fn seed(collector: &Collector) {
     execute(
         &collector.clickhouse_url,
         &format!(
+            "INSERT INTO {db}.otel_logs (Timestamp, TraceId, SpanId, SeverityText, SeverityNumber, \
+             ServiceName, Body, ResourceAttributes, LogAttributes, Layer) VALUES \
+             ({e}, '{TRACE}', 'a000000000000004', 'ERROR', 17, 'strapi', \
+              'pool exhausted', map('service.name', 'strapi'), map('db.system', 'postgresql'), 'cms'), \
+             ({w}, '', '', 'WARN', 13, 'api-gateway', 'slow upstream', \
+              map('service.name', 'api-gateway'), map(), 'gateway'), \
+             ({w}, '', '', '', 9, 'edge', 'cache warmed', map('service.name', 'edge'), map(), 'cdn')",
+            e = at(590),
+            w = at(250)
+        ),
+    );
+    execute(
+        &collector.clickhouse_url,
+        &format!(
             "INSERT INTO {db}.alert_events (Time, Event, Fingerprint, AlertName, Severity, Labels, \
              Annotations, Value, Threshold, StartsAt, ExampleTraceId, Instance) VALUES \
              ({t}, 'firing', 'fp1', 'GatewayErrorRate', 'critical', \
@@ -302,6 +316,16 @@ fn check_shape(what: &str, kind: &str, columns: &[(String, String)]) {
                 );
             }
         }
+        "logs" => {
+            assert!(
+                columns.first().is_some_and(|(_, t)| is_time(t)),
+                "{what}: logs start with their time: {columns:?}"
+            );
+            assert!(
+                type_of(columns, "body").is_some_and(is_text),
+                "{what}: logs need a body: {columns:?}"
+            );
+        }
         "table" => assert!(!columns.is_empty(), "{what}: no columns"),
         other => panic!("{what}: no check for panel type {other}"),
     }
@@ -334,7 +358,7 @@ fn every_dashboard_panel_query_runs_on_seeded_data_with_the_columns_its_panel_ne
     };
     let run = |sql: &str| query_typed(&collector.clickhouse_url, &collector.database, sql);
     let all = dashboards();
-    assert_eq!(all.len(), 5, "five dashboards");
+    assert_eq!(all.len(), 6, "six dashboards");
     let mut panels_checked = 0;
     for (file, dashboard) in &all {
         // The data source is a variable: no panel names a fixed uid.
@@ -349,8 +373,11 @@ fn every_dashboard_panel_query_runs_on_seeded_data_with_the_columns_its_panel_ne
             "{file}"
         );
         // Each query variable's query runs; its first value is tried too.
-        let mut all_values: Vec<(&str, String)> = vec![("trace_id", TRACE.to_owned())];
+        // Text boxes: a trace id, and a search word every seeded log has.
+        let mut all_values: Vec<(&str, String)> =
+            vec![("trace_id", TRACE.to_owned()), ("search", String::new())];
         let mut first_values: Vec<(&str, String)> = all_values.clone();
+        first_values[1].1 = "o".to_owned();
         for variable in variables.iter().filter(|v| v["type"] == "query") {
             let name = variable["name"].as_str().expect("name");
             let sql = expand(variable["query"].as_str().expect("query"), &range, &[]);

@@ -107,26 +107,36 @@ fn number(value: &serde_json::Value) -> u64 {
 
 /// How many times each span id is stored.
 fn stored(database: &str) -> HashMap<String, u64> {
+    stored_once_each(database, "otel_traces", "SpanId")
+}
+
+/// How many rows of `table` hold each value of `column`.
+pub(crate) fn stored_once_each(database: &str, table: &str, column: &str) -> HashMap<String, u64> {
     query(
         database,
-        "SELECT SpanId, count() AS n FROM otel_traces GROUP BY SpanId",
+        &format!("SELECT {column} AS id, count() AS n FROM {table} GROUP BY id"),
     )
     .into_iter()
     .map(|row| {
         (
-            row["SpanId"].as_str().unwrap_or("").to_owned(),
+            row["id"].as_str().unwrap_or("").to_owned(),
             number(&row["n"]),
         )
     })
     .collect()
 }
 
-/// Waits until every acknowledged span is stored, then checks none is
-/// stored twice, and that the trace index counts each span once.
-fn assert_exactly_once(database: &str, acknowledged: &[String], within: Duration) {
+/// Waits until every acknowledged id is stored in `table` (`column`),
+/// then checks none is stored twice; how many rows they are.
+pub(crate) fn assert_landed_once(
+    database: &str,
+    (table, column): (&str, &str),
+    acknowledged: &[String],
+    within: Duration,
+) -> u64 {
     let deadline = Instant::now() + within;
     let counts = loop {
-        let counts = stored(database);
+        let counts = stored_once_each(database, table, column);
         let missing = acknowledged
             .iter()
             .filter(|id| !counts.contains_key(*id))
@@ -136,14 +146,21 @@ fn assert_exactly_once(database: &str, acknowledged: &[String], within: Duration
         }
         assert!(
             Instant::now() < deadline,
-            "{missing} of {} acknowledged spans never landed",
+            "{missing} of {} acknowledged rows never landed in {table}",
             acknowledged.len()
         );
         std::thread::sleep(Duration::from_millis(200));
     };
     let doubled: Vec<_> = counts.iter().filter(|(_, n)| **n > 1).collect();
     assert!(doubled.is_empty(), "stored more than once: {doubled:?}");
-    let rows: u64 = counts.values().sum();
+    counts.values().sum()
+}
+
+/// Waits until every acknowledged span is stored, then checks none is
+/// stored twice, and that the trace index counts each span once.
+fn assert_exactly_once(database: &str, acknowledged: &[String], within: Duration) {
+    let deadline = Instant::now() + within;
+    let rows = assert_landed_once(database, ("otel_traces", "SpanId"), acknowledged, within);
     // The view's rows become visible a moment after the table's.
     let indexed = loop {
         let indexed =
@@ -404,7 +421,7 @@ fn a_lost_answer_and_a_stalled_connection_store_each_span_once() {
     assert_eq!(stored(&collector.database).len(), 80);
 }
 
-/// What the load clients saw: acknowledged span ids, refused statuses
+/// What the load clients saw: acknowledged ids, refused statuses
 /// (0: no answer), and the client threads.
 pub(crate) type Load = (
     Arc<Mutex<Vec<String>>>,
@@ -412,10 +429,10 @@ pub(crate) type Load = (
     Vec<std::thread::JoinHandle<()>>,
 );
 
-/// Posts the requests `request` makes (a body and the ids of its records)
-/// from `clients` threads until `stop`, collecting the ids of every
-/// acknowledged request; the statuses of the others are counted.
-fn load_of(
+/// Posts requests made by `request` (client number → body and its ids)
+/// to `url` from `clients` threads until `stop`, collecting the ids of
+/// every acknowledged request; the rest are counted.
+pub(crate) fn load(
     url: String,
     clients: usize,
     stop: Arc<AtomicBool>,
@@ -441,6 +458,11 @@ fn load_of(
         })
         .collect();
     (acknowledged, refused, handles)
+}
+
+/// A load client's request: 20 new spans.
+fn span_load(client: usize) -> (Vec<u8>, Vec<String>) {
+    encode(&format!("client-{client}"), fresh_spans("load", 20))
 }
 
 pub(crate) fn readyz(collector: &Collector) -> u16 {
@@ -471,7 +493,7 @@ pub(crate) fn outage_under_load(
     down: Duration,
 ) -> Outage {
     let stop = Arc::new(AtomicBool::new(false));
-    let (acknowledged, refused, clients) = load_of(url, 3, Arc::clone(&stop), request);
+    let (acknowledged, refused, clients) = load(url, 3, Arc::clone(&stop), request);
     std::thread::sleep(settle);
     proxy.set(Mode::Down);
     let outage = Instant::now();
@@ -495,10 +517,6 @@ pub(crate) fn outage_under_load(
     }
 }
 
-fn client_spans(client: usize) -> (Vec<u8>, Vec<String>) {
-    encode(&format!("client-{client}"), fresh_spans("load", 20))
-}
-
 #[test]
 fn clickhouse_down_for_30_seconds_loses_and_doubles_nothing() {
     let proxy = FaultProxy::start(clickhouse_url());
@@ -516,7 +534,7 @@ fn clickhouse_down_for_30_seconds_loses_and_doubles_nothing() {
         &proxy,
         &collector,
         traces_url(&collector),
-        client_spans,
+        span_load,
         Duration::from_secs(3),
         Duration::from_secs(30),
     );
@@ -566,7 +584,7 @@ pub(crate) fn killed_while_durable(
 ) -> (Vec<String>, Collector) {
     let mut collector = behind(proxy, durable_options());
     let stop = Arc::new(AtomicBool::new(false));
-    let (acknowledged, _, clients) = load_of(url_of(&collector), 3, Arc::clone(&stop), request);
+    let (acknowledged, _, clients) = load(url_of(&collector), 3, Arc::clone(&stop), request);
     std::thread::sleep(Duration::from_secs(2));
     // ClickHouse goes away, so acknowledged rows are only on disk...
     proxy.set(Mode::Down);
@@ -592,7 +610,7 @@ pub(crate) fn durable_options() -> CollectorOptions {
 #[test]
 fn sigkill_in_durable_mode_loses_nothing_acknowledged() {
     let proxy = FaultProxy::start(clickhouse_url());
-    let (acknowledged, collector) = killed_while_durable(&proxy, traces_url, client_spans);
+    let (acknowledged, collector) = killed_while_durable(&proxy, traces_url, span_load);
     assert!(acknowledged.len() > 100, "{}", acknowledged.len());
     let spool = collector.data_dir.join("spool/otel_traces");
     let newest = segment_files(&spool).pop().expect("a spool segment");

@@ -20,7 +20,7 @@ pub fn stored_text(value: &Value, kind: Option<&str>) -> String {
     }
 }
 
-fn expected_map(values: &Value, types: Option<&Value>) -> Map<String, Value> {
+pub fn expected_map(values: &Value, types: Option<&Value>) -> Map<String, Value> {
     values
         .as_object()
         .map(|object| {

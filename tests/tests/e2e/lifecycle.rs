@@ -126,7 +126,7 @@ fn migrate_applies_once_and_then_has_nothing_to_do() {
         String::from_utf8_lossy(&first.stderr)
     );
     assert!(String::from_utf8_lossy(&first.stdout).contains(
-        "applied: otel_traces, trace_index, rum_tables, deduplication, rum_vitals_by_page_start, trace_search, builds, alert_tables, drop_attribute_key_indexes, wider_span_merges, metric_tables"
+        "applied: otel_traces, trace_index, rum_tables, deduplication, rum_vitals_by_page_start, trace_search, builds, alert_tables, drop_attribute_key_indexes, wider_span_merges, otel_logs, metric_tables"
     ));
     let second = run_jamscope(&["migrate"], &env);
     assert!(second.status.success());
@@ -146,15 +146,19 @@ fn migrate_applies_once_and_then_has_nothing_to_do() {
         Vec::<serde_json::Value>::new(),
         "tables without a token window"
     );
-    // Spans are merged in wider steps than ClickHouse's default (the
-    // embedded engine knows the setting, so the guard lets it through).
+    // Spans and log records are merged in wider steps than ClickHouse's
+    // default (the embedded engine knows the setting, so the guard lets it
+    // through).
     let wide_merges = query_json(
         clickhouse_url(),
         &database,
         "SELECT name FROM system.tables WHERE database = currentDatabase() \
-         AND position(create_table_query, 'merge_selector_base = 10') > 0",
+         AND position(create_table_query, 'merge_selector_base = 10') > 0 ORDER BY name",
     );
-    assert_eq!(wide_merges, vec![json!({"name": "otel_traces"})]);
+    assert_eq!(
+        wide_merges,
+        vec![json!({"name": "otel_logs"}), json!({"name": "otel_traces"})]
+    );
     let tables = query_json(
         clickhouse_url(),
         &database,
@@ -170,6 +174,7 @@ fn migrate_applies_once_and_then_has_nothing_to_do() {
             "alert_state",
             "alert_window_deltas",
             "builds",
+            "otel_logs",
             "otel_metrics_exponential_histogram",
             "otel_metrics_gauge",
             "otel_metrics_histogram",
@@ -325,6 +330,7 @@ fn database_at_version(prefix: &str, version: u32) -> String {
         database: database.clone(),
         cluster: None,
         ttl_days: 30,
+        logs_ttl_days: 30,
         metrics_ttl_days: 30,
     };
     for statement in statements_through(&options, version) {
@@ -478,6 +484,7 @@ fn an_interrupted_rum_vitals_rebuild_is_finished_by_the_next_migrate() {
         database: database.clone(),
         cluster: None,
         ttl_days: 30,
+        logs_ttl_days: 30,
         metrics_ttl_days: 30,
     };
     // The rebuild's own first statements: create the new table, exchange it in.

@@ -14,6 +14,7 @@ mod expect;
 mod fault_proxy;
 mod harness;
 mod lifecycle;
+mod logs;
 mod metrics;
 mod notify;
 mod payload;

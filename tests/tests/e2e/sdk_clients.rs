@@ -16,7 +16,7 @@ use serde_json::{json, Value};
 use crate::expect::assert_spans_stored;
 use crate::harness::{python, repo_root, Collector, CollectorOptions};
 
-fn run_client(mut command: Command) -> Value {
+pub(crate) fn run_client(mut command: Command) -> Value {
     let output = command.output().expect("client starts");
     assert!(
         output.status.success(),
@@ -93,8 +93,9 @@ fn rust_sdk_over_grpc() {
     rust_sdk_round_trip(Transport::Grpc);
 }
 
+/// How a Rust SDK exporter sends (the log tests use it too).
 #[derive(Clone, Copy, Debug)]
-enum Transport {
+pub(crate) enum Transport {
     HttpProtobuf,
     HttpJson,
     Grpc,
@@ -271,7 +272,7 @@ fn rust_trace() -> (Vec<SpanData>, Value) {
 }
 
 /// Random non-zero id bytes (a zero id would be invalid).
-fn fastrand_bytes<const N: usize>() -> [u8; N] {
+pub(crate) fn fastrand_bytes<const N: usize>() -> [u8; N] {
     let mut bytes = [0u8; N];
     for byte in bytes.iter_mut() {
         *byte = fastrand::u8(1..);

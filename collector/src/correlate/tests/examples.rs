@@ -364,3 +364,27 @@ fn a_very_deep_chain_neither_recurses_nor_hangs() {
     assert_eq!(trace.anomalies.cycles_broken, ids(&[1]));
     assert_eq!(trace.spans.len(), depth as usize);
 }
+
+#[test]
+fn a_page_load_enclosing_its_server_parent_takes_its_place() {
+    // cdn 10–20 sent the HTML; the page load 0–100 names it as parent
+    // (meta traceparent) but encloses it: it becomes the root, cdn its
+    // child. Wall 0–100: cdn [10,20) = 10, browser the other 90.
+    let trace = run(vec![
+        span(1, None, Cdn, 10, 20),
+        span(2, Some(1), Browser, 0, 100),
+    ]);
+    assert_eq!(trace.wall_nanos, 100 * MS);
+    assert_eq!(trace.breakdown, ms(90, 10, 0, 0, 0, 0));
+    assert!(trace.anomalies.clamped.is_empty());
+    let root = &trace.spans[trace.roots[0]];
+    assert_eq!(root.span.span_id, sid(2));
+    assert!(root.flags.encloses_parent);
+    // A browser child inside its parent is an ordinary child.
+    let nested = run(vec![
+        span(1, None, Cdn, 0, 100),
+        span(2, Some(1), Browser, 10, 20),
+    ]);
+    assert_eq!(nested.roots.len(), 1);
+    assert_eq!(nested.spans[nested.roots[0]].span.span_id, sid(1));
+}

@@ -9,45 +9,13 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use prost::Message;
 
+use super::decode::{decode, Encoding};
 use super::signal::{Accepted, Signal};
 use super::Otlp;
 use crate::ingest::edge::{BodyLimits, MediaType};
 use crate::ingest::receiver::{Incoming, Receiver};
 use crate::ingest::IngestError;
 use crate::telemetry::{IngestStats, Receiver as ReceiverName};
-
-/// How a request's body is encoded, and so its answer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Encoding {
-    Protobuf,
-    Json,
-}
-
-impl Encoding {
-    fn of(media_type: &MediaType) -> Result<Self, IngestError> {
-        const USE: &str = "use application/x-protobuf or application/json";
-        match media_type {
-            MediaType::Absent => Err(IngestError::UnsupportedMediaType(format!(
-                "missing Content-Type: {USE}"
-            ))),
-            named if named.is("application/x-protobuf") || named.is("application/protobuf") => {
-                Ok(Encoding::Protobuf)
-            }
-            named if named.is("application/json") => Ok(Encoding::Json),
-            other => Err(IngestError::UnsupportedMediaType(format!(
-                "Content-Type '{}' is not supported: {USE}",
-                other.shown()
-            ))),
-        }
-    }
-
-    fn content_type(self) -> &'static str {
-        match self {
-            Encoding::Protobuf => "application/x-protobuf",
-            Encoding::Json => "application/json",
-        }
-    }
-}
 
 /// The OTLP/HTTP receiver of signal `S`.
 pub struct OtlpHttp<S> {
@@ -101,10 +69,7 @@ impl<S: Signal> Receiver for OtlpHttp<S> {
         encoding: Encoding,
         body: &[u8],
     ) -> Result<S::Judged, IngestError> {
-        match encoding {
-            Encoding::Protobuf => S::decode_protobuf(&self.otlp, body),
-            Encoding::Json => S::decode_json(&self.otlp, body),
-        }
+        decode::<S>(&self.otlp, encoding, body)
     }
 
     async fn accept(&self, _: &Incoming, judged: S::Judged) -> Result<Accepted, IngestError> {

@@ -1,12 +1,16 @@
 //! What one OTLP signal brings to the receiver both transports share: its
 //! paths, its decoders (protobuf, JSON; one pass, each record judged), how
 //! its records are accepted into the pipeline, and its partial-success
-//! answer. Traces are one (`traces/`); logs and metrics are the next.
+//! answer. Traces are one (`traces/`), logs another (`logs/`); a signal's
+//! queue is waited for and filled the same way ([`wait_for_room`],
+//! [`queue_records`]).
 
 use std::future::Future;
 
 use super::Otlp;
 use crate::ingest::IngestError;
+use crate::pipeline::Queue;
+use crate::telemetry::outcome::{RejectReason, Rejections, Signal as Records};
 
 /// The outcome of an accepted export: everything valid was queued.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -56,4 +60,37 @@ pub trait Signal: Send + Sync + 'static {
 
     /// The answer, with a partial success when `accepted` needs one.
     fn response(accepted: Accepted) -> Self::Response;
+}
+
+/// Waits (within `ingest.queue_wait_ms`) for room in `queue`.
+pub(super) async fn wait_for_room<T>(otlp: &Otlp, queue: &Queue<T>) -> Result<(), IngestError> {
+    queue
+        .wait_for_room(otlp.shared.config.queue_wait())
+        .await
+        .map_err(IngestError::from)
+}
+
+/// Queues one request's valid `records` of `signal` and counts them with
+/// the request's `rejections`; the number rejected, for the answer. A
+/// queue that stays full refuses the whole request so the client retries
+/// it whole, and nothing is half-accepted.
+pub(super) async fn queue_records<T>(
+    otlp: &Otlp,
+    queue: &Queue<T>,
+    signal: Records,
+    records: Vec<T>,
+    mut rejections: Rejections,
+) -> Result<u64, IngestError> {
+    let shared = &otlp.shared;
+    let accepted = records.len() as u64;
+    let submitted = queue
+        .submit_within(records, shared.config.queue_wait())
+        .await;
+    if let Err(error) = &submitted {
+        rejections.add(signal, RejectReason::from(error), accepted);
+    }
+    shared.stats.records_rejected(&rejections);
+    submitted?;
+    shared.stats.records_accepted(signal, accepted);
+    Ok(rejections.total())
 }

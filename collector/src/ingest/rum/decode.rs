@@ -1,7 +1,9 @@
 //! RUM beacon bodies: three JSON shapes accepted at one endpoint, decoded
 //! and validated into domain events.
 //!
-//! - the Jamscope SDK batch: a page header plus `events` (rum-beacon/README.md);
+//! - the Jamscope SDK batch: a page header plus `events` (rum-beacon/README.md):
+//!   page views, vitals, errors, and spans (read here, judged in `spans.rs`
+//!   once the page's context is known);
 //! - the hand-written one-metric beacon pages copy from web.dev:
 //!   `{name, value, delta, id, page: location.pathname, connection}`;
 //! - web-vitals' own `Metric` object as JSON (`rating`, `navigationType`,
@@ -14,6 +16,8 @@
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
+use super::spans::{decode_span, Beacon, BeaconSpans, ClockOffset};
+use crate::ingest::otlp::traces::judge::RawSpan;
 use crate::ingest::IngestError;
 use crate::model::rum::{
     event_time, page_started_at, DeviceClass, MetricName, NavigationType, PageInfo, PageView,
@@ -47,6 +51,7 @@ pub struct Decoded {
     pub vitals: Vec<Vital>,
     pub errors: Vec<RumError>,
     pub page_views: Vec<PageView>,
+    pub spans: BeaconSpans,
     /// Events refused, by signal and reason (for the metrics).
     pub rejections: Rejections,
     /// The first few reasons, each naming the event and what was wrong.
@@ -54,14 +59,14 @@ pub struct Decoded {
 }
 
 /// Why one event was refused.
-struct Refusal {
+pub(super) struct Refusal {
     signal: Signal,
     reason: RejectReason,
     message: String,
 }
 
 impl Refusal {
-    fn new(signal: Signal, reason: RejectReason, message: impl Into<String>) -> Self {
+    pub(super) fn new(signal: Signal, reason: RejectReason, message: impl Into<String>) -> Self {
         Self {
             signal,
             reason,
@@ -72,7 +77,8 @@ impl Refusal {
 
 impl Decoded {
     pub fn accepted(&self) -> u64 {
-        (self.vitals.len() + self.errors.len() + self.page_views.len()) as u64
+        (self.vitals.len() + self.errors.len() + self.page_views.len() + self.spans.kept.len())
+            as u64
     }
 
     pub fn rejected(&self) -> u64 {
@@ -85,17 +91,19 @@ impl Decoded {
     }
 
     /// Keeps a reason for the sender, up to [`MAX_REASONS`].
-    fn note(&mut self, message: String) {
+    pub(super) fn note(&mut self, message: String) {
         if self.reasons.len() < MAX_REASONS {
             self.reasons.push(message);
         }
     }
 
-    fn push(&mut self, event: Event) {
+    /// Event `index` of the batch, decoded.
+    fn push(&mut self, index: usize, event: Event) {
         match event {
             Event::Vital(vital) => self.vitals.push(vital),
             Event::Error(error) => self.errors.push(error),
             Event::PageView(view) => self.page_views.push(view),
+            Event::Span(span) => self.spans.sent.push((index, span)),
         }
     }
 }
@@ -104,6 +112,8 @@ enum Event {
     Vital(Vital),
     Error(RumError),
     PageView(PageView),
+    /// As sent: judged with the page's context (`spans::judge`).
+    Span(RawSpan<Beacon>),
 }
 
 /// Decodes a body. Fails only when the body as a whole is unusable; a body
@@ -122,6 +132,7 @@ pub fn decode(
     };
     let header =
         WireHeader::deserialize(&value).map_err(|e| bad(format!("invalid beacon: {e}")))?;
+    let clock = ClockOffset::of(header.sent_at, received_millis);
     let mut decoded = Decoded {
         page: header.into_page(),
         ..Decoded::default()
@@ -134,8 +145,8 @@ pub fn decode(
             return Err(bad("`events` is empty".into()));
         }
         for (index, event) in events.iter().take(max_events).enumerate() {
-            match decode_event(event, received_millis) {
-                Ok(event) => decoded.push(event),
+            match decode_event(event, received_millis, clock) {
+                Ok(event) => decoded.push(index, event),
                 Err(refusal) => decoded.reject(
                     refusal.signal,
                     refusal.reason,
@@ -176,11 +187,12 @@ fn event_signal(event: &Value) -> Signal {
         Some("vital") => Signal::RumVitals,
         Some("error") => Signal::RumErrors,
         Some("page_view") => Signal::RumPageViews,
+        Some("span") => Signal::Spans,
         _ => Signal::RumUnknown,
     }
 }
 
-fn decode_event(event: &Value, received_millis: i64) -> Result<Event, Refusal> {
+fn decode_event(event: &Value, received_millis: i64, clock: ClockOffset) -> Result<Event, Refusal> {
     let malformed = |signal| {
         move |e: serde_json::Error| Refusal::new(signal, RejectReason::Malformed, e.to_string())
     };
@@ -213,7 +225,9 @@ fn decode_event(event: &Value, received_millis: i64) -> Result<Event, Refusal> {
                 timestamp_millis: event_time(millis(wire.ts), received_millis),
             }))
         }
-        Signal::Spans | Signal::MetricPoints | Signal::RumUnknown => {
+        Signal::Spans => decode_span(event, clock).map(Event::Span),
+        // `event_signal` gives RUM's signals and spans only; the rest is unknown.
+        _ => {
             let shown = kind
                 .as_str()
                 .map_or_else(|| kind.to_string(), str::to_owned);
@@ -221,7 +235,7 @@ fn decode_event(event: &Value, received_millis: i64) -> Result<Event, Refusal> {
                 Signal::RumUnknown,
                 RejectReason::InvalidValue,
                 format!(
-                    "unknown event type {} (expected vital, error or page_view)",
+                    "unknown event type {} (expected vital, error, page_view or span)",
                     quoted(&shown)
                 ),
             ))
@@ -243,6 +257,8 @@ struct WireHeader {
     page: Option<WirePage>,
     connection: Option<String>,
     device: Option<String>,
+    /// When the page sent the body, on the clock of its span times.
+    sent_at: Option<f64>,
 }
 
 #[derive(Deserialize)]
@@ -445,17 +461,23 @@ fn attribution(fields: Option<Map<String, Value>>) -> Attributes {
         .filter_map(|(key, value)| {
             let value = match value {
                 Value::String(s) => AttributeValue::String(cap(s)),
-                Value::Number(n) => n.as_i64().map(AttributeValue::Int).or_else(|| {
-                    n.as_f64()
-                        .filter(|f| f.is_finite())
-                        .map(AttributeValue::Double)
-                })?,
+                Value::Number(n) => number(&n)?,
                 _ => return None,
             };
             Some((cap(key), value))
         })
         .take(MAX_ATTRIBUTION_FIELDS)
         .collect()
+}
+
+/// A JSON number as an attribute: an integer when it is one, else a
+/// finite double (serde_json has no NaN, but keeps huge exponents).
+pub(super) fn number(n: &serde_json::Number) -> Option<AttributeValue> {
+    n.as_i64().map(AttributeValue::Int).or_else(|| {
+        n.as_f64()
+            .filter(|f| f.is_finite())
+            .map(AttributeValue::Double)
+    })
 }
 
 /// Epoch milliseconds from a JSON number (`Date.now()` or
@@ -488,7 +510,7 @@ pub(super) fn cap(mut value: String) -> String {
 }
 
 /// A sender's value inside a reason, quoted and cut short.
-fn quoted(value: &str) -> String {
+pub(super) fn quoted(value: &str) -> String {
     let mut shown: String = value.chars().take(MAX_QUOTED_CHARS).collect();
     if shown.len() < value.len() {
         shown.push('…');

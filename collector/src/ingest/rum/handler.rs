@@ -1,6 +1,7 @@
 //! The beacon receiver: `POST /v1/rum` as every receiver takes a request
 //! (`ingest::receiver`): its content type, the body, the events decoded and
-//! judged one by one, the valid ones queued per table.
+//! judged one by one (spans once the page's context is known), the valid
+//! ones queued per table.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,14 +14,17 @@ use serde::{Deserialize, Serialize};
 
 use super::client::client_info;
 use super::decode::{cap, decode, Decoded};
+use super::spans::judge;
 use super::urls::QueryAllowlist;
 use super::RumQueues;
 use crate::ingest::edge::{BodyLimits, MediaType};
+use crate::ingest::otlp::SpanRules;
 use crate::ingest::receiver::{Incoming, Receiver};
 use crate::ingest::tap::Tap;
 use crate::ingest::IngestError;
 use crate::model::rum::PageContext;
 use crate::model::rum::RumRecord;
+use crate::model::Span;
 use crate::pipeline::{Queue, SubmitError};
 use crate::telemetry::outcome::{RejectReason, Signal};
 use crate::telemetry::{IngestStats, Receiver as ReceiverName};
@@ -28,6 +32,9 @@ use crate::telemetry::{IngestStats, Receiver as ReceiverName};
 /// What the receiver holds.
 pub(super) struct Settings {
     pub queues: RumQueues,
+    /// The span queue (`otel_traces`).
+    pub spans: Queue<Span>,
+    pub span_rules: SpanRules,
     pub max_events: usize,
     /// Largest body, as sent and inflated: browsers cap beacons at 64 KiB.
     pub max_body_bytes: usize,
@@ -110,6 +117,9 @@ impl Receiver for RumReceiver {
         let settings = &self.0;
         let mut decoded = decode(body, settings.max_events, incoming.received_at_millis)?;
         settings.urls.scrub(&mut decoded);
+        let query = RumQuery::of(incoming)?;
+        let context = Arc::new(page_context(&mut decoded, incoming, &query));
+        judge(&mut decoded, &context, &settings.span_rules);
         if decoded.accepted() == 0 {
             settings.stats.rum_events(0, decoded.rejected());
             settings.stats.records_rejected(&decoded.rejections);
@@ -119,8 +129,6 @@ impl Receiver for RumReceiver {
                 decoded.reasons.join("; ")
             )));
         }
-        let query = RumQuery::of(incoming)?;
-        let context = Arc::new(page_context(&mut decoded, incoming, &query));
         Ok((decoded, context))
     }
 
@@ -130,19 +138,24 @@ impl Receiver for RumReceiver {
         (mut decoded, context): (Decoded, Arc<PageContext>),
     ) -> Result<Outcome, IngestError> {
         let settings = &self.0;
+        let stats = &settings.stats;
         if let Some(tap) = &settings.tap {
             tap.vitals(&context, &decoded.vitals);
+            tap.spans(&decoded.spans.kept);
         }
-        let (queued, refused) = settings
-            .queues
-            .submit(&mut decoded, &context, settings.queue_wait)
-            .await;
+        stats.spans_truncated(decoded.spans.truncated, &decoded.spans.truncation);
+        // Before the queues add theirs: what was refused as invalid.
+        let invalid_spans = decoded.rejections.of(Signal::Spans);
+        let (queued, refused) = settings.submit(&mut decoded, &context).await;
         let accepted = queued.iter().map(|(_, count)| count).sum();
         for (signal, count) in queued {
-            settings.stats.records_accepted(signal, count);
+            stats.records_accepted(signal, count);
+            if signal == Signal::Spans {
+                stats.spans_acknowledged(count, invalid_spans);
+            }
         }
-        settings.stats.records_rejected(&decoded.rejections);
-        settings.stats.rum_events(accepted, decoded.rejected());
+        stats.records_rejected(&decoded.rejections);
+        stats.rum_events(accepted, decoded.rejected());
         match refused {
             // Nothing fit: a client that can retry (fetch) is told to.
             Some(error) if accepted == 0 => Err(error.into()),
@@ -191,24 +204,24 @@ fn fallback_app(query: &RumQuery, headers: &HeaderMap) -> String {
         .unwrap_or_default())
 }
 
-impl RumQueues {
-    /// Queues each table's events, waiting up to `wait` for room in a full
-    /// queue: browsers never retry a beacon, so holding one briefly loses
-    /// less than refusing it. A queue that stays full refuses only its own
-    /// table's events; whatever fits is kept. Returns how many of each
+impl Settings {
+    /// Queues each table's events, waiting up to `queue_wait` for room in a
+    /// full queue: browsers never retry a beacon, so holding one briefly
+    /// loses less than refusing it. A queue that stays full refuses only its
+    /// own table's events; whatever fits is kept. Returns how many of each
     /// signal were queued and the first refusal.
     async fn submit(
         &self,
         decoded: &mut Decoded,
         context: &Arc<PageContext>,
-        wait: Duration,
-    ) -> ([(Signal, u64); 3], Option<SubmitError>) {
+    ) -> ([(Signal, u64); 4], Option<SubmitError>) {
+        let (queues, wait) = (&self.queues, self.queue_wait);
         let results = [
             (
                 Signal::RumVitals,
                 "vitals",
                 enqueue(
-                    &self.vitals,
+                    &queues.vitals,
                     context,
                     std::mem::take(&mut decoded.vitals),
                     wait,
@@ -219,7 +232,7 @@ impl RumQueues {
                 Signal::RumErrors,
                 "errors",
                 enqueue(
-                    &self.errors,
+                    &queues.errors,
                     context,
                     std::mem::take(&mut decoded.errors),
                     wait,
@@ -230,12 +243,17 @@ impl RumQueues {
                 Signal::RumPageViews,
                 "page views",
                 enqueue(
-                    &self.page_views,
+                    &queues.page_views,
                     context,
                     std::mem::take(&mut decoded.page_views),
                     wait,
                 )
                 .await,
+            ),
+            (
+                Signal::Spans,
+                "spans",
+                submit_counted(&self.spans, std::mem::take(&mut decoded.spans.kept), wait).await,
             ),
         ];
         let mut refused = None;
@@ -256,13 +274,13 @@ impl RumQueues {
     }
 }
 
+/// Queues one table's events, each with the page they came from.
 async fn enqueue<T>(
     queue: &Queue<RumRecord<T>>,
     context: &Arc<PageContext>,
     events: Vec<T>,
     wait: Duration,
 ) -> Result<u64, (u64, SubmitError)> {
-    let count = events.len() as u64;
     let records = events
         .into_iter()
         .map(|event| RumRecord {
@@ -270,6 +288,16 @@ async fn enqueue<T>(
             event,
         })
         .collect();
+    submit_counted(queue, records, wait).await
+}
+
+/// Queues `records`: how many, or how many were refused and why.
+async fn submit_counted<R>(
+    queue: &Queue<R>,
+    records: Vec<R>,
+    wait: Duration,
+) -> Result<u64, (u64, SubmitError)> {
+    let count = records.len() as u64;
     queue
         .submit_within(records, wait)
         .await

@@ -1,12 +1,13 @@
 //! RUM: `POST /v1/rum` takes beacons from browsers (the SDK's batches,
 //! one-metric beacons, web-vitals JSON), `GET /rum.js` serves the SDK that
-//! sends them.
+//! sends them. A batch's spans (the page load, the page's requests) go to
+//! `otel_traces` as the browser layer (`spans.rs`).
 //!
 //! Behind the browser edge (`ingest::edge::for_browsers`: client, limits,
 //! origin, CORS, ingest key), the receiver (`handler.rs`) checks the
 //! content type (415), the body size (413) and its JSON shape (400); each
-//! event is then validated on its own (`decode.rs`) and the valid ones
-//! are queued, one queue per table. `sendBeacon` ignores the answer;
+//! event is then validated on its own (`decode.rs`; spans as every span
+//! is, `spans.rs`) and the valid ones are queued, one queue per table. `sendBeacon` ignores the answer;
 //! people debugging a page read it:
 //! `{"accepted": n, "rejected": m, "errors": [...]}`.
 //!
@@ -21,6 +22,7 @@ mod config;
 pub(crate) mod decode;
 mod handler;
 mod script;
+mod spans;
 #[cfg(test)]
 mod tests;
 mod urls;
@@ -35,10 +37,12 @@ pub use config::RumConfig;
 pub use script::SCRIPT_PATH;
 
 use super::edge::{self, AllowedOrigins, BrowserGuard, TrustedProxies};
+use super::otlp::SpanRules;
 use super::receiver::handle;
 use super::tap::Tap;
 use crate::access::Access;
 use crate::model::rum::{PageView, RumError, RumRecord, Vital};
+use crate::model::Span;
 use crate::pipeline::Queue;
 use crate::telemetry::{IngestStats, Receiver};
 use handler::RumReceiver;
@@ -46,7 +50,8 @@ use urls::QueryAllowlist;
 
 pub const RUM_PATH: &str = "/v1/rum";
 
-/// Where accepted events go: one queue per table.
+/// Where accepted events go: one queue per RUM table (spans go to the
+/// span queue, [`RumParts::spans`]).
 #[derive(Clone)]
 pub struct RumQueues {
     pub vitals: Queue<RumRecord<Vital>>,
@@ -58,6 +63,10 @@ pub struct RumQueues {
 pub struct RumParts<'a> {
     pub config: &'a RumConfig,
     pub queues: RumQueues,
+    /// The span queue (`otel_traces`), shared with OTLP.
+    pub spans: Queue<Span>,
+    /// What beacon spans are judged by, as OTLP's are.
+    pub span_rules: SpanRules,
     /// How long events wait for room in a full queue (`ingest.queue_wait_ms`).
     pub queue_wait: Duration,
     pub access: Arc<Access>,
@@ -78,6 +87,8 @@ pub fn routes(parts: RumParts<'_>) -> Router {
     };
     let receiver = RumReceiver::new(handler::Settings {
         queues: parts.queues,
+        spans: parts.spans,
+        span_rules: parts.span_rules,
         max_events: config.max_events_per_batch,
         max_body_bytes: config.max_body_bytes,
         urls: query_allowlist(config),

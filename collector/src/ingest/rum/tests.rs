@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::access::{AuthConfig, LimitsConfig};
+use crate::model::{AttributeValue, Layer, SpanLimits, StatusCode as SpanStatus};
 use crate::pipeline::{queue, Batch, INITIAL_BYTES_PER_RECORD};
 use crate::telemetry::outcome::{RejectReason, Signal};
 use crate::telemetry::{Metrics, Receiver};
@@ -21,6 +22,7 @@ struct Harness {
     // Held so the queues stay open.
     _errors: UnboundedReceiver<Batch<RumRecord<RumError>>>,
     page_views: UnboundedReceiver<Batch<RumRecord<PageView>>>,
+    spans: UnboundedReceiver<Batch<Span>>,
 }
 
 /// Queues with room for `records` (no writer settles their size, so
@@ -30,6 +32,7 @@ fn harness(config: RumConfig, records: usize) -> Harness {
     let (vitals, vitals_rx) = queue(capacity);
     let (errors, errors_rx) = queue(capacity);
     let (page_views, page_views_rx) = queue(capacity);
+    let (spans, spans_rx) = queue(capacity);
     let metrics = Metrics::default();
     let access = Access::new(
         &AuthConfig::default(),
@@ -48,6 +51,12 @@ fn harness(config: RumConfig, records: usize) -> Harness {
         router: routes(RumParts {
             config: &config,
             queues,
+            spans,
+            span_rules: SpanRules {
+                limits: SpanLimits::default(),
+                max_age: Duration::from_secs(30 * 24 * 3600),
+                max_ahead: Duration::from_secs(3600),
+            },
             queue_wait: Duration::from_millis(50),
             access: Arc::new(access),
             stats: metrics.ingest(),
@@ -57,6 +66,7 @@ fn harness(config: RumConfig, records: usize) -> Harness {
         metrics,
         _errors: errors_rx,
         page_views: page_views_rx,
+        spans: spans_rx,
     }
 }
 
@@ -337,4 +347,84 @@ async fn the_script_is_served_to_any_origin() {
         .body(Body::empty())
         .unwrap();
     assert_eq!(send(&h.router, request).await.0, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn spans_of_a_batch_go_to_the_span_queue_as_the_browser_layer() {
+    let mut h = harness(config(&[SITE], &[]), 100);
+    let now = crate::clock::now_millis() as f64;
+    let body = serde_json::json!({
+        "app": "shop", "release": "1.4.2", "sessionId": "s-1", "pageViewId": "p-1",
+        "page": {"url": "https://shop.example/products/7", "path": "/products/7", "route": "/products/:id"},
+        "events": [
+            {"type": "page_view", "ts": now - 900.0},
+            {"type": "span", "traceId": "4bf92f3577b34da6a3ce929d0e0e4736", "spanId": "00f067aa0ba902b7",
+             "name": "GET /api/products/7", "kind": 3, "start": now - 500.0, "end": now - 400.0, "status": 2,
+             "attributes": {"url.full": "https://shop.example/api/products/7?token=secret",
+                            "jamstack.layer": "cms", "jamscope.page_view.id": "p-spoofed",
+                            "http.response.status_code": 503}},
+            {"type": "span", "traceId": "4bf92f3577b34da6a3ce929d0e0e4736", "spanId": "00f067aa0ba902b8",
+             "name": "GET /late", "start": now + 7_200_000.0, "end": now + 7_200_001.0}
+        ]
+    });
+    let (status, _, answer) = send(&h.router, beacon(RUM_PATH, Some(SITE), body.to_string())).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!(
+        (answer["accepted"].as_u64(), answer["rejected"].as_u64()),
+        (Some(2), Some(1)),
+        "{answer}"
+    );
+    let reason = answer["errors"][0].as_str().unwrap();
+    assert!(
+        reason.starts_with("event 2: span 'GET /late': start_time_unix_nano")
+            && reason.contains("too far in the future"),
+        "{reason}"
+    );
+
+    let span = h.spans.try_recv().unwrap().into_parts().0.remove(0);
+    assert_eq!(
+        span.resource.layer,
+        Layer::Browser,
+        "whatever the span claims"
+    );
+    assert_eq!(span.resource.service_name, "shop");
+    assert_eq!(span.status.code, SpanStatus::Error);
+    let attribute = |key: &str| {
+        span.attributes
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.clone())
+    };
+    let text = |value: &str| Some(AttributeValue::String(value.into()));
+    assert_eq!(attribute("jamscope.page_view.id"), text("p-1"));
+    assert_eq!(attribute("session.id"), text("s-1"));
+    assert_eq!(attribute("jamscope.page.route"), text("/products/:id"));
+    assert_eq!(
+        attribute("url.full"),
+        text("https://shop.example/api/products/7"),
+        "scrubbed like page URLs"
+    );
+    let ingest = h.metrics.ingest();
+    assert_eq!(ingest.records_accepted_count(Signal::Spans), 1);
+    assert_eq!(
+        ingest.records_rejected_count(Signal::Spans, RejectReason::TimeWindow),
+        1
+    );
+    assert!(h
+        .metrics
+        .render()
+        .contains("jamscope_spans_accepted_total 1\n"));
+}
+
+#[tokio::test]
+async fn a_batch_of_only_bad_spans_is_a_bad_request_naming_them() {
+    let h = harness(config(&["*"], &[]), 100);
+    let body = r#"{"app":"shop","events":[{"type":"span","traceId":"xyz","spanId":"00f067aa0ba902b7","name":"GET /","start":1,"end":2}]}"#;
+    let (status, _, body) = send(&h.router, beacon(RUM_PATH, None, body)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let message = body["error"].as_str().unwrap();
+    assert!(
+        message.contains("no valid event (1 rejected): event 0: span 'GET /': traceId must be 32 hex digits, not all zero; got 'xyz'"),
+        "{message}"
+    );
 }

@@ -5,7 +5,7 @@
 //! listed (`rum.keep_query_params`, e.g. `utm_source`), in their order.
 
 use super::decode::Decoded;
-use crate::model::AttributeValue;
+use crate::model::{AttributeValue, Attributes};
 
 /// The query parameters stored; all others are dropped.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -31,7 +31,8 @@ impl QueryAllowlist {
 
     /// Scrubs every URL of a decoded beacon: the page's URL, path and
     /// referrer, stack frames' files (an inline script's file is the page
-    /// URL) and attribution values that are URLs (LCP's resource).
+    /// URL), attribution values that are URLs (LCP's resource) and span
+    /// attributes that are (a request's or the page's `url.full`).
     pub fn scrub(&self, decoded: &mut Decoded) {
         let page = &mut decoded.page;
         for field in [&mut page.url, &mut page.path, &mut page.referrer] {
@@ -43,11 +44,19 @@ impl QueryAllowlist {
             }
         }
         for vital in &mut decoded.vitals {
-            for (_, value) in &mut vital.attribution {
-                if let AttributeValue::String(text) = value {
-                    if text.contains("://") {
-                        self.scrub_in_place(text);
-                    }
+            self.scrub_attributes(&mut vital.attribution);
+        }
+        for (_, span) in &mut decoded.spans.sent {
+            self.scrub_attributes(&mut span.attributes);
+        }
+    }
+
+    /// Attribute values that are URLs: LCP's resource, a span's `url.full`.
+    fn scrub_attributes(&self, attributes: &mut Attributes) {
+        for (_, value) in attributes {
+            if let AttributeValue::String(text) = value {
+                if text.contains("://") {
+                    self.scrub_in_place(text);
                 }
             }
         }

@@ -1,6 +1,7 @@
-//! Attribute maps as `Map(LowCardinality(String), String)`: how each typed
-//! value is rendered as text, matching what OpenTelemetry's own ClickHouse
-//! exporter writes so dashboards built for it read ours unchanged.
+//! Attribute maps as `Map(LowCardinality(String), String)` (and a log
+//! record's body as a `String`): how each typed value is rendered as text,
+//! matching what OpenTelemetry's own ClickHouse exporter writes so
+//! dashboards built for it read ours unchanged.
 
 use std::fmt::Write as _;
 
@@ -15,13 +16,19 @@ pub fn put_attributes(buf: &mut Vec<u8>, attributes: &Attributes, scratch: &mut 
     put_varint(buf, attributes.len() as u64);
     for (key, value) in attributes {
         put_str(buf, key.as_bytes());
-        match value {
-            AttributeValue::String(s) => put_str(buf, s.as_bytes()),
-            other => {
-                scratch.clear();
-                render(other, scratch);
-                put_str(buf, scratch.as_bytes());
-            }
+        put_value(buf, value, scratch);
+    }
+}
+
+/// Appends one value as a `String`, rendered as [`render`] does; a string
+/// is written as it is, without a copy.
+pub fn put_value(buf: &mut Vec<u8>, value: &AttributeValue, scratch: &mut String) {
+    match value {
+        AttributeValue::String(s) => put_str(buf, s.as_bytes()),
+        other => {
+            scratch.clear();
+            render(other, scratch);
+            put_str(buf, scratch.as_bytes());
         }
     }
 }

@@ -9,6 +9,7 @@ mod alert_peers;
 mod alerts;
 mod attributes;
 mod build;
+mod log;
 mod metric_points;
 mod rejected;
 mod rum;
@@ -19,6 +20,7 @@ pub use alerts::{
     AlertEventRow, AlertEventTable, AlertStateTable, SavedState, SilenceTable, SilenceVersion,
 };
 pub use build::BuildTable;
+pub use log::LogTable;
 pub use metric_points::{
     ExponentialHistogramTable, GaugeTable, HistogramTable, SumTable, SummaryTable,
 };

@@ -17,6 +17,8 @@ pub struct SchemaOptions {
     pub database: String,
     pub cluster: Option<Cluster>,
     pub ttl_days: u32,
+    /// Retention of `otel_logs` (`clickhouse.logs_ttl_days`).
+    pub logs_ttl_days: u32,
     /// Retention of the metric tables (`clickhouse.metrics_ttl_days`).
     pub metrics_ttl_days: u32,
 }
@@ -125,6 +127,7 @@ impl SchemaOptions {
             database: "jamscope".into(),
             cluster: Cluster::from_keys(cluster, &[]),
             ttl_days: 7,
+            logs_ttl_days: 3,
             metrics_ttl_days: 7,
         }
     }
@@ -179,7 +182,17 @@ impl SchemaOptions {
     /// The table settings every Jamscope table shares: one partition per
     /// day of `time_column`, expiring whole after `ttl_days`.
     pub fn daily_partitions(&self, time_column: &str, order_by: &str) -> String {
-        daily_partitions_kept(time_column, order_by, self.ttl_days)
+        self.daily_partitions_kept(time_column, order_by, self.ttl_days)
+    }
+
+    /// [`Self::daily_partitions`] with a retention of `days` (a signal
+    /// kept for its own time: `logs_ttl_days`, `metrics_ttl_days`).
+    pub fn daily_partitions_kept(&self, time_column: &str, order_by: &str, days: u32) -> String {
+        format!(
+            "PARTITION BY toDate({time_column}) ORDER BY {order_by} \
+             TTL toDateTime({time_column}) + toIntervalDay({days}) \
+             SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1"
+        )
     }
 
     pub fn qualified(&self, table: &str) -> String {
@@ -268,15 +281,6 @@ impl SchemaOptions {
         }
         statements
     }
-}
-
-/// One partition per day of `time_column`, expiring whole after `days`.
-pub fn daily_partitions_kept(time_column: &str, order_by: &str, days: u32) -> String {
-    format!(
-        "PARTITION BY toDate({time_column}) ORDER BY {order_by} \
-         TTL toDateTime({time_column}) + toIntervalDay({days}) \
-         SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1"
-    )
 }
 
 /// Backquotes an identifier, escaping what could end it.

@@ -7,7 +7,6 @@
 //! table keeps. On a cluster, rows are sharded by series (service, metric,
 //! attributes), so a series' points meet on one shard.
 
-use super::ddl::daily_partitions_kept;
 use super::{SchemaOptions, DEDUPLICATION_WINDOW};
 
 /// What every metric table starts with.
@@ -112,7 +111,7 @@ pub fn table_names() -> impl Iterator<Item = &'static str> {
 pub fn metric_tables(options: &SchemaOptions) -> Vec<String> {
     let settings = format!(
         "{}, non_replicated_deduplication_window = {DEDUPLICATION_WINDOW}",
-        daily_partitions_kept(
+        options.daily_partitions_kept(
             "TimeUnix",
             "(ServiceName, MetricName, toStartOfHour(TimeUnix), cityHash64(Attributes), TimeUnix)",
             options.metrics_ttl_days,

@@ -7,8 +7,9 @@
 //! catalog that tells whether they still have to run.
 //!
 //! Migrations add tables and columns (version 7: `builds`, CI/CD events;
-//! version 12: the five metric tables) or change table settings (version
-//! 10: how widely spans are merged);
+//! version 11: `otel_logs`; version 12: the five metric tables) or
+//! change table settings (version 10: how
+//! widely spans are merged);
 //! the one exception is version 5,
 //! which rebuilds `rum_vitals` under a new partition key and keeps every
 //! row (see `rum::rum_vitals_by_page_start`).
@@ -17,6 +18,7 @@ mod alerts;
 mod builds;
 mod ddl;
 mod dedup;
+mod logs;
 mod metrics;
 mod rum;
 mod traces;
@@ -142,6 +144,16 @@ const MIGRATIONS: &[Migration] = &[
         steps: |options| {
             let (server_knows_it, sql) = traces::wider_span_merges(options);
             vec![Step::only_if(&server_knows_it, sql)]
+        },
+    },
+    Migration {
+        version: 11,
+        name: "otel_logs",
+        steps: |options| {
+            let mut steps = Step::all(logs::otel_logs(options));
+            let (server_knows_it, sql) = traces::wider_merges(options, "otel_logs");
+            steps.push(Step::only_if(&server_knows_it, sql));
+            steps
         },
     },
     Migration {

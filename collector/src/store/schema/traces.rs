@@ -154,13 +154,19 @@ pub const SPAN_MERGE_SELECTOR_BASE: u32 = 10;
 /// Migration 10 (see [`SPAN_MERGE_SELECTOR_BASE`]). A server too old to
 /// know the setting keeps its default: the guard skips the statement.
 pub fn wider_span_merges(options: &SchemaOptions) -> (String, String) {
+    wider_merges(options, "otel_traces")
+}
+
+/// `table`'s storage merged in wider steps ([`SPAN_MERGE_SELECTOR_BASE`]),
+/// and the guard that skips it on a server without the setting.
+pub fn wider_merges(options: &SchemaOptions, table: &str) -> (String, String) {
     (
         "SELECT toUInt8(count() > 0) FROM system.merge_tree_settings \
          WHERE name = 'merge_selector_base'"
             .to_owned(),
         format!(
             "ALTER TABLE {}{} MODIFY SETTING merge_selector_base = {SPAN_MERGE_SELECTOR_BASE}",
-            options.storage_name("otel_traces"),
+            options.storage_name(table),
             options.on_cluster(),
         ),
     )

@@ -1,7 +1,8 @@
 //! What the receivers count: records received, accepted and rejected by
 //! signal and reason, requests refused whole by receiver and status,
-//! requests shed by a busy listener, spans cut to the span limits. A
-//! receiver holds an [`IngestStats`], a cheap clone sharing the series.
+//! requests shed by a busy listener, spans and log records cut to the
+//! span limits. A receiver holds an [`IngestStats`], a cheap clone sharing
+//! the series.
 
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
@@ -58,6 +59,7 @@ pub struct IngestStats {
     requests_refused: Family<RefusalLabels, Counter>,
     requests_shed: Family<ListenerLabels, Counter>,
     spans_truncated: Counter,
+    log_records_truncated: Counter,
     span_limit_cuts: Family<CutLabels, Counter>,
     /// The (receiver, status) pairs refused so far: a family cannot be
     /// listed, and the OTLP export reads every series.
@@ -93,7 +95,12 @@ impl IngestStats {
             "spans_truncated",
             "Spans and resources cut to [span_limits] (they carry jamscope.truncated = true)",
         );
+        let log_records_truncated = counter(
+            "log_records_truncated",
+            "Log records, their resources and scopes cut to [span_limits] (they carry jamscope.truncated = true)",
+        );
         let stats = Self {
+            log_records_truncated,
             spans_accepted,
             spans_rejected,
             requests_refused_overload,
@@ -111,7 +118,7 @@ impl IngestStats {
         };
         registry.register(
             "records_received",
-            "Records (spans, RUM events) in requests that could be decoded, by signal",
+            "Records (spans, log records, RUM events) in requests that could be decoded, by signal",
             stats.records_received.clone(),
         );
         registry.register(
@@ -192,10 +199,22 @@ impl IngestStats {
 
     /// Spans (and resources) cut to the span limits, and what they lost.
     pub fn spans_truncated(&self, count: u64, cut: &Truncation) {
-        if count == 0 {
-            return;
+        if count > 0 {
+            self.spans_truncated.inc_by(count);
+            self.limit_cuts(cut);
         }
-        self.spans_truncated.inc_by(count);
+    }
+
+    /// Log records (and resources, scopes) cut to the span limits, and
+    /// what they lost.
+    pub fn log_records_truncated(&self, count: u64, cut: &Truncation) {
+        if count > 0 {
+            self.log_records_truncated.inc_by(count);
+            self.limit_cuts(cut);
+        }
+    }
+
+    fn limit_cuts(&self, cut: &Truncation) {
         for (part, n) in [
             ("attributes", cut.attributes),
             ("nested", cut.nested),

@@ -1,8 +1,9 @@
 //! `/ui/traces/{id}`: one trace as `GET /api/traces/{id}` answers it (the
 //! same `api::trace_view`): the per-layer breakdown as a bar and a table
 //! (the API's numbers), the waterfall (one row per span, indented by depth,
-//! coloured by layer, the critical path marked, attributes on click), and
-//! the page views the trace rendered.
+//! coloured by layer, the critical path marked, attributes and log records
+//! on click), the trace's log records that name none of its spans, and the
+//! page views the trace rendered.
 
 mod breakdown;
 mod waterfall;
@@ -42,6 +43,10 @@ pub fn render(view: &TraceView) -> String {
             span { (format::duration(view.total_ms)) " total" }
             span { (format::count(view.spans.len() as u64, "span", "spans")) }
             span { (format::count(errors as u64, "error", "errors")) }
+            @let logs = view.logs.len() + view.spans.iter().map(|s| s.logs.len()).sum::<usize>();
+            @if logs > 0 {
+                span { (format::count(logs as u64, "log record", "log records")) }
+            }
             span { "started " (format::time(started_millis)) }
             @if view.duplicates > 0 {
                 span { (view.duplicates) " duplicate spans dropped" }
@@ -50,6 +55,10 @@ pub fn render(view: &TraceView) -> String {
         p { (view.summary) }
         (breakdown::render(view))
         (waterfall::render(view))
+        @if !view.logs.is_empty() {
+            h2 { "Log records outside any span of this trace" }
+            div class="panel" { (waterfall::log_lines(view, &view.logs)) }
+        }
         (page_views(&view.rum))
     };
     page(&title, Nav::Traces, body)
@@ -225,6 +234,43 @@ mod tests {
         assert!(!html.contains("Page views of this trace"));
     }
 
+    fn stored_log(span_id: &str, body: &str, at_ms: u64) -> crate::store::queries::StoredLog {
+        crate::store::queries::StoredLog {
+            time_unix_nano: START + at_ms * MS,
+            trace_id: "4bf92f3577b34da6a3ce929d0e0e4736".into(),
+            span_id: span_id.into(),
+            severity_text: "ERROR".into(),
+            severity_number: 17,
+            service: "cms-svc".into(),
+            layer: "cms".into(),
+            body: body.into(),
+            attributes: [("db.statement".to_owned(), "SELECT 1".to_owned())].into(),
+            event_name: String::new(),
+        }
+    }
+
+    #[test]
+    fn log_records_show_under_the_span_that_emitted_them() {
+        let mut view = view("SELECT products", Vec::new());
+        crate::api::attach_logs(
+            &mut view,
+            vec![
+                stored_log("00000000000000d4", "pool <exhausted>", 130),
+                stored_log("00000000000000ff", "from elsewhere", 10),
+            ],
+        );
+        let cms = view.spans.iter().find(|s| s.span_id == "00000000000000d4");
+        assert_eq!(cms.map(|s| s.logs.len()), Some(1));
+        assert_eq!(view.logs.len(), 1, "a span not in the trace");
+        let html = render(&view);
+        assert!(html.contains("<span>2 log records</span>"));
+        assert!(html.contains("<span class=\"log-count\">1 log</span>"));
+        assert!(html.contains(
+            "<li class=\"log\" data-span-id=\"00000000000000d4\"><span class=\"took\">130.0 ms</span> <span class=\"badge sev-error\">ERROR</span> <span class=\"log-body\">pool &lt;exhausted&gt;</span>"
+        ));
+        assert!(html.contains("Log records outside any span of this trace"));
+    }
+
     #[test]
     fn a_span_name_with_markup_renders_as_text() {
         let view = view("<script>alert(1)</script>", Vec::new());
@@ -259,6 +305,7 @@ mod tests {
                 rating: "needs-improvement".into(),
             }],
             errors: Vec::new(),
+            traces: Vec::new(),
         }];
         let html = render(&view("SELECT products", rum));
         assert!(html.contains("href=\"/ui/page-views/p-1%22%3E%3Cb%3E\">/products/7</a>"));

@@ -1,11 +1,13 @@
 //! A trace's waterfall: one row per span in the API's order, indented by
-//! depth, coloured by layer, the critical path and errors marked, the
-//! span's details (ids, status, attributes) one click away.
+//! depth, coloured by layer, the critical path and errors marked, how many
+//! log records it emitted, and the span's details (ids, status,
+//! attributes, its log records) one click away.
 
 use maud::{html, Markup};
 
-use crate::api::{SpanView, TraceView};
+use crate::api::{LogView, SpanView, TraceView};
 use crate::ui::layout::layer_class;
+use crate::ui::logs::{body_and_attributes, severity_badge};
 use crate::ui::{format, svg};
 
 /// Indentation classes go to this depth; deeper spans indent no further.
@@ -75,11 +77,36 @@ fn row(view: &TraceView, span: &SpanView, placed: svg::Bar) -> Markup {
             summary {
                 span class="name" title=(tooltip) {
                     span class="svc" { (span.service) } " " (span.name)
+                    @if !span.logs.is_empty() {
+                        " " span class="log-count" { (format::count(span.logs.len() as u64, "log", "logs")) }
+                    }
                 }
                 (svg::span_bar(placed, layer_class(&span.layer), &tooltip))
                 span class="took" { (format::duration(span.duration_ms)) }
             }
-            div class="detail" { (detail(span)) }
+            div class="detail" {
+                (detail(span))
+                (log_lines(view, &span.logs))
+            }
+        }
+    }
+}
+
+/// Log records, one line each: when (from the trace's start), severity,
+/// body and attributes.
+pub fn log_lines(view: &TraceView, logs: &[LogView]) -> Markup {
+    html! {
+        @if !logs.is_empty() {
+            ol class="log-lines" {
+                @for log in logs {
+                    @let offset_ms = (log.stored.time_unix_nano as f64 - view.start_unix_nano as f64) / 1e6;
+                    li class="log" data-span-id=(log.stored.span_id) {
+                        span class="took" { (format::duration(offset_ms)) }
+                        " " (severity_badge(log)) " "
+                        (body_and_attributes(log))
+                    }
+                }
+            }
         }
     }
 }

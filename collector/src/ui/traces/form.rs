@@ -3,6 +3,8 @@
 use maud::{html, Markup};
 
 use crate::model::Layer;
+use crate::ui::layout::option;
+use crate::ui::window::window_select;
 
 const WINDOWS: [&str; 5] = ["15m", "1h", "6h", "24h", "7d"];
 
@@ -18,17 +20,8 @@ pub struct Asked {
     pub slowest: bool,
 }
 
-/// One choice of a `<select>`.
-fn option(value: &str, text: &str, chosen: bool) -> Markup {
-    html! { option value=(value) selected[chosen] { (text) } }
-}
-
 /// The search form, filled with what was asked.
 pub fn render(asked: &Asked) -> Markup {
-    let mut windows: Vec<&str> = WINDOWS.to_vec();
-    if !asked.window.is_empty() && !windows.contains(&asked.window.as_str()) {
-        windows.push(&asked.window);
-    }
     html! {
         form class="filters panel" method="get" action="/ui/traces" {
             label { "Service" input name="service" value=(asked.service) placeholder="any"; }
@@ -53,15 +46,7 @@ pub fn render(asked: &Asked) -> Markup {
                     (option("error", "errors only", asked.errors_only))
                 }
             }
-            label {
-                "Window"
-                select name="window" {
-                    (option("", "24h (default)", asked.window.is_empty()))
-                    @for window in windows {
-                        (option(window, window, asked.window == window))
-                    }
-                }
-            }
+            (window_select(&WINDOWS, &asked.window, "24h (default)"))
             label {
                 "Sort"
                 select name="sort" {

@@ -1,6 +1,6 @@
-//! What every signal's envelope shares in OTLP/JSON: a `Resource` (its
-//! attributes; entity references and other newer fields are not stored,
-//! so not read) and an `InstrumentationScope`.
+//! What every signal's request wraps its records in, in OTLP/JSON: a
+//! group's `Resource` and `InstrumentationScope`, read the same way
+//! whatever the signal.
 
 use serde::de::{IgnoredAny, MapAccess};
 
@@ -8,12 +8,13 @@ use super::fields::{fields, read, Key, Message};
 use super::scalar::{Integer, Text};
 use super::value::attributes;
 use super::Ctx;
-use crate::ingest::otlp::protobuf::ScopeFields;
+use crate::ingest::otlp::protobuf::ScopeGroup;
 use crate::model::Attributes;
 
 fields!(ResourceField { Attributes = "attributes" });
 
-/// A `Resource`: its attributes.
+/// A `Resource`: its attributes (entity references and other newer fields
+/// are not stored, so not read).
 pub(crate) struct ResourceMessage;
 
 impl<S> Message<S> for ResourceMessage {
@@ -48,28 +49,30 @@ fields!(ScopeField {
     DroppedAttributes = "droppedAttributesCount" | "dropped_attributes_count",
 });
 
-/// An `InstrumentationScope`. With `KEPT` its attributes and dropped count
-/// are read too (the metric tables store them); without, they are ignored
-/// like any field not stored (traces keep name and version only).
-pub(crate) struct ScopeMessage<const KEPT: bool>;
+/// An `InstrumentationScope`, as a [`ScopeGroup`] whose schema URL (a
+/// field of the group, not of the scope) its caller fills: name and
+/// version, and its attributes and dropped count when the signal stores
+/// them (`KEEP_ATTRIBUTES`; otherwise they are skipped unread, as any
+/// unknown field).
+pub(crate) struct ScopeMessage<const KEEP_ATTRIBUTES: bool>;
 
-impl<S, const KEPT: bool> Message<S> for ScopeMessage<KEPT> {
-    type Out = ScopeFields;
+impl<S, const KEEP_ATTRIBUTES: bool> Message<S> for ScopeMessage<KEEP_ATTRIBUTES> {
+    type Out = ScopeGroup;
     const WHAT: &'static str = "an InstrumentationScope";
 
     fn decode<'de, A: MapAccess<'de>>(
         ctx: &mut Ctx<S>,
         mut map: A,
-    ) -> Result<ScopeFields, A::Error> {
-        let mut out = ScopeFields::default();
+    ) -> Result<ScopeGroup, A::Error> {
+        let mut out = ScopeGroup::default();
         while let Some(field) = map.next_key_seed(Key::<ScopeField>::new())? {
             match field {
                 Some(f @ ScopeField::Name) => out.scope.name = read!(ctx, map, f, Text),
                 Some(f @ ScopeField::Version) => out.scope.version = read!(ctx, map, f, Text),
-                Some(f @ ScopeField::Attributes) if KEPT => {
+                Some(f @ ScopeField::Attributes) if KEEP_ATTRIBUTES => {
                     out.attributes = read!(ctx, map, f, attributes(ctx))
                 }
-                Some(f @ ScopeField::DroppedAttributes) if KEPT => {
+                Some(f @ ScopeField::DroppedAttributes) if KEEP_ATTRIBUTES => {
                     out.dropped_attributes = read!(ctx, map, f, Integer::<u32>::new())
                 }
                 _ => {
@@ -80,7 +83,7 @@ impl<S, const KEPT: bool> Message<S> for ScopeMessage<KEPT> {
         Ok(out)
     }
 
-    fn null(_: &mut Ctx<S>) -> ScopeFields {
-        ScopeFields::default()
+    fn null(_: &mut Ctx<S>) -> ScopeGroup {
+        ScopeGroup::default()
     }
 }

@@ -17,8 +17,9 @@
 
 use std::sync::Arc;
 
-use crate::ingest::otlp::protobuf::ScopeFields;
-use crate::ingest::otlp::traces::judge::{quoted_name, resource_from};
+use crate::ingest::otlp::protobuf::ScopeGroup;
+use crate::ingest::otlp::resource_from;
+use crate::ingest::otlp::traces::judge::quoted_name;
 use crate::model::datapoint::{
     DataPoint, Exemplar, ExponentialBuckets, ExponentialHistogramValue, GaugeValue,
     HistogramTotals, HistogramValue, MetricDescriptor, MetricPoints, Number, Producer, SumValue,
@@ -187,8 +188,7 @@ pub(crate) struct RawMetric {
 pub(crate) fn producer(
     resource: Attributes,
     resource_schema_url: String,
-    scope: ScopeFields,
-    scope_schema_url: String,
+    scope: ScopeGroup,
     layers: &LayerRules,
 ) -> Arc<Producer> {
     Arc::new(Producer {
@@ -197,7 +197,7 @@ pub(crate) fn producer(
         scope: scope.scope,
         scope_attributes: scope.attributes,
         scope_dropped_attributes: scope.dropped_attributes,
-        scope_schema_url,
+        scope_schema_url: scope.schema_url,
     })
 }
 
@@ -361,7 +361,7 @@ impl Judge<'_> {
     ) -> Option<DataPoint<V>> {
         let here = || format!("metric '{}' point {index}", self.name);
         let (start, time) = (raw.start_time_unix_nano, raw.time_unix_nano);
-        if let Some(problem) = self.window.refusal(time) {
+        if let Some(problem) = self.window.problem(time) {
             out.reject(RejectReason::TimeWindow, 1, || {
                 format!("{}: time_unix_nano {time} {problem}", here())
             });

@@ -15,7 +15,7 @@ use super::judge::{
     judge_metric, producer, ConvertedMetrics, RawData, RawExemplar, RawExponentialHistogram,
     RawHistogram, RawMetric, RawNumber, RawPoint, SentId,
 };
-use crate::ingest::otlp::protobuf::ScopeFields;
+use crate::ingest::otlp::protobuf::ScopeGroup;
 use crate::ingest::otlp::traces::reference::convert_attributes;
 use crate::model::datapoint::{
     ExponentialBuckets, HistogramTotals, Number, SummaryValue, ValueAtQuantile,
@@ -38,21 +38,22 @@ pub fn convert_request(
                 .unwrap_or_default(),
         );
         for scope_metrics in resource_metrics.scope_metrics {
-            let scope = scope_metrics
+            let mut scope = scope_metrics
                 .scope
-                .map_or_else(ScopeFields::default, |s| ScopeFields {
+                .map_or_else(ScopeGroup::default, |s| ScopeGroup {
                     scope: Scope {
                         name: s.name,
                         version: s.version,
                     },
                     attributes: convert_attributes(s.attributes),
                     dropped_attributes: s.dropped_attributes_count,
+                    schema_url: String::new(),
                 });
+            scope.schema_url = scope_metrics.schema_url;
             let producer = producer(
                 resource.clone(),
                 resource_metrics.schema_url.clone(),
                 scope,
-                scope_metrics.schema_url,
                 layers,
             );
             for metric in scope_metrics.metrics {

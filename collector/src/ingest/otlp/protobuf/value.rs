@@ -35,7 +35,11 @@ fn key_value(mut r: Reader<'_>, depth: u32) -> WireResult<(String, AttributeValu
 /// An `AnyValue` at `depth`, merged into `value` as `prost` merges a
 /// message field sent twice: a scalar replaces what was there, an array
 /// or map sent again extends an array or map already there.
-fn any_value(mut r: Reader<'_>, depth: u32, value: &mut Option<AttributeValue>) -> WireResult<()> {
+pub fn any_value(
+    mut r: Reader<'_>,
+    depth: u32,
+    value: &mut Option<AttributeValue>,
+) -> WireResult<()> {
     while !r.is_empty() {
         match r.key()? {
             (1, wt) => *value = Some(AttributeValue::String(r.string(wt)?)),

@@ -270,6 +270,32 @@ impl<'a> Reader<'a> {
         Ok(())
     }
 
+    /// Hands each occurrence of the repeated message field `tag` of this
+    /// message (at `depth`) to `each`, in order, and skips every other
+    /// field: the second look a decoder takes over a message for its
+    /// records, once it has read what they share. An error inside the
+    /// `i`th occurrence is named `field[i]`.
+    pub fn each_message(
+        mut self,
+        tag: u32,
+        depth: u32,
+        field: &'static str,
+        mut each: impl FnMut(Reader<'a>) -> WireResult<()>,
+    ) -> WireResult<()> {
+        let mut index = 0;
+        while !self.is_empty() {
+            match self.key()? {
+                (found, wire_type) if found == tag => {
+                    let message = self.message(wire_type, depth + 1)?;
+                    each(message).map_err(|e| e.within(field, Some(index)))?;
+                    index += 1;
+                }
+                (other, wire_type) => self.skip(other, wire_type, depth)?,
+            }
+        }
+        Ok(())
+    }
+
     /// Skips a field this decoder does not read, in a message at `depth`;
     /// groups (a proto2 relic) nest one deeper per level, as in `prost`.
     pub fn skip(&mut self, tag: u32, wire_type: WireType, depth: u32) -> WireResult<()> {

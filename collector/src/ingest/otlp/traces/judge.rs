@@ -7,12 +7,41 @@
 //! [`SpanEncoding`].
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use crate::model::{
-    AttributeValue, Attributes, Event, LayerRules, Link, Resource, Scope, SentDropped, Span,
-    SpanId, SpanKind, SpanLimits, Status, StatusCode, TimeWindow, TraceId, Truncation,
+    Attributes, Event, Link, Resource, Scope, SentDropped, Span, SpanId, SpanKind, SpanLimits,
+    Status, StatusCode, TimeWindow, TraceId, Truncation,
 };
 use crate::telemetry::outcome::{RejectReason, Rejections, Signal};
+
+/// What a span is judged by besides its own fields, whichever receiver
+/// brought it: how much of it is stored, and which of its times can be.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SpanRules {
+    pub limits: SpanLimits,
+    /// Spans that started longer ago are refused: the retention, unless
+    /// `ingest.max_span_age_hours` says less.
+    pub max_age: Duration,
+    /// Spans that start or end further ahead of the collector's clock are
+    /// refused (`ingest.max_span_ahead_secs`).
+    pub max_ahead: Duration,
+}
+
+impl SpanRules {
+    /// The span times storable at `now_unix_nanos`.
+    pub fn window(&self, now_unix_nanos: u64) -> TimeWindow {
+        self.window_reaching_back(now_unix_nanos, self.max_age)
+    }
+
+    /// The record times storable at `now_unix_nanos` for records kept
+    /// `max_age` (log records have their own retention); as far ahead as
+    /// spans.
+    pub fn window_reaching_back(&self, now_unix_nanos: u64, max_age: Duration) -> TimeWindow {
+        let nanos = |d: Duration| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
+        TimeWindow::around(now_unix_nanos, nanos(max_age), nanos(self.max_ahead))
+    }
+}
 
 /// The spans that were valid, and an account of those that were not, for
 /// OTLP's partial-success response.
@@ -108,30 +137,6 @@ impl ConvertedTraces {
             (Some(reason), None) => Some(reason.clone()),
             (None, links) => links,
         }
-    }
-}
-
-/// The resource of a group of spans: its service name and layer come from
-/// its attributes.
-pub(crate) fn resource_from(attributes: Attributes, layers: &LayerRules) -> Resource {
-    let string_attribute = |key: &str| {
-        attributes.iter().find_map(|(k, v)| match v {
-            AttributeValue::String(s) if k == key => Some(s.as_str()),
-            _ => None,
-        })
-    };
-    // OpenTelemetry's documented default when a service does not name itself.
-    let service_name = string_attribute("service.name")
-        .unwrap_or("unknown_service")
-        .to_owned();
-    let layer = layers.resolve(
-        string_attribute(crate::model::Layer::RESOURCE_ATTRIBUTE),
-        &service_name,
-    );
-    Resource {
-        service_name,
-        layer,
-        attributes,
     }
 }
 

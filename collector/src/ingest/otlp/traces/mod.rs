@@ -16,12 +16,12 @@ use opentelemetry_proto::tonic::collector::trace::v1::{
     ExportTracePartialSuccess, ExportTraceServiceResponse,
 };
 
-pub use judge::ConvertedTraces;
+pub use judge::{ConvertedTraces, SpanRules};
 
-use super::signal::{Accepted, Signal};
+use super::signal::{self, Accepted, Signal};
 use super::Otlp;
 use crate::ingest::IngestError;
-use crate::telemetry::outcome::{RejectReason, Signal as Records};
+use crate::telemetry::outcome::Signal as Records;
 
 /// The trace signal.
 pub struct Traces;
@@ -40,7 +40,7 @@ impl Signal for Traces {
             body,
             &shared.layers,
             &otlp.time_window(),
-            &shared.span_limits,
+            &shared.span_rules.limits,
         )
     }
 
@@ -50,22 +50,16 @@ impl Signal for Traces {
             body,
             &shared.layers,
             &otlp.time_window(),
-            &shared.span_limits,
+            &shared.span_rules.limits,
         )
     }
 
     async fn wait_for_room(otlp: &Otlp) -> Result<(), IngestError> {
-        let shared = &otlp.shared;
-        shared
-            .spans
-            .wait_for_room(shared.config.queue_wait())
-            .await
-            .map_err(IngestError::from)
+        signal::wait_for_room(otlp, &otlp.shared.spans).await
     }
 
-    /// Invalid spans are counted (OTLP partial success); a queue that stays
-    /// full refuses the whole request so the client retries it whole, and
-    /// nothing is half-accepted.
+    /// Invalid spans are counted (OTLP partial success); the valid ones are
+    /// queued whole or not at all (`signal::queue_records`).
     async fn accept(otlp: &Otlp, converted: ConvertedTraces) -> Result<Accepted, IngestError> {
         let shared = &otlp.shared;
         let stats = &shared.stats;
@@ -75,18 +69,14 @@ impl Signal for Traces {
         if let Some(tap) = &shared.tap {
             tap.spans(&converted.spans);
         }
-        let mut rejections = converted.rejections;
-        let submitted = shared
-            .spans
-            .submit_within(converted.spans, shared.config.queue_wait())
-            .await;
-        if let Err(error) = &submitted {
-            rejections.add(Records::Spans, RejectReason::from(error), accepted);
-        }
-        stats.records_rejected(&rejections);
-        submitted?;
-        stats.records_accepted(Records::Spans, accepted);
-        let rejected = rejections.total();
+        let rejected = signal::queue_records(
+            otlp,
+            &shared.spans,
+            Records::Spans,
+            converted.spans,
+            converted.rejections,
+        )
+        .await?;
         stats.spans_acknowledged(accepted, rejected);
         Ok(Accepted { rejected, message })
     }

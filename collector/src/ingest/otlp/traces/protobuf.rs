@@ -21,10 +21,11 @@
 use std::marker::PhantomData;
 use std::sync::Arc;
 
-use super::judge::{judge_span, resource_from, ConvertedTraces, RawLink, RawSpan, SpanEncoding};
+use super::judge::{judge_span, ConvertedTraces, RawLink, RawSpan, SpanEncoding};
 use crate::ingest::otlp::protobuf::{
-    attributes_field, instrumentation_scope, resource, Reader, ScopeFields, WireResult,
+    attributes_field, resource_group, scope_group, Reader, WireResult,
 };
+use crate::ingest::otlp::resource_from;
 use crate::ingest::IngestError;
 use crate::model::{
     Attributes, Event, LayerRules, Resource, SpanId, SpanLimits, TimeWindow, TraceId,
@@ -64,81 +65,27 @@ struct Decoder<'r> {
 
 impl Decoder<'_> {
     /// `ExportTraceServiceRequest`, depth 0.
-    fn request(&mut self, mut r: Reader<'_>) -> WireResult<()> {
-        let mut index = 0;
-        while !r.is_empty() {
-            match r.key()? {
-                (1, wt) => {
-                    let message = r.message(wt, 1)?;
-                    self.resource_spans(message)
-                        .map_err(|e| e.within("resource_spans", Some(index)))?;
-                    index += 1;
-                }
-                (tag, wt) => r.skip(tag, wt, 0)?,
-            }
-        }
-        Ok(())
+    fn request(&mut self, r: Reader<'_>) -> WireResult<()> {
+        r.each_message(1, 0, "resource_spans", |m| self.resource_spans(m))
     }
 
     /// `ResourceSpans`, depth 1: its resource first, then its scopes.
     fn resource_spans(&mut self, message: Reader<'_>) -> WireResult<()> {
-        let mut attributes = Attributes::new();
-        let mut r = message;
-        while !r.is_empty() {
-            match r.key()? {
-                (1, wt) => resource(r.message(wt, 2)?, 2, &mut attributes)
-                    .map_err(|e| e.within("resource", None))?,
-                (2, wt) => drop(r.message(wt, 2)?),
-                (3, wt) => drop(r.str(wt).map_err(|e| e.within("schema_url", None))?),
-                (tag, wt) => r.skip(tag, wt, 1)?,
-            }
-        }
+        let (mut attributes, _schema_url) = resource_group(message)?;
         self.out.limit_resource(&mut attributes);
         let resource = Arc::new(resource_from(attributes, self.layers));
-        let mut r = message;
-        let mut index = 0;
-        while !r.is_empty() {
-            match r.key()? {
-                (2, wt) => {
-                    let scope_spans = r.message(wt, 2)?;
-                    self.scope_spans(scope_spans, &resource)
-                        .map_err(|e| e.within("scope_spans", Some(index)))?;
-                    index += 1;
-                }
-                (tag, wt) => r.skip(tag, wt, 1)?,
-            }
-        }
-        Ok(())
+        message.each_message(2, 1, "scope_spans", |m| self.scope_spans(m, &resource))
     }
 
-    /// `ScopeSpans`, depth 2: its scope first, then its spans.
+    /// `ScopeSpans`, depth 2: its scope first, then its spans. The scope's
+    /// attributes and schema URL are checked, but `otel_traces` has no
+    /// column for them.
     fn scope_spans(&mut self, message: Reader<'_>, resource: &Arc<Resource>) -> WireResult<()> {
-        let mut scope = ScopeFields::default();
-        let mut r = message;
-        while !r.is_empty() {
-            match r.key()? {
-                (1, wt) => instrumentation_scope(r.message(wt, 3)?, 3, &mut scope)
-                    .map_err(|e| e.within("scope", None))?,
-                (2, wt) => drop(r.message(wt, 3)?),
-                (3, wt) => drop(r.str(wt).map_err(|e| e.within("schema_url", None))?),
-                (tag, wt) => r.skip(tag, wt, 2)?,
-            }
-        }
-        let scope = Arc::new(scope.scope);
-        let mut r = message;
-        let mut index = 0;
-        while !r.is_empty() {
-            match r.key()? {
-                (2, wt) => {
-                    let raw =
-                        span(r.message(wt, 3)?).map_err(|e| e.within("spans", Some(index)))?;
-                    judge_span(raw, resource, &scope, self.window, &mut self.out);
-                    index += 1;
-                }
-                (tag, wt) => r.skip(tag, wt, 2)?,
-            }
-        }
-        Ok(())
+        let scope = Arc::new(scope_group(message)?.scope);
+        message.each_message(2, 2, "spans", |m| {
+            judge_span(span(m)?, resource, &scope, self.window, &mut self.out);
+            Ok(())
+        })
     }
 }
 

@@ -10,8 +10,9 @@ use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{any_value, AnyValue, KeyValue};
 use opentelemetry_proto::tonic::trace::v1 as otlp;
 
-use super::judge::{judge_span, resource_from, ConvertedTraces, RawLink, RawSpan};
+use super::judge::{judge_span, ConvertedTraces, RawLink, RawSpan};
 use super::protobuf::Protobuf;
+use crate::ingest::otlp::resource_from;
 use crate::model::{
     AttributeValue, Attributes, Event, LayerRules, Resource, Scope, SentDropped, SpanLimits,
     TimeWindow,
@@ -111,7 +112,7 @@ pub fn convert_attributes(attributes: Vec<KeyValue>) -> Attributes {
         .collect()
 }
 
-fn convert_value(value: Option<AnyValue>) -> AttributeValue {
+pub fn convert_value(value: Option<AnyValue>) -> AttributeValue {
     match value.and_then(|v| v.value) {
         Some(any_value::Value::StringValue(s)) => AttributeValue::String(s),
         Some(any_value::Value::BoolValue(b)) => AttributeValue::Bool(b),

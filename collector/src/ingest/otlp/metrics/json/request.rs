@@ -10,7 +10,7 @@ use crate::ingest::otlp::json::{
     fields, read, Ctx, Key, List, Message, Msg, ResourceMessage, ScopeMessage, Text,
 };
 use crate::ingest::otlp::metrics::judge::{judge_metric, producer, RawMetric};
-use crate::ingest::otlp::protobuf::ScopeFields;
+use crate::ingest::otlp::protobuf;
 use crate::model::Attributes;
 
 type MetricCtx<'a> = Ctx<MetricState<'a>>;
@@ -89,13 +89,13 @@ impl<'a> Message<MetricState<'a>> for ResourceMetrics {
         }
         let signal = &mut ctx.signal;
         for group in scopes {
-            let producer = producer(
-                resource.clone(),
-                schema_url.clone(),
-                group.scope,
-                group.schema_url,
-                signal.layers,
-            );
+            // The scope's message and its group's schema URL may come in
+            // either order: the URL is put in once both are read.
+            let scope = protobuf::ScopeGroup {
+                schema_url: group.schema_url,
+                ..group.scope
+            };
+            let producer = producer(resource.clone(), schema_url.clone(), scope, signal.layers);
             for metric in group.metrics {
                 judge_metric(metric, &producer, signal.window, &mut signal.out);
             }
@@ -109,7 +109,7 @@ impl<'a> Message<MetricState<'a>> for ResourceMetrics {
 /// A scope and the metrics read under it, waiting for their resource.
 #[derive(Default)]
 struct ScopeGroup {
-    scope: ScopeFields,
+    scope: protobuf::ScopeGroup,
     schema_url: String,
     metrics: Vec<RawMetric>,
 }

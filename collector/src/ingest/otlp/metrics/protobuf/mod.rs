@@ -23,7 +23,7 @@ use std::sync::Arc;
 
 use super::judge::{judge_metric, producer, ConvertedMetrics, RawMetric};
 use crate::ingest::otlp::protobuf::{
-    attributes_field, instrumentation_scope, resource, Reader, ScopeFields, WireResult,
+    attributes_field, resource_group, scope_group, Reader, WireResult,
 };
 use crate::ingest::IngestError;
 use crate::model::datapoint::Producer;
@@ -77,74 +77,24 @@ impl Decoder<'_> {
     /// `ResourceMetrics`, depth 1: its resource and schema URL first, then
     /// its scopes.
     fn resource_metrics(&mut self, message: Reader<'_>) -> WireResult<()> {
-        let mut attributes = Attributes::new();
-        let mut schema_url = String::new();
-        let mut r = message;
-        while !r.is_empty() {
-            match r.key()? {
-                (1, wt) => resource(r.message(wt, 2)?, 2, &mut attributes)
-                    .map_err(|e| e.within("resource", None))?,
-                (2, wt) => drop(r.message(wt, 2)?),
-                (3, wt) => schema_url = r.string(wt).map_err(|e| e.within("schema_url", None))?,
-                (tag, wt) => r.skip(tag, wt, 1)?,
-            }
-        }
+        let (attributes, schema_url) = resource_group(message)?;
         let resource = Resource {
             attributes,
             schema_url,
         };
-        let mut r = message;
-        let mut index = 0;
-        while !r.is_empty() {
-            match r.key()? {
-                (2, wt) => {
-                    let scope_metrics = r.message(wt, 2)?;
-                    self.scope_metrics(scope_metrics, &resource)
-                        .map_err(|e| e.within("scope_metrics", Some(index)))?;
-                    index += 1;
-                }
-                (tag, wt) => r.skip(tag, wt, 1)?,
-            }
-        }
-        Ok(())
+        message.each_message(2, 2, "scope_metrics", |m| self.scope_metrics(m, &resource))
     }
 
     /// `ScopeMetrics`, depth 2: its scope and schema URL first, then its
     /// metrics.
     fn scope_metrics(&mut self, message: Reader<'_>, resource: &Resource) -> WireResult<()> {
-        let mut scope = ScopeFields::default();
-        let mut schema_url = String::new();
-        let mut r = message;
-        while !r.is_empty() {
-            match r.key()? {
-                (1, wt) => instrumentation_scope(r.message(wt, 3)?, 3, &mut scope)
-                    .map_err(|e| e.within("scope", None))?,
-                (2, wt) => drop(r.message(wt, 3)?),
-                (3, wt) => schema_url = r.string(wt).map_err(|e| e.within("schema_url", None))?,
-                (tag, wt) => r.skip(tag, wt, 2)?,
-            }
-        }
         let producer = producer(
             resource.attributes.clone(),
             resource.schema_url.clone(),
-            scope,
-            schema_url,
+            scope_group(message)?,
             self.layers,
         );
-        let mut r = message;
-        let mut index = 0;
-        while !r.is_empty() {
-            match r.key()? {
-                (2, wt) => {
-                    let metric = r.message(wt, 3)?;
-                    self.metric(metric, &producer)
-                        .map_err(|e| e.within("metrics", Some(index)))?;
-                    index += 1;
-                }
-                (tag, wt) => r.skip(tag, wt, 2)?,
-            }
-        }
-        Ok(())
+        message.each_message(2, 3, "metrics", |m| self.metric(m, &producer))
     }
 
     /// `Metric`, depth 3, judged once its message ends (its name may

@@ -10,7 +10,8 @@ use super::TraceState;
 use crate::ingest::otlp::json::{
     fields, read, Ctx, Key, List, Message, Msg, ResourceMessage, ScopeMessage,
 };
-use crate::ingest::otlp::traces::judge::{judge_span, resource_from, RawSpan};
+use crate::ingest::otlp::resource_from;
+use crate::ingest::otlp::traces::judge::{judge_span, RawSpan};
 use crate::model::{Attributes, Scope};
 
 type TraceCtx<'a> = Ctx<TraceState<'a>>;
@@ -118,13 +119,9 @@ impl<'a> Message<TraceState<'a>> for ScopeSpans {
         while let Some(field) = map.next_key_seed(Key::<ScopeSpansField>::new())? {
             match field {
                 Some(f @ ScopeSpansField::Scope) => {
-                    let fields = read!(
-                        ctx,
-                        map,
-                        f,
-                        Msg::<TraceState<'a>, ScopeMessage<false>>::new(ctx)
-                    );
-                    scope = fields.scope;
+                    // `otel_traces` has no column for a scope's attributes.
+                    type NameAndVersion = ScopeMessage<false>;
+                    scope = read!(ctx, map, f, Msg::<_, NameAndVersion>::new(ctx)).scope;
                 }
                 Some(f @ ScopeSpansField::Spans) => {
                     let more = read!(ctx, map, f, List::<TraceState<'a>, SpanMessage>::new(ctx));

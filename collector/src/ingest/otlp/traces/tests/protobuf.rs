@@ -7,6 +7,8 @@ use opentelemetry_proto::tonic::resource::v1::Resource as OtlpResource;
 use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span as OtlpSpan};
 use prost::Message;
 
+use crate::ingest::otlp::protobuf::every_wire_type;
+
 use crate::ingest::otlp::traces::protobuf::decode;
 use crate::model::{AttributeValue, LayerRules, SpanLimits, TimeWindow};
 
@@ -239,20 +241,7 @@ fn every_field_with_every_wire_type_is_judged_as_prost_judges_it() {
     let mut compared = 0;
     for level in levels {
         for tag in 1..=17u32 {
-            let key = |wire_type: u32| {
-                let mut out = Vec::new();
-                prost::encoding::encode_varint(u64::from(tag << 3 | wire_type), &mut out);
-                out
-            };
-            let payloads = [
-                [key(0), vec![0x01]].concat(),
-                [key(1), vec![0x11; 8]].concat(),
-                [key(2), vec![0x02, b'o', b'k']].concat(),
-                [key(2), vec![0x02, 0xff, 0xfe]].concat(),
-                [key(3), key(4)].concat(),
-                [key(5), vec![0x22; 4]].concat(),
-            ];
-            for extra in payloads {
+            for extra in every_wire_type(tag) {
                 let body = with_extra_in(level, &extra);
                 let generated = ExportTraceServiceRequest::decode(body.as_slice());
                 let one_pass = decode(

@@ -18,6 +18,9 @@ use proptest::prelude::*;
 use prost::Message;
 
 use super::meter::peak_bytes;
+// As for traces: linear, with a generous factor (a point is a few hundred
+// bytes of structs and `Arc`s however few bytes it was sent in).
+use super::otlp::bound;
 use super::strategies::{attributes, damaged, id, json_with_keys, text, time};
 use super::{config, MAX_INPUT};
 use crate::ingest::otlp::metrics::reference::convert_request;
@@ -25,15 +28,6 @@ use crate::ingest::otlp::metrics::{
     json as otlp_json, protobuf as otlp_protobuf, ConvertedMetrics,
 };
 use crate::model::{LayerRules, TimeWindow};
-
-/// As for traces: linear, with a generous factor (a point is a few
-/// hundred bytes of structs and `Arc`s however few bytes it was sent in).
-const BYTES_PER_INPUT_BYTE: usize = 96;
-const BASE_BYTES: usize = 256 << 10;
-
-fn bound(input: usize) -> usize {
-    BASE_BYTES + BYTES_PER_INPUT_BYTE * input
-}
 
 fn protobuf(body: &[u8]) -> Option<ConvertedMetrics> {
     let request = ExportMetricsServiceRequest::decode(body).ok()?;

@@ -520,12 +520,7 @@ pub(crate) fn outage_under_load(
 #[test]
 fn clickhouse_down_for_30_seconds_loses_and_doubles_nothing() {
     let proxy = FaultProxy::start(clickhouse_url());
-    let collector = behind(
-        &proxy,
-        CollectorOptions::default()
-            .env("JAMSCOPE_WRITER_RETRY_BUDGET_SECS", "2")
-            .env("JAMSCOPE_WRITER_RETRY_MAX_MS", "500"),
-    );
+    let collector = behind(&proxy, outage_options());
     let Outage {
         acknowledged,
         refused,
@@ -597,6 +592,13 @@ pub(crate) fn killed_while_durable(
     }
     let acknowledged = acknowledged.lock().unwrap().clone();
     (acknowledged, collector)
+}
+
+/// Retrying briefly, so an outage spills to the spool soon.
+pub(crate) fn outage_options() -> CollectorOptions {
+    CollectorOptions::default()
+        .env("JAMSCOPE_WRITER_RETRY_BUDGET_SECS", "2")
+        .env("JAMSCOPE_WRITER_RETRY_MAX_MS", "500")
 }
 
 /// Durable mode, retrying briefly.

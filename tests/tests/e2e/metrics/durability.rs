@@ -11,11 +11,11 @@ use prost::Message;
 
 use super::{every_kind, metrics_url, now_nanos};
 use crate::durability::{
-    behind, durable_options, killed_while_durable, outage_under_load, restart_behind,
-    segment_files, try_post,
+    assert_landed_once, behind, durable_options, killed_while_durable, outage_options,
+    outage_under_load, restart_behind, segment_files, stored_once_each, try_post,
 };
 use crate::fault_proxy::{FaultProxy, Mode};
-use crate::harness::{clickhouse_url, execute, metric, metrics_text, query_json, CollectorOptions};
+use crate::harness::{clickhouse_url, execute, metric, metrics_text, query_json};
 use crate::payload::string_attribute;
 
 const TABLES: [&str; 5] = [
@@ -53,48 +53,23 @@ fn identified_points(service: &str, refused: bool) -> (Vec<u8>, Vec<String>) {
     (request.encode_to_vec(), ids)
 }
 
-/// How many times each point id is stored, over the five tables.
-fn stored(database: &str) -> HashMap<String, u64> {
+/// Every point's id over the five tables: a subquery to count ids in.
+fn point_ids() -> String {
     let union = TABLES
         .iter()
         .map(|table| format!("SELECT Attributes['point.id'] AS id FROM {table}"))
         .collect::<Vec<_>>()
         .join(" UNION ALL ");
-    query_json(
-        clickhouse_url(),
-        database,
-        &format!("SELECT id, count() AS n FROM ({union}) GROUP BY id"),
-    )
-    .into_iter()
-    .map(|row| {
-        (
-            row["id"].as_str().unwrap_or_default().to_owned(),
-            row["n"].as_u64().unwrap_or(0),
-        )
-    })
-    .collect()
+    format!("({union})")
+}
+
+/// How many times each point id is stored, over the five tables.
+fn stored(database: &str) -> HashMap<String, u64> {
+    stored_once_each(database, &point_ids(), "id")
 }
 
 fn assert_exactly_once(database: &str, acknowledged: &[String], within: Duration) {
-    let deadline = Instant::now() + within;
-    let counts = loop {
-        let counts = stored(database);
-        let missing = acknowledged
-            .iter()
-            .filter(|id| !counts.contains_key(*id))
-            .count();
-        if missing == 0 {
-            break counts;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{missing} of {} acknowledged points never landed",
-            acknowledged.len()
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    };
-    let doubled: Vec<_> = counts.iter().filter(|(_, n)| **n > 1).collect();
-    assert!(doubled.is_empty(), "stored more than once: {doubled:?}");
+    assert_landed_once(database, (&point_ids(), "id"), acknowledged, within);
 }
 
 /// The sum over the metric tables of one of the writer's counters.
@@ -145,12 +120,7 @@ fn metric_rows_refused_for_good_go_to_rejected_rows_and_the_rest_lands() {
 #[test]
 fn clickhouse_down_loses_and_doubles_no_metric_point() {
     let proxy = FaultProxy::start(clickhouse_url());
-    let collector = behind(
-        &proxy,
-        CollectorOptions::default()
-            .env("JAMSCOPE_WRITER_RETRY_BUDGET_SECS", "2")
-            .env("JAMSCOPE_WRITER_RETRY_MAX_MS", "500"),
-    );
+    let collector = behind(&proxy, outage_options());
     let outage = outage_under_load(
         &proxy,
         &collector,

@@ -88,6 +88,30 @@ def wait_port(port, timeout, proc=None):
     raise RuntimeError(f"nothing listening on 127.0.0.1:{port} after {timeout}s")
 
 
+def stop_process(proc, timeout):
+    """SIGTERM, then SIGKILL if it is still running after `timeout` s; True
+    when it had to be killed. A process already gone is left alone."""
+    if proc is None or proc.poll() is not None:
+        return False
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout)
+        return False
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        return True
+
+
+def print_and_save(results, md, json_out):
+    """Prints the Markdown table and, with json_out, writes the results
+    with it."""
+    print(md)
+    if json_out:
+        with open(json_out, "w") as f:
+            json.dump(dict(results, markdown=md), f, indent=2)
+
+
 def wait_ready(url, timeout, proc=None):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -723,14 +747,8 @@ def run_side(name, args, payload_files, spans_per_req):
             machine_busy_pct_during_load=round(100 * (sys1[0] - sys0[0]) / max(1, sys1[1] - sys0[1]), 1),
         )
     finally:
-        if proc is not None and proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(args.stop_timeout)
-            except subprocess.TimeoutExpired:
-                res["note"] = "collector ignored SIGTERM; killed"
-                proc.kill()
-                proc.wait()
+        if stop_process(proc, args.stop_timeout):
+            res["note"] = "collector ignored SIGTERM; killed"
         if proc is not None:
             res["exit_code"] = proc.returncode
             # Rows the collector flushed on shutdown (or that arrived late).

@@ -54,7 +54,8 @@ import urllib.parse
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
-from sidebyside import ClickHouse, free_port, system_cpu, wait_idle, wait_port  # noqa: E402
+from sidebyside import (ClickHouse, free_port, print_and_save, stop_process, system_cpu,  # noqa: E402
+                        wait_idle, wait_port)
 
 SPANS_PER_TRACE = 10
 WINDOW_NS = 6 * 3600 * 10**9
@@ -636,22 +637,12 @@ def main():
                 raise RuntimeError(f"jamscope serve exited ({serve.returncode}); see {slog.name}")
         results["total_s"] = round(time.monotonic() - started, 1)
     finally:
-        if serve is not None and serve.poll() is None:
-            serve.send_signal(signal.SIGTERM)
-            try:
-                serve.wait(20)
-            except subprocess.TimeoutExpired:
-                serve.kill()
-                serve.wait()
+        stop_process(serve, 20)
         ch.stop()
         if not args.keep:
             shutil.rmtree(workdir, ignore_errors=True)
 
-    md = markdown(results)
-    print(md)
-    if args.json_out:
-        with open(args.json_out, "w") as f:
-            json.dump(dict(results, markdown=md), f, indent=2)
+    print_and_save(results, markdown(results), args.json_out)
     return 0
 
 

@@ -3,12 +3,14 @@
 
 pub mod alert;
 pub mod build;
+pub mod datapoint;
 pub mod kpi;
 mod layer;
 mod log;
 pub mod metric;
 mod number;
 pub mod rum;
+pub mod series;
 mod span;
 mod span_limits;
 mod time_window;

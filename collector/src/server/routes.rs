@@ -51,6 +51,7 @@ pub(super) struct Routes {
 pub(super) struct GrpcRoutes {
     pub traces: otlp::OtlpCodes<SignalService<Traces>>,
     pub logs: otlp::OtlpCodes<SignalService<Logs>>,
+    pub metrics: otlp::OtlpCodes<SignalService<otlp::Metrics>>,
     pub guard: GrpcGuard,
 }
 
@@ -89,10 +90,12 @@ pub(super) fn build(parts: Parts<'_>) -> Routes {
     let otlp_parts = |layers| OtlpParts {
         spans: queues.spans.clone(),
         logs: queues.logs.clone(),
+        metric_points: queues.metric_points.clone(),
         layers,
         config: config.ingest.clone(),
         span_rules,
         logs_max_age: config.max_log_age(),
+        metrics_max_age: config.max_metric_age(),
         stats: stats.clone(),
         tap: tap.clone(),
     };
@@ -165,7 +168,8 @@ pub(super) fn build(parts: Parts<'_>) -> Routes {
         rum: rum_listener,
         grpc: GrpcRoutes {
             traces: otlp::service::<Traces>(otlp.clone()),
-            logs: otlp::service::<Logs>(otlp),
+            logs: otlp::service::<Logs>(otlp.clone()),
+            metrics: otlp::service::<otlp::Metrics>(otlp),
             guard: GrpcGuard {
                 access: Arc::clone(access),
                 stats,

@@ -16,6 +16,7 @@ mod fault_proxy;
 mod harness;
 mod lifecycle;
 mod logs;
+mod metrics;
 mod notify;
 mod payload;
 mod query_api;

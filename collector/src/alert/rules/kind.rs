@@ -11,6 +11,7 @@
 use crate::alert::duration::Millis;
 use crate::model::build::BuildKind;
 use crate::model::metric::{Baseline, Metric, MetricFilter, SeriesLabel};
+use crate::model::series::{Aggregation, GroupBy, Selector};
 
 pub use super::written::ErrorSource;
 
@@ -38,6 +39,22 @@ pub enum QueryKind {
     Consecutive(FailedInARow),
     /// A metric at least X % worse than its own baseline.
     Regression(Regression),
+    /// An OTLP metric aggregated over a window.
+    Metric(MetricQuery),
+}
+
+/// An OTLP metric's points over the last `window`, aggregated per series
+/// and combined per group (`model::series`), one alert per group.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MetricQuery {
+    pub selector: Selector,
+    pub aggregation: Aggregation,
+    /// Above zero.
+    pub window: Millis,
+    /// The value is the selected metric as a percentage of this one's.
+    pub divided_by: Option<Selector>,
+    pub group_by: Vec<GroupBy>,
+    pub unit: String,
 }
 
 /// A metric over the last `window`, one series per value of `group_by`.
@@ -78,6 +95,7 @@ impl RuleKind {
         match self {
             RuleKind::Window(WindowKind::Threshold(watched)) => watched.metric.unit(),
             RuleKind::Query(QueryKind::Sql(sql)) => &sql.unit,
+            RuleKind::Query(QueryKind::Metric(query)) => &query.unit,
             RuleKind::Query(QueryKind::Regression(_)) => "%",
             RuleKind::Query(QueryKind::NewError(_) | QueryKind::Consecutive(_)) => "",
         }
@@ -97,6 +115,9 @@ impl RuleKind {
             RuleKind::Window(WindowKind::Threshold(watched)) => group_by(watched),
             RuleKind::Query(QueryKind::Regression(regression)) => group_by(&regression.watched),
             RuleKind::Query(QueryKind::Sql(_)) => None,
+            RuleKind::Query(QueryKind::Metric(query)) => {
+                Some(query.group_by.iter().map(|g| g.label()).collect())
+            }
             RuleKind::Query(QueryKind::NewError(_)) => Some(NEW_ERROR_LABELS.to_vec()),
             RuleKind::Query(QueryKind::Consecutive(_)) => Some(PIPELINE_LABELS.to_vec()),
         }

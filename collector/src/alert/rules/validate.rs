@@ -10,6 +10,7 @@ use std::path::Path;
 use super::kind::{FailedInARow, QueryKind, Regression, RuleKind, SqlQuery, WindowKind};
 use super::levels::{levels, Comparison, Level};
 use super::metric::{self, WrittenMetric};
+use super::otlp_metric;
 use super::written::{Condition, Direction, WrittenRule};
 use super::Rule;
 use crate::alert::template::{is_label_name, Template};
@@ -140,6 +141,16 @@ fn condition(
                 pipeline: c.pipeline.clone(),
             });
             (RuleKind::Query(kind), Comparison::AtLeast, levels)
+        }
+        Condition::Metric(m) => {
+            let query = otlp_metric::check(m)?;
+            let comparison = comparison_of(m.direction);
+            let levels = levels(m.warning, m.critical, None, label_severity, comparison)?;
+            (
+                RuleKind::Query(QueryKind::Metric(query)),
+                comparison,
+                levels,
+            )
         }
         Condition::Regression(r) => {
             let watched = metric::check(WrittenMetric {

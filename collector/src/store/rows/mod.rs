@@ -10,6 +10,7 @@ mod alerts;
 mod attributes;
 mod build;
 mod log;
+mod metric_points;
 mod rejected;
 mod rum;
 mod span;
@@ -20,6 +21,9 @@ pub use alerts::{
 };
 pub use build::BuildTable;
 pub use log::LogTable;
+pub use metric_points::{
+    ExponentialHistogramTable, GaugeTable, HistogramTable, SumTable, SummaryTable,
+};
 pub use rejected::{RejectedRow, RejectedRowTable};
 pub use rum::{RumErrorTable, RumPageViewTable, RumVitalTable};
 pub use span::SpanTable;

@@ -2,7 +2,7 @@
 //! OpenTelemetry Collector ClickHouse exporter's layout, so Grafana's
 //! ClickHouse data source reads it in its OTel mode unchanged, plus
 //! `Layer`. The migration also merges it in wider steps, as migration 10
-//! does spans (`traces::wider_merges`): each log row was merged again 2.1–2.3
+//! does spans (`traces::wider_merges`): each log row was merged again 1.7–2.3
 //! times under load with ClickHouse's default (BENCHMARKS.md, "Logs").
 
 use super::{deduplication_window, SchemaOptions};

@@ -7,7 +7,8 @@
 //! catalog that tells whether they still have to run.
 //!
 //! Migrations add tables and columns (version 7: `builds`, CI/CD events;
-//! version 11: `otel_logs`) or change table settings (version 10: how
+//! version 11: `otel_logs`; version 12: the five metric tables) or
+//! change table settings (version 10: how
 //! widely spans are merged);
 //! the one exception is version 5,
 //! which rebuilds `rum_vitals` under a new partition key and keeps every
@@ -18,11 +19,13 @@ mod builds;
 mod ddl;
 mod dedup;
 mod logs;
+mod metrics;
 mod rum;
 mod traces;
 
 pub use ddl::{Cluster, Replication, SchemaOptions};
 pub use dedup::{window as deduplication_window, DEDUPLICATION_WINDOW};
+pub use metrics::table_names as metric_table_names;
 
 use super::client::Connection;
 use super::StoreError;
@@ -152,6 +155,11 @@ const MIGRATIONS: &[Migration] = &[
             steps.push(Step::only_if(&server_knows_it, sql));
             steps
         },
+    },
+    Migration {
+        version: 12,
+        name: "metric_tables",
+        steps: |options| Step::all(metrics::metric_tables(options)),
     },
 ];
 

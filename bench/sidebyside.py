@@ -466,7 +466,7 @@ def side_rotel(args, ch, workdir):
         tables=signal_tables(args),
         null_mv_extra="countIf(ServiceName = '') AS no_service",
         null_checks={"rows_missing_resource":
-                     f"SELECT sum(no_service) FROM {table}__rows"},
+                     total_of([f"{t}__rows" for t in signal_tables(args)], "sum(no_service)")},
     )
 
 

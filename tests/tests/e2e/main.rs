@@ -6,6 +6,7 @@ mod access;
 mod alerting;
 mod bad_input;
 mod bounds;
+mod browser_sdks;
 mod builds;
 mod cluster;
 mod dashboards;

@@ -9,7 +9,7 @@ use opentelemetry_proto::tonic::metrics::v1::{
 use prost::Message;
 use serde_json::Value;
 
-use super::{every_kind, metrics_url, now_nanos, request_of};
+use super::{every_kind, metrics_url, now_nanos, request_of, METRIC_TABLES};
 use crate::harness::{block_on, Collector};
 use crate::payload::{post, string_attribute};
 
@@ -117,6 +117,11 @@ fn metrics_are_listed_and_read_as_rates_quantiles_and_levels() {
             .clone(),
     );
     collector.wait_for_rows("otel_metrics_sum", 11);
+    // Each kind has its own table and writer: every one must have landed
+    // before the list is read.
+    for table in METRIC_TABLES {
+        collector.wait_for_rows(table, 1);
+    }
 
     let (status, listed) = get(&collector, "/api/metrics?window=1h");
     assert_eq!(status, 200, "{listed}");

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use prost::Message;
 
-use super::{every_kind, metrics_url, now_nanos};
+use super::{every_kind, metrics_url, now_nanos, METRIC_TABLES};
 use crate::durability::{
     assert_landed_once, behind, durable_options, killed_while_durable, outage_options,
     outage_under_load, restart_behind, segment_files, stored_once_each, try_post,
@@ -17,14 +17,6 @@ use crate::durability::{
 use crate::fault_proxy::{FaultProxy, Mode};
 use crate::harness::{clickhouse_url, execute, metric, metrics_text, query_json};
 use crate::payload::string_attribute;
-
-const TABLES: [&str; 5] = [
-    "otel_metrics_gauge",
-    "otel_metrics_sum",
-    "otel_metrics_histogram",
-    "otel_metrics_exponential_histogram",
-    "otel_metrics_summary",
-];
 
 /// A request of one point of every kind, each with a fresh `point.id`:
 /// its body and the ids.
@@ -55,7 +47,7 @@ fn identified_points(service: &str, refused: bool) -> (Vec<u8>, Vec<String>) {
 
 /// Every point's id over the five tables: a subquery to count ids in.
 fn point_ids() -> String {
-    let union = TABLES
+    let union = METRIC_TABLES
         .iter()
         .map(|table| format!("SELECT Attributes['point.id'] AS id FROM {table}"))
         .collect::<Vec<_>>()
@@ -74,7 +66,7 @@ fn assert_exactly_once(database: &str, acknowledged: &[String], within: Duration
 
 /// The sum over the metric tables of one of the writer's counters.
 fn over_tables(text: &str, counter: &str) -> u64 {
-    TABLES
+    METRIC_TABLES
         .iter()
         .map(|table| metric(text, &format!("{counter}{{table=\"{table}\"}}")).unwrap_or(0))
         .sum()
@@ -165,7 +157,7 @@ fn sigkill_in_durable_mode_loses_no_acknowledged_metric_point() {
     let proxy = FaultProxy::start(clickhouse_url());
     let (acknowledged, collector) = killed_while_durable(&proxy, metrics_url, client_points);
     assert!(acknowledged.len() > 50, "{}", acknowledged.len());
-    for table in TABLES {
+    for table in METRIC_TABLES {
         assert!(
             !segment_files(&collector.data_dir.join("spool").join(table)).is_empty(),
             "{table} spooled what was acknowledged"

@@ -63,6 +63,15 @@ fn random_id(len: usize) -> Vec<u8> {
     (0..len).map(|_| fastrand::u8(1..)).collect()
 }
 
+/// The five tables a point lands in, one per kind, each with its own writer.
+pub const METRIC_TABLES: [&str; 5] = [
+    "otel_metrics_gauge",
+    "otel_metrics_sum",
+    "otel_metrics_histogram",
+    "otel_metrics_exponential_histogram",
+    "otel_metrics_summary",
+];
+
 /// One metric of every kind, with exemplars on each kind that has them,
 /// times `t` (ns), from service `service`.
 pub fn every_kind(service: &str, t: u64) -> ExportMetricsServiceRequest {

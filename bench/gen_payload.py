@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Write a realistic Jamstack OTLP ExportTraceServiceRequest (or, with
---logs, ExportLogsServiceRequest) to a file.
+--logs, ExportLogsServiceRequest; --metrics, ExportMetricsServiceRequest) to a file.
 
 Each trace crosses the layers  browser -> cdn -> gateway -> cms -> db:
 five spans, one per layer, each the child of the one before (the db span is
@@ -9,7 +9,7 @@ ResourceSpans per layer resource (service.name + jamstack.layer), carry about
 ten attributes each, and some carry events (web vitals on browser spans, cache
 events on cdn spans, exceptions on failed spans).
 
-  python gen_payload.py OUT [--spans 500] [--json] [--gzip] [--seed S]
+  python gen_payload.py OUT [--spans 500] [--json] [--gzip] [--seed S] [--metrics]
 
 --spans is the span count of the request (100, 500 and 1000 are the usual
 sizes; any positive number works: the last trace is cut short if it does not
@@ -24,6 +24,14 @@ the gateway and the CDN, the CMS's queries and cache, the occasional
 warning and error with a stack; about seven attributes a record, most
 records inside a trace (ids new in every request body), severity texts as
 each runtime writes them.
+
+--metrics writes --spans data points instead, what services' SDKs export:
+per layer resource, request counters (cumulative sums) and in-flight
+requests (up-down counters) by route and status, connection pool counts by
+state, CPU gauges, request-duration histograms (the SDKs' default 15
+bounds, some points with an exemplar) and response-size exponential
+histograms; every point its own series (a `series.id` attribute unique in
+the file and across variants), times within the last seconds.
 """
 import argparse
 import base64
@@ -34,8 +42,10 @@ import sys
 import time
 
 from google.protobuf import json_format
+from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2
 from opentelemetry.proto.collector.logs.v1 import logs_service_pb2
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
+from opentelemetry.proto.metrics.v1 import metrics_pb2
 from opentelemetry.proto.common.v1 import common_pb2
 from opentelemetry.proto.logs.v1 import logs_pb2
 from opentelemetry.proto.resource.v1 import resource_pb2
@@ -225,6 +235,105 @@ def build_request(n_spans, rng, now_ns):
     return req
 
 
+# The SDKs' default explicit bounds (seconds for durations scaled here).
+DEFAULT_BOUNDS = [0, 5, 10, 25, 50, 75, 100, 250, 500, 750, 1000, 2500, 5000, 7500, 10000]
+
+# Points per metric kind, in tens: counters, up-down counters, gauges,
+# histograms, exponential histograms.
+KIND_SHARES = [("counter", 3), ("updown", 1), ("gauge", 2), ("histogram", 3), ("exponential", 1)]
+
+
+def build_metrics_request(n_points, rng, now_ns, variant):
+    """`n_points` data points spread over the layer resources, one series
+    each (`series.id` = variant and index)."""
+    req = metrics_service_pb2.ExportMetricsServiceRequest()
+    scopes = []
+    for layer, (svc, extra) in LAYERS.items():
+        rm = req.resource_metrics.add()
+        rm.resource.CopyFrom(resource_pb2.Resource(attributes=attrs(
+            {"service.name": svc, "jamstack.layer": layer, **extra})))
+        rm.schema_url = "https://opentelemetry.io/schemas/1.26.0"
+        sm = rm.scope_metrics.add()
+        name, version = SCOPES[layer]
+        sm.scope.name = name
+        sm.scope.version = version
+        scopes.append(sm)
+    kinds = [kind for kind, share in KIND_SHARES for _ in range(share)]
+    start_ns = now_ns - 3_600_000_000_000
+    metrics = {}
+
+    def metric(sm, kind, name, unit, description):
+        key = (id(sm), kind)
+        if key not in metrics:
+            m = sm.metrics.add()
+            m.name, m.unit, m.description = name, unit, description
+            if kind == "counter":
+                m.sum.aggregation_temporality = metrics_pb2.AGGREGATION_TEMPORALITY_CUMULATIVE
+                m.sum.is_monotonic = True
+            elif kind == "updown":
+                m.sum.aggregation_temporality = metrics_pb2.AGGREGATION_TEMPORALITY_CUMULATIVE
+            elif kind == "histogram":
+                m.histogram.aggregation_temporality = metrics_pb2.AGGREGATION_TEMPORALITY_DELTA
+            elif kind == "exponential":
+                m.exponential_histogram.aggregation_temporality = \
+                    metrics_pb2.AGGREGATION_TEMPORALITY_DELTA
+            metrics[key] = m
+        return metrics[key]
+
+    for i in range(n_points):
+        sm = scopes[i % len(scopes)]
+        kind = kinds[(i // len(scopes)) % len(kinds)]
+        route, _ = rng.choice(ROUTES)
+        labels = {"series.id": f"{variant}-{i}", "http.route": route,
+                  "http.request.method": rng.choice(["GET", "GET", "GET", "POST"]),
+                  "http.response.status_code": rng.choice([200, 200, 200, 304, 404, 500])}
+        t = now_ns - rng.randrange(0, 5_000_000_000)
+        if kind in ("counter", "updown", "gauge"):
+            name = {"counter": ("http.server.requests", "{request}", "Requests served"),
+                    "updown": ("http.server.active_requests", "{request}", "Requests in flight"),
+                    "gauge": ("process.cpu.utilization", "1", "CPU in use")}[kind]
+            m = metric(sm, kind, *name)
+            data = m.gauge if kind == "gauge" else m.sum
+            p = data.data_points.add()
+            if kind == "gauge":
+                p.as_double = round(rng.random(), 4)
+            else:
+                p.as_int = rng.randrange(0, 100_000)
+                p.start_time_unix_nano = start_ns
+        elif kind == "histogram":
+            m = metric(sm, kind, "http.server.request.duration", "ms", "How long requests took")
+            p = m.histogram.data_points.add()
+            counts = [rng.randrange(0, 40) for _ in range(len(DEFAULT_BOUNDS) + 1)]
+            p.bucket_counts.extend(counts)
+            p.explicit_bounds.extend(float(b) for b in DEFAULT_BOUNDS)
+            p.count = sum(counts)
+            p.sum = round(sum(c * b for c, b in zip(counts, DEFAULT_BOUNDS + [20000])) * 0.6, 3)
+            p.min, p.max = 0.4, 14_000.0
+            p.start_time_unix_nano = t - 10_000_000_000
+            if i % 10 == 0:
+                e = p.exemplars.add()
+                e.time_unix_nano = t - 1_000_000
+                e.as_double = 42.5
+                e.trace_id = rng.randbytes(16)
+                e.span_id = rng.randbytes(8)
+                e.filtered_attributes.extend(attrs({"user_agent.original": rng.choice(USER_AGENTS)}))
+        else:
+            m = metric(sm, kind, "http.response.body.size", "By", "Response sizes")
+            p = m.exponential_histogram.data_points.add()
+            counts = [rng.randrange(0, 30) for _ in range(20)]
+            p.scale = 3
+            p.zero_count = rng.randrange(0, 3)
+            p.positive.offset = 70
+            p.positive.bucket_counts.extend(counts)
+            p.count = sum(counts) + p.zero_count
+            p.sum = float(p.count * 4096)
+            p.min, p.max = 0.0, 250_000.0
+            p.start_time_unix_nano = t - 10_000_000_000
+        p.time_unix_nano = t
+        p.attributes.extend(attrs(labels))
+    return req
+
+
 # (layer, severity number, severity text, body template, attributes) the
 # services write; {placeholders} are filled per record.
 LOG_LINES = [
@@ -338,25 +447,31 @@ def main():
     ap.add_argument("--seed", type=int, default=None)
     ap.add_argument("--variants", type=int, default=1)
     ap.add_argument("--logs", action="store_true", help="log records instead of spans")
+    ap.add_argument("--metrics", action="store_true", help="data points instead of spans")
     a = ap.parse_args()
     if a.spans <= 0:
         ap.error("--spans must be positive")
     rng = random.Random(a.seed)
     now_ns = time.time_ns()
     outs = [a.out] if a.variants == 1 else [f"{a.out}.{i}" for i in range(a.variants)]
-    for out in outs:
-        if a.logs:
+    for variant, out in enumerate(outs):
+        if a.metrics:
+            req = build_metrics_request(a.spans, rng, now_ns, variant)
+            n, what = a.spans, "data points"
+        elif a.logs:
             req = build_log_request(a.spans, rng, now_ns)
             n = sum(len(sl.log_records) for rl in req.resource_logs for sl in rl.scope_logs)
+            what = "log records"
         else:
             req = build_request(a.spans, rng, now_ns)
             n = sum(len(ss.spans) for rs in req.resource_spans for ss in rs.scope_spans)
+            what = "spans"
         body = to_otlp_json(req) if a.json else req.SerializeToString()
         if a.gzip:
             body = gzip.compress(body, compresslevel=6)
         with open(out, "wb") as f:
             f.write(body)
-        print(f"{out}: {n} {'log records' if a.logs else 'spans'}, {len(body)} bytes"
+        print(f"{out}: {n} {what}, {len(body)} bytes"
               f"{' json' if a.json else ' protobuf'}{' gzip' if a.gzip else ''}", file=sys.stderr)
 
 

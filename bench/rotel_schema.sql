@@ -52,6 +52,141 @@ PARTITION BY toDate(Timestamp)
 ORDER BY (ServiceName, SpanName, toDateTime(Timestamp))
 SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1;
 
+-- The metric tables rotel-agent's ClickHouse exporter writes (it names the
+-- same columns as the OpenTelemetry Collector exporter's tables but sends
+-- times as 64-bit nanoseconds, so they are DateTime64(9) here, as in that
+-- exporter's layout before its DateTime one). Its summary rows name a
+-- column `ValueAtQauntiles.Value` (sic); the bench sends no summaries.
+
+CREATE TABLE IF NOT EXISTS otel.otel_metrics_gauge
+(
+    ResourceAttributes    Map(LowCardinality(String), String) CODEC(ZSTD(1)),
+    ResourceSchemaUrl     String CODEC(ZSTD(1)),
+    ScopeName             String CODEC(ZSTD(1)),
+    ScopeVersion          String CODEC(ZSTD(1)),
+    ScopeAttributes       Map(LowCardinality(String), String) CODEC(ZSTD(1)),
+    ScopeDroppedAttrCount UInt32 CODEC(ZSTD(1)),
+    ScopeSchemaUrl        String CODEC(ZSTD(1)),
+    ServiceName           LowCardinality(String) CODEC(ZSTD(1)),
+    MetricName            LowCardinality(String) CODEC(ZSTD(1)),
+    MetricDescription     String CODEC(ZSTD(1)),
+    MetricUnit            String CODEC(ZSTD(1)),
+    Attributes            Map(LowCardinality(String), String) CODEC(ZSTD(1)),
+    StartTimeUnix         DateTime64(9) CODEC(Delta, ZSTD(1)),
+    TimeUnix              DateTime64(9) CODEC(Delta, ZSTD(1)),
+    Value                 Float64 CODEC(ZSTD(1)),
+    Flags                 UInt32 CODEC(ZSTD(1)),
+    Exemplars Nested
+    (
+        FilteredAttributes Map(LowCardinality(String), String),
+        TimeUnix           DateTime64(9),
+        Value              Float64,
+        SpanId             String,
+        TraceId            String
+    ) CODEC(ZSTD(1)),
+    INDEX idx_res_attr_key   mapKeys(ResourceAttributes)   TYPE bloom_filter(0.01) GRANULARITY 1,
+    INDEX idx_res_attr_value mapValues(ResourceAttributes) TYPE bloom_filter(0.01) GRANULARITY 1,
+    INDEX idx_attr_key       mapKeys(Attributes)           TYPE bloom_filter(0.01) GRANULARITY 1,
+    INDEX idx_attr_value     mapValues(Attributes)         TYPE bloom_filter(0.01) GRANULARITY 1
+)
+ENGINE = MergeTree
+PARTITION BY toDate(TimeUnix)
+ORDER BY (ServiceName, MetricName, toStartOfHour(TimeUnix), cityHash64(Attributes), TimeUnix)
+SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1;
+
+CREATE TABLE IF NOT EXISTS otel.otel_metrics_sum AS otel.otel_metrics_gauge;
+ALTER TABLE otel.otel_metrics_sum
+    ADD COLUMN IF NOT EXISTS AggregationTemporality Int32 CODEC(ZSTD(1)),
+    ADD COLUMN IF NOT EXISTS IsMonotonic Boolean CODEC(Delta, ZSTD(1));
+
+CREATE TABLE IF NOT EXISTS otel.otel_metrics_histogram
+(
+    ResourceAttributes    Map(LowCardinality(String), String) CODEC(ZSTD(1)),
+    ResourceSchemaUrl     String CODEC(ZSTD(1)),
+    ScopeName             String CODEC(ZSTD(1)),
+    ScopeVersion          String CODEC(ZSTD(1)),
+    ScopeAttributes       Map(LowCardinality(String), String) CODEC(ZSTD(1)),
+    ScopeDroppedAttrCount UInt32 CODEC(ZSTD(1)),
+    ScopeSchemaUrl        String CODEC(ZSTD(1)),
+    ServiceName           LowCardinality(String) CODEC(ZSTD(1)),
+    MetricName            LowCardinality(String) CODEC(ZSTD(1)),
+    MetricDescription     String CODEC(ZSTD(1)),
+    MetricUnit            String CODEC(ZSTD(1)),
+    Attributes            Map(LowCardinality(String), String) CODEC(ZSTD(1)),
+    StartTimeUnix         DateTime64(9) CODEC(Delta, ZSTD(1)),
+    TimeUnix              DateTime64(9) CODEC(Delta, ZSTD(1)),
+    Count                 UInt64 CODEC(Delta, ZSTD(1)),
+    Sum                   Float64 CODEC(ZSTD(1)),
+    BucketCounts          Array(UInt64) CODEC(ZSTD(1)),
+    ExplicitBounds        Array(Float64) CODEC(ZSTD(1)),
+    Exemplars Nested
+    (
+        FilteredAttributes Map(LowCardinality(String), String),
+        TimeUnix           DateTime64(9),
+        Value              Float64,
+        SpanId             String,
+        TraceId            String
+    ) CODEC(ZSTD(1)),
+    Flags                  UInt32 CODEC(ZSTD(1)),
+    Min                    Float64 CODEC(ZSTD(1)),
+    Max                    Float64 CODEC(ZSTD(1)),
+    AggregationTemporality Int32 CODEC(ZSTD(1)),
+    INDEX idx_res_attr_key   mapKeys(ResourceAttributes)   TYPE bloom_filter(0.01) GRANULARITY 1,
+    INDEX idx_res_attr_value mapValues(ResourceAttributes) TYPE bloom_filter(0.01) GRANULARITY 1,
+    INDEX idx_attr_key       mapKeys(Attributes)           TYPE bloom_filter(0.01) GRANULARITY 1,
+    INDEX idx_attr_value     mapValues(Attributes)         TYPE bloom_filter(0.01) GRANULARITY 1
+)
+ENGINE = MergeTree
+PARTITION BY toDate(TimeUnix)
+ORDER BY (ServiceName, MetricName, toStartOfHour(TimeUnix), cityHash64(Attributes), TimeUnix)
+SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1;
+
+CREATE TABLE IF NOT EXISTS otel.otel_metrics_exponential_histogram
+(
+    ResourceAttributes    Map(LowCardinality(String), String) CODEC(ZSTD(1)),
+    ResourceSchemaUrl     String CODEC(ZSTD(1)),
+    ScopeName             String CODEC(ZSTD(1)),
+    ScopeVersion          String CODEC(ZSTD(1)),
+    ScopeAttributes       Map(LowCardinality(String), String) CODEC(ZSTD(1)),
+    ScopeDroppedAttrCount UInt32 CODEC(ZSTD(1)),
+    ScopeSchemaUrl        String CODEC(ZSTD(1)),
+    ServiceName           LowCardinality(String) CODEC(ZSTD(1)),
+    MetricName            LowCardinality(String) CODEC(ZSTD(1)),
+    MetricDescription     String CODEC(ZSTD(1)),
+    MetricUnit            String CODEC(ZSTD(1)),
+    Attributes            Map(LowCardinality(String), String) CODEC(ZSTD(1)),
+    StartTimeUnix         DateTime64(9) CODEC(Delta, ZSTD(1)),
+    TimeUnix              DateTime64(9) CODEC(Delta, ZSTD(1)),
+    Count                 UInt64 CODEC(Delta, ZSTD(1)),
+    Sum                   Float64 CODEC(ZSTD(1)),
+    Scale                 Int32 CODEC(ZSTD(1)),
+    ZeroCount             UInt64 CODEC(ZSTD(1)),
+    PositiveOffset        Int32 CODEC(ZSTD(1)),
+    PositiveBucketCounts  Array(UInt64) CODEC(ZSTD(1)),
+    NegativeOffset        Int32 CODEC(ZSTD(1)),
+    NegativeBucketCounts  Array(UInt64) CODEC(ZSTD(1)),
+    Exemplars Nested
+    (
+        FilteredAttributes Map(LowCardinality(String), String),
+        TimeUnix           DateTime64(9),
+        Value              Float64,
+        SpanId             String,
+        TraceId            String
+    ) CODEC(ZSTD(1)),
+    Flags                  UInt32 CODEC(ZSTD(1)),
+    Min                    Float64 CODEC(ZSTD(1)),
+    Max                    Float64 CODEC(ZSTD(1)),
+    AggregationTemporality Int32 CODEC(ZSTD(1)),
+    INDEX idx_res_attr_key   mapKeys(ResourceAttributes)   TYPE bloom_filter(0.01) GRANULARITY 1,
+    INDEX idx_res_attr_value mapValues(ResourceAttributes) TYPE bloom_filter(0.01) GRANULARITY 1,
+    INDEX idx_attr_key       mapKeys(Attributes)           TYPE bloom_filter(0.01) GRANULARITY 1,
+    INDEX idx_attr_value     mapValues(Attributes)         TYPE bloom_filter(0.01) GRANULARITY 1
+)
+ENGINE = MergeTree
+PARTITION BY toDate(TimeUnix)
+ORDER BY (ServiceName, MetricName, toStartOfHour(TimeUnix), cityHash64(Attributes), TimeUnix)
+SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1;
+
 -- The exporter's logs table as its DDL writes it (skip indexes included:
 -- what a Rotel user creates); rotel-agent writes every column but
 -- TimestampTime (computed) and EventName (left at its default).

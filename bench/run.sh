@@ -54,7 +54,12 @@ run otlp-json-100 --spans 100 --json
 # Logs: the same side by side with log records (gen_payload.py --logs,
 # 1000 a request, to /v1/logs), counted in otel_logs; three interleaved
 # rounds, medians compared.
-run logs-protobuf-1000 --logs --spans 1000 --repeat 3
+run logs-protobuf-1000 --signal logs --spans 1000 --repeat 3
+
+# Metrics: 1000 data points a request (counters, up-down counters, gauges,
+# histograms with exemplars, exponential histograms; every point its own
+# series) into the metric tables; three interleaved rounds, medians.
+run otlp-metrics-protobuf-1000 --signal metrics --spans 1000 --repeat 3
 
 # Durability: default (acknowledged once queued in memory) against durable
 # mode (acknowledged once fsync'd to the spool), same run; then a load while

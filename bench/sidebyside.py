@@ -19,8 +19,6 @@ Sides:
   rotel     rotel-agent from the `rotel` PyPI package, ClickHouse exporter
             over HTTP, tables from bench/rotel_schema.sql.
 
---logs sends log records (gen_payload.py --logs, to /v1/logs) and counts
-rows in otel.otel_logs instead of spans in otel.otel_traces.
   jamscope  command from --jamscope-cmd (or $JAMSCOPE_CMD), a template with
             {otlp_http_port} {otlp_http_addr} {ch_http_port} {ch_tcp_port}
             {ch_http_url} {workdir} placeholders; optional --jamscope-schema
@@ -28,6 +26,13 @@ rows in otel.otel_logs instead of spans in otel.otel_traces.
   jamscope-durable   the same, acknowledging once fsync'd to the spool.
   jamscope-rules     the same, evaluating the repository's alert-rules/.
   jamscope-norules   the same, alerting off (JAMSCOPE_ALERT_ENABLED=false).
+
+--signal logs sends log records (gen_payload.py --logs, to /v1/logs) and
+counts rows in otel.otel_logs instead of spans in otel.otel_traces;
+--signal metrics sends OTLP metric data points to /v1/metrics instead
+(gen_payload.py --metrics; --spans is then points a request) and counts
+rows in the metric tables. The tables name the signal's records where
+they say spans.
 
 --repeat N runs the sides N times, interleaved (a,b,a,b,...), and prints
 the median per side: compare medians, the machines are shared.  Generated
@@ -404,6 +409,27 @@ class ClickHouse:
 
 # ---------------------------------------------------------------- sides
 
+# The metric tables a metrics run writes (no summaries: SDKs send none).
+METRIC_TABLES = ["otel.otel_metrics_gauge", "otel.otel_metrics_sum",
+                 "otel.otel_metrics_histogram", "otel.otel_metrics_exponential_histogram"]
+
+
+def total_of(tables, what="count()", where=""):
+    """One number over several tables: the sum of `what` over each."""
+    return "SELECT " + " + ".join(f"(SELECT {what} FROM {t}{where})" for t in tables)
+
+
+# Per signal: the tables its records land in (on either side), and what
+# the tables call its records.
+SIGNAL_TABLES = {"traces": ["otel.otel_traces"], "logs": ["otel.otel_logs"],
+                 "metrics": METRIC_TABLES}
+SIGNAL_RECORDS = {"traces": "spans", "logs": "log records", "metrics": "points"}
+
+
+def signal_tables(args):
+    return SIGNAL_TABLES[args.signal]
+
+
 def rotel_binary(python):
     """rotel-agent ships inside the `rotel` wheel, next to its __init__.py."""
     out = subprocess.run([python, "-c", "import rotel, os; print(os.path.dirname(rotel.__file__))"],
@@ -412,11 +438,6 @@ def rotel_binary(python):
     if not os.access(path, os.X_OK):
         raise RuntimeError(f"rotel-agent not found at {path}")
     return path
-
-
-def signal_table(args):
-    """The table the load's records land in, on either side."""
-    return "otel.otel_logs" if args.logs else "otel.otel_traces"
 
 
 def side_rotel(args, ch, workdir):
@@ -433,20 +454,19 @@ def side_rotel(args, ch, workdir):
         "--pid-file", os.path.join(workdir, "rotel-agent.pid"),
         "--log-file", os.path.join(workdir, "rotel-agent.log"),
     ] + shlex.split(args.rotel_extra)
-    table = signal_table(args)
     return dict(
         cmd=cmd, env=None, otlp_http_port=http_port,
         schema=os.path.join(HERE, "rotel_schema.sql"),
-        count_sql=f"SELECT count() FROM {table}",
+        count_sql=total_of(signal_tables(args)),
         # rotel-agent 0.0.1-alpha10 (PyPI rotel 0.0.1a15) drops the Resource of
         # the part of a ResourceSpans it splits off to fill a batch (fixed
         # upstream later): those rows land with ServiceName '' and {} attrs.
         checks={"rows_missing_resource":
-                f"SELECT countIf(ServiceName = '') FROM {table}"},
-        tables=[table],
+                total_of(signal_tables(args), "countIf(ServiceName = '')")},
+        tables=signal_tables(args),
         null_mv_extra="countIf(ServiceName = '') AS no_service",
         null_checks={"rows_missing_resource":
-                     f"SELECT sum(no_service) FROM {table}__rows"},
+                     total_of([f"{t}__rows" for t in signal_tables(args)], "sum(no_service)")},
     )
 
 
@@ -463,11 +483,11 @@ def side_jamscope(args, ch, workdir):
     for item in args.jamscope_env:
         k, _, v = item.partition("=")
         env[k] = v.format(**subst)
+    count_sql = args.jamscope_count_sql or total_of(signal_tables(args))
     return dict(cmd=cmd, env=env, otlp_http_port=http_port,
-                schema=args.jamscope_schema,
-                count_sql=args.jamscope_count_sql or f"SELECT count() FROM {signal_table(args)}",
+                schema=args.jamscope_schema, count_sql=count_sql,
                 checks={f"check_{i}": q for i, q in enumerate(args.jamscope_check_sql)},
-                tables=args.jamscope_table or [signal_table(args)],
+                tables=args.jamscope_table or signal_tables(args),
                 after_ready_sql=args.jamscope_sql)
 
 
@@ -771,6 +791,7 @@ def print_table(results):
         ("machine busy % (before)", "machine_busy_pct_before"),
         ("machine busy % (load)", "machine_busy_pct_during_load"),
     ]
+    rows = [(label.replace("spans", RECORDS), key) for label, key in rows]
     w0 = max(len(r[0]) for r in rows)
     print("".ljust(w0), *[r["side"].rjust(14) for r in results])
     for label, key in rows:
@@ -783,6 +804,10 @@ def print_table(results):
         errs = {k: v for k, v in r.get("socket_errors", {}).items() if v}
         if errs:
             print(f"{r['side']}: wrk socket errors {errs}")
+
+
+# What a row is, in the printed tables ("points" for --signal metrics).
+RECORDS = "spans"
 
 
 def spans_per_cpu_s(r):
@@ -801,6 +826,7 @@ def print_medians(results, sides):
             ("peak RSS MiB", lambda r: r["peak_rss_mib"])]
     print("median of rounds".ljust(28), *[s.rjust(16) for s in sides])
     for label, get in rows:
+        label = label.replace("spans", RECORDS)
         vals = []
         for s in sides:
             xs = [get(r) for r in results if r["side"] == s and get(r) is not None]
@@ -824,9 +850,10 @@ def main():
     ap.add_argument("--repeat", type=int, default=1, help="run the sides this many times, interleaved")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--timeout", type=int, default=10, help="wrk per-request timeout, s")
-    ap.add_argument("--path", default=None, help="default /v1/traces, or /v1/logs with --logs")
-    ap.add_argument("--logs", action="store_true",
-                    help="log records (--spans of them a request) into otel_logs")
+    ap.add_argument("--path", help="OTLP/HTTP path (default: the signal's)")
+    ap.add_argument("--signal", default="traces", choices=sorted(SIGNAL_TABLES),
+                    help="spans, log records or metric data points (--spans is then "
+                         "records a request)")
     ap.add_argument("--wrk-script", default=os.path.join(HERE, "post_body.lua"),
                     help="wrk Lua script (rum_beacon.lua builds RUM beacons itself)")
     ap.add_argument("--quiet", type=float, default=2.0, help="drain: row count unchanged this long")
@@ -854,8 +881,8 @@ def main():
     ap.add_argument("--jamscope-cmd")
     ap.add_argument("--jamscope-env", action="append", default=[], help="K=V (placeholders allowed)")
     ap.add_argument("--jamscope-schema")
-    ap.add_argument("--jamscope-count-sql", default=None,
-                    help="default: count() of otel.otel_traces (otel.otel_logs with --logs)")
+    ap.add_argument("--jamscope-count-sql",
+                    help="rows landed (default: count() over the signal's tables)")
     ap.add_argument("--jamscope-table", action="append", default=[],
                     help="db.table Jamscope writes spans to (for --sink null; repeatable)")
     ap.add_argument("--jamscope-sql", action="append", default=[],
@@ -868,13 +895,16 @@ def main():
     ap.add_argument("--jamscope-check-sql", action="append", default=[],
                     help="extra scalar SQL reported after the drain (repeatable)")
     args = ap.parse_args()
-    args.path = args.path or ("/v1/logs" if args.logs else "/v1/traces")
     # Turn SIGTERM/SIGHUP into SystemExit so the finally blocks stop the
     # collector and ClickHouse instead of leaving them running.
     for sig in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, lambda signum, frame: sys.exit(128 + signum))
     if args.duration > 20:
         ap.error("--duration above 20 s is not allowed on this 2-core machine")
+    if args.path is None:
+        args.path = f"/v1/{args.signal}"
+    global RECORDS
+    RECORDS = SIGNAL_RECORDS[args.signal]
     if shutil.which("wrk") is None:
         ap.error("wrk not found (apt-get install -y wrk; `make bench` installs it)")
     sides = [s.strip() for s in args.sides.split(",") if s.strip()]
@@ -891,18 +921,18 @@ def main():
         out = os.path.join(gen_dir, "body")
         cmd = [args.python, os.path.join(HERE, "gen_payload.py"), out, "--spans", str(args.spans),
                "--variants", str(args.variants)]
+        if args.signal != "traces":
+            cmd.append(f"--{args.signal}")
         if args.gzip:
             cmd.append("--gzip")
         if args.json:
             cmd.append("--json")
-        if args.logs:
-            cmd.append("--logs")
         subprocess.run(cmd, check=True, capture_output=True)
         return [out] if args.variants == 1 else [f"{out}.{i}" for i in range(args.variants)]
 
     spans_per_req = args.spans
     body_bytes = os.path.getsize(payload()[0])
-    print(f"payload: {spans_per_req} {'log records' if args.logs else 'spans'}/request, {body_bytes} bytes"
+    print(f"payload: {spans_per_req} {RECORDS}/request, {body_bytes} bytes"
           f"{' gzip' if args.gzip else ''}{' json' if args.json else ' protobuf'}, "
           f"{args.variants if not args.payload else len(args.payload.split(','))} variant(s); "
           f"wrk -t{args.threads} -c{args.connections} -d{args.duration}s"

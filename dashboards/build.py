@@ -259,6 +259,57 @@ FAILED = ("(StatusCode = 'Error' OR "
           "toUInt16OrZero(SpanAttributes['http.response.status_code']) >= 500)")
 SERVICE = "('${service}' = '__all' OR ServiceName = '${service}')"
 
+# The OTLP metrics the metric panels read: the semantic conventions' pool
+# metrics (an up-down counter of connections by state, the pool's
+# maximum), and a CDN's request counter by the cache status spans carry.
+POOL_USED = "db.client.connection.count"
+POOL_MAX = "db.client.connection.max"
+CDN_REQUESTS = "cdn.requests"
+METRIC_CACHE_STATUS = "Attributes['cdn.cache_status']"
+# Gauges and sums alike (the pool maximum comes as either).
+NUMBERS = """(SELECT MetricName, ServiceName, ResourceAttributes, Attributes, Layer, TimeUnix, Value
+               FROM otel_metrics_sum
+              UNION ALL
+              SELECT MetricName, ServiceName, ResourceAttributes, Attributes, Layer, TimeUnix, Value
+               FROM otel_metrics_gauge)"""
+
+
+def pool_from_metrics(by_time: bool) -> str:
+    """Connections used over the pools' maximum, in percent: the newest
+    value of each series (per interval, with `by_time`), summed."""
+    time = "$__timeInterval(TimeUnix) AS time, ServiceName AS service, " if by_time else ""
+    group = "time, service, " if by_time else ""
+    outer = "time, service, " if by_time else ""
+    tail = "GROUP BY time, service ORDER BY time" if by_time else ""
+    return f"""SELECT {outer}sumIf(value, name = '{POOL_USED}') * 100
+                      / nullIf(sumIf(value, name = '{POOL_MAX}'), 0) AS pool_utilisation
+               FROM (SELECT {time}MetricName AS name, argMax(Value, TimeUnix) AS value
+                     FROM {NUMBERS}
+                     WHERE Layer = 'cms' AND $__timeFilter(TimeUnix) AND {SERVICE}
+                       AND (MetricName = '{POOL_MAX}' OR (MetricName = '{POOL_USED}'
+                            AND Attributes['db.client.connection.state'] = 'used'))
+                     GROUP BY {group}name, ServiceName, ResourceAttributes, Attributes)
+               {tail}"""
+
+
+def cache_from_metrics(by_time: bool) -> str:
+    """Hits among the CDN's counted requests, in percent. A series'
+    increase is the sum of its delta points, or its cumulative points'
+    largest minus smallest (a reset in the range undercounts it)."""
+    time = "$__timeInterval(TimeUnix) AS time, " if by_time else ""
+    group = "time, " if by_time else ""
+    tail = "GROUP BY time ORDER BY time" if by_time else ""
+    outer = "time, " if by_time else ""
+    return f"""SELECT {outer}sumIf(increase, hit) * 100 / nullIf(sum(increase), 0) AS hit_ratio
+               FROM (SELECT {time}{HIT.replace(CACHE_STATUS, METRIC_CACHE_STATUS)} AS hit,
+                            if(any(AggregationTemporality) = 1, sum(Value),
+                               max(Value) - min(Value)) AS increase
+                     FROM otel_metrics_sum
+                     WHERE MetricName = '{CDN_REQUESTS}' AND {METRIC_CACHE_STATUS} != ''
+                       AND $__timeFilter(TimeUnix) AND {SERVICE}
+                     GROUP BY {group}hit, ServiceName, ResourceAttributes, Attributes)
+               {tail}"""
+
 
 def layers() -> dict:
     layout = Layout()
@@ -296,6 +347,27 @@ def layers() -> dict:
               description=description, options=stat)
         for title, unit, sql, steps, description in kpis
     ]
+    metric_kpis = [
+        ("CDN cache hit ratio (metrics)", cache_from_metrics(False),
+         [("red", None), ("orange", 90), ("green", 95)],
+         f"From the `{CDN_REQUESTS}` counter by `cdn.cache_status`; target above 95 %."),
+        ("CMS pool utilisation (metrics)", pool_from_metrics(False),
+         [("green", None), ("red", 80)],
+         f"`{POOL_USED}` (used) over `{POOL_MAX}`, newest of each series; target below 80 %."),
+    ]
+    for title, sql, steps, description in metric_kpis:
+        panels.append(panel(layout, "stat", title, sql, width=4, height=5, unit="percent",
+                            steps=steps, description=description, options=stat))
+    panels.append(panel(
+        layout, "timeseries", "CDN cache hit ratio over time (metrics)", cache_from_metrics(True),
+        fmt=TIMESERIES, width=8, height=5, unit="percent",
+        steps=[("red", None), ("orange", 90), ("green", 95)],
+        custom={"thresholdsStyle": {"mode": "line"}}))
+    panels.append(panel(
+        layout, "timeseries", "CMS pool utilisation by service (metrics)", pool_from_metrics(True),
+        fmt=TIMESERIES, width=8, height=5, unit="percent",
+        steps=[("green", None), ("red", 80)],
+        custom={"thresholdsStyle": {"mode": "line"}}))
     panels.append(panel(
         layout, "timeseries", "p95 duration by layer",
         f"""SELECT $__timeInterval(Timestamp) AS time, Layer AS layer,

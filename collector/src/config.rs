@@ -288,13 +288,22 @@ impl Config {
 
     /// How old an accepted log record may be: as long as logs are kept.
     pub fn max_log_age(&self) -> Duration {
-        let hours = u64::from(self.clickhouse.logs_ttl_days()) * 24;
-        Duration::from_secs(hours.saturating_mul(3_600))
+        days(self.clickhouse.logs_ttl_days())
+    }
+
+    /// How old a metric point may be: the metric tables' retention.
+    pub fn max_metric_age(&self) -> Duration {
+        days(self.clickhouse.metrics_ttl_days())
     }
 
     pub fn layer_rules(&self) -> LayerRules {
         LayerRules::new(self.layers.clone())
     }
+}
+
+/// A retention in days as the age a record may have.
+fn days(days: u32) -> Duration {
+    Duration::from_secs(u64::from(days).saturating_mul(24 * 3_600))
 }
 
 /// `JAMSCOPE_LOG` (the log filter) and `JAMSCOPE_TEST_*` (the test

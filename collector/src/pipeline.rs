@@ -159,6 +159,38 @@ impl Drop for Room {
     }
 }
 
+/// Room reserved for one request's records, handed out to the queues
+/// they go to ([`Queue::submit_reserved`]); what is not handed out is
+/// released when it is dropped.
+pub struct Reservation {
+    permit: Option<OwnedSemaphorePermit>,
+    /// Records the room not yet handed out is for.
+    records: usize,
+    shared: Arc<Shared>,
+}
+
+impl Reservation {
+    /// The room for `records` of the reserved ones: their share of it, or
+    /// all that is left for the last of them.
+    pub fn take(&mut self, records: usize) -> Room {
+        if records == 0 {
+            return Room::default();
+        }
+        let part = match records >= self.records {
+            true => self.permit.take(),
+            false => self.permit.as_mut().and_then(|permit| {
+                let share = permit.num_permits() * records / self.records;
+                permit.split(share)
+            }),
+        };
+        self.records = self.records.saturating_sub(records);
+        match part {
+            Some(permit) => Room::new(permit, records, Arc::clone(&self.shared)),
+            None => Room::default(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 pub enum SubmitError {
     #[error(
@@ -330,6 +362,53 @@ impl<T> Queue<T> {
         self.send(records, room).await
     }
 
+    /// A queue for records of another type drawing on this queue's bound
+    /// (its own consumer, the same bytes): tables written from one request
+    /// (a metric export's five kinds of points) are admitted together, and
+    /// together hold no more memory than one queue.
+    pub fn sibling<U>(&self) -> (Queue<U>, mpsc::UnboundedReceiver<Batch<U>>) {
+        let (sender, receiver) = mpsc::unbounded_channel();
+        let queue = Queue {
+            sender,
+            shared: Arc::clone(&self.shared),
+            durable: self.durable,
+        };
+        (queue, receiver)
+    }
+
+    /// Reserves room for `records` (of this queue or its siblings), waiting
+    /// up to `timeout`: all of a request's records get room, or none do.
+    pub async fn reserve(
+        &self,
+        records: usize,
+        timeout: Duration,
+    ) -> Result<Reservation, SubmitError> {
+        let wanted = self.estimate(records.max(1));
+        match tokio::time::timeout(
+            timeout,
+            Arc::clone(&self.shared.room).acquire_many_owned(wanted),
+        )
+        .await
+        {
+            Ok(Ok(permit)) => Ok(Reservation {
+                permit: Some(permit),
+                records,
+                shared: Arc::clone(&self.shared),
+            }),
+            Ok(Err(_)) => Err(SubmitError::Closed),
+            Err(_) => Err(self.full()),
+        }
+    }
+
+    /// Hands records to the consumer in room taken from a [`Reservation`]
+    /// of this queue's bound (durable: once they are on disk).
+    pub async fn submit_reserved(&self, records: Vec<T>, room: Room) -> Result<(), SubmitError> {
+        if records.is_empty() {
+            return Ok(());
+        }
+        self.send(records, room).await
+    }
+
     /// Hands records with their room to the consumer; in durable mode,
     /// waits for its word that they are on disk.
     async fn send(&self, records: Vec<T>, room: Room) -> Result<(), SubmitError> {
@@ -483,6 +562,39 @@ mod tests {
         drop(receiver.try_recv().unwrap());
         queue.submit_within(vec![1, 2, 3], wait).await.unwrap();
         assert_eq!(queue.queued_bytes(), 2048);
+    }
+
+    #[tokio::test]
+    async fn siblings_share_one_bound_and_a_reservation_is_all_or_nothing() {
+        let (first, mut first_rx) = queue::<u32>(4096);
+        let (second, mut second_rx) = first.sibling::<&str>();
+        let wait = Duration::from_millis(20);
+        let mut reserved = first.reserve(3, wait).await.unwrap();
+        assert_eq!(first.queued_bytes(), 3 * 1024);
+        assert!(
+            matches!(second.reserve(2, wait).await, Err(SubmitError::Full { .. })),
+            "the sibling sees the same bound"
+        );
+        first
+            .submit_reserved(vec![1], reserved.take(1))
+            .await
+            .unwrap();
+        second
+            .submit_reserved(vec!["a", "b"], reserved.take(2))
+            .await
+            .unwrap();
+        let (_, first_room, _) = first_rx.try_recv().unwrap().into_parts();
+        let (records, second_room, _) = second_rx.try_recv().unwrap().into_parts();
+        assert_eq!(records, ["a", "b"]);
+        assert_eq!(first_room.bytes(), 1024);
+        assert_eq!(second_room.bytes(), 2048);
+        assert_eq!(second.depth().queued_records(), 3);
+        drop((first_room, second_room));
+        assert_eq!(first.queued_bytes(), 0);
+        // Room reserved but never handed out goes back when dropped.
+        let unused = second.reserve(2, wait).await.unwrap();
+        drop(unused);
+        assert_eq!(first.queued_bytes(), 0);
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! The query API under `/api/`: JSON for on-call engineers, dashboards and
-//! the CLI's remote use. Handlers are thin: take the path and query string,
+//! the CLI's remote use (traces, layer KPIs, vitals, errors, OTLP metrics,
+//! alerts, builds). Handlers are thin: take the path and query string,
 //! check every parameter (`params`), call one function of
 //! `store::queries` (and `correlate` for a trace), answer; failures become
 //! responses in one place (`error`).
@@ -11,6 +12,7 @@ mod error;
 mod errors;
 mod insights;
 mod logs;
+mod metrics;
 pub mod params;
 mod sourcemaps;
 mod text;
@@ -91,6 +93,7 @@ pub fn router(state: ApiState) -> Router {
         .route("/api/traces/{trace_id}", get(traces::one))
         .route("/api/page-views/{page_view_id}", get(insights::page_view))
         .route("/api/layers", get(insights::layers))
+        .route("/api/metrics", get(metrics::metrics))
         .route("/api/vitals", get(insights::vitals))
         .route("/api/vitals/series", get(insights::vitals_series))
         .route("/api/errors", get(errors::list))

@@ -1,5 +1,5 @@
 //! Property tests of every decoder of untrusted input: OTLP protobuf and
-//! JSON (traces, logs), RUM beacons, alert rule YAML. Arbitrary bytes and
+//! JSON (traces, logs, metrics), RUM beacons, alert rule YAML. Arbitrary bytes and
 //! structured but hostile documents (`strategies`) up to [`MAX_INPUT`]: no
 //! panic, and the memory a decode holds at its peak (`meter`) stays within
 //! a linear bound of its input. Case counts keep the whole set to seconds
@@ -8,6 +8,7 @@
 
 mod logs;
 mod meter;
+mod metrics;
 mod otlp;
 mod rules;
 mod rum;

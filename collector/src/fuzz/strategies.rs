@@ -21,7 +21,7 @@ pub fn text() -> impl Strategy<Value = String> {
 }
 
 /// Id bytes: mostly the right length, sometimes empty, zero or any length.
-fn id(len: usize) -> impl Strategy<Value = Vec<u8>> {
+pub fn id(len: usize) -> impl Strategy<Value = Vec<u8>> {
     prop_oneof![
         6 => vec(any::<u8>(), len),
         1 => Just(Vec::new()),
@@ -67,7 +67,7 @@ pub fn any_value() -> impl Strategy<Value = AnyValue> {
     })
 }
 
-fn attributes() -> impl Strategy<Value = Vec<KeyValue>> {
+pub fn attributes() -> impl Strategy<Value = Vec<KeyValue>> {
     vec(
         (text(), proptest::option::weighted(0.9, any_value())).prop_map(|(key, value)| KeyValue {
             key,
@@ -78,7 +78,7 @@ fn attributes() -> impl Strategy<Value = Vec<KeyValue>> {
     )
 }
 
-fn time() -> impl Strategy<Value = u64> {
+pub fn time() -> impl Strategy<Value = u64> {
     prop_oneof![3 => 1_700_000_000_000_000_000u64..1_800_000_000_000_000_000, 1 => any::<u64>()]
 }
 

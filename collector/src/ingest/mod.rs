@@ -21,10 +21,12 @@
 //! `tap.rs` (what alerting sees of accepted records, as a port).
 
 pub mod bounds;
+pub mod browser_otlp;
 pub mod builds;
 mod config;
 pub mod edge;
 mod error;
+pub mod faro;
 pub mod otlp;
 pub mod receiver;
 pub mod rum;

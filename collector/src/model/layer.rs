@@ -85,18 +85,33 @@ impl LayerRule {
 }
 
 /// Decides a resource's layer: the explicit `jamstack.layer` attribute wins,
-/// then the first matching service-name rule, else [`Layer::Other`].
+/// then the first matching service-name rule, else [`Layer::Other`]. Rules
+/// made with [`LayerRules::only`] give one layer whatever a resource says.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LayerRules {
     rules: Vec<LayerRule>,
+    only: Option<Layer>,
 }
 
 impl LayerRules {
     pub fn new(rules: Vec<LayerRule>) -> Self {
-        Self { rules }
+        Self { rules, only: None }
+    }
+
+    /// Every resource is `layer`, whatever it claims: what arrives from
+    /// the public internet is browser data, and no page may write into a
+    /// backend layer's numbers.
+    pub fn only(layer: Layer) -> Self {
+        Self {
+            rules: Vec::new(),
+            only: Some(layer),
+        }
     }
 
     pub fn resolve(&self, explicit: Option<&str>, service_name: &str) -> Layer {
+        if let Some(layer) = self.only {
+            return layer;
+        }
         if let Some(layer) = explicit.and_then(|value| value.parse().ok()) {
             return layer;
         }
@@ -171,6 +186,13 @@ mod tests {
         assert_eq!(rules.resolve(None, "fastly-edge"), Layer::Cdn);
         assert_eq!(rules.resolve(None, "api-gateway-eu"), Layer::Gateway);
         assert_eq!(rules.resolve(None, "checkout"), Layer::Other);
+    }
+
+    #[test]
+    fn rules_of_one_layer_override_every_claim() {
+        let browser = LayerRules::only(Layer::Browser);
+        assert_eq!(browser.resolve(Some("cms"), "cms-strapi"), Layer::Browser);
+        assert_eq!(browser.resolve(None, "shop"), Layer::Browser);
     }
 
     #[test]

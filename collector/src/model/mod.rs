@@ -3,6 +3,7 @@
 
 pub mod alert;
 pub mod build;
+pub mod datapoint;
 pub mod error;
 pub mod kpi;
 mod layer;
@@ -10,6 +11,7 @@ mod log;
 pub mod metric;
 mod number;
 pub mod rum;
+pub mod series;
 mod span;
 mod span_limits;
 mod time_window;

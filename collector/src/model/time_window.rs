@@ -73,15 +73,9 @@ impl TimeWindow {
                 &format!("is before start_time_unix_nano {start}"),
             );
         }
-        if end > self.newest_unix_nanos {
-            return field(
-                "end_time_unix_nano",
-                end,
-                &format!(
-                    "is too far in the future (latest accepted: {})",
-                    self.newest_unix_nanos
-                ),
-            );
+        // Not older than the start, so only too far ahead can be wrong.
+        if let Some(problem) = self.problem(end) {
+            return field("end_time_unix_nano", end, &problem);
         }
         span.events
             .iter()

@@ -114,7 +114,8 @@ impl Listeners {
         let grpc_server = bounds::grpc_server(requests)
             .layer(tonic::service::InterceptorLayer::new(grpc_routes.guard))
             .add_service(grpc_routes.traces)
-            .add_service(grpc_routes.logs);
+            .add_service(grpc_routes.logs)
+            .add_service(grpc_routes.metrics);
         let grpc = match tls(ListenerKind::Grpc, "gRPC")? {
             None => tokio::spawn(grpc_server.serve_with_incoming_shutdown(
                 tonic::transport::server::TcpIncoming::from(self.grpc),

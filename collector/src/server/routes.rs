@@ -1,7 +1,8 @@
 //! What each listener serves, built from the running parts: the main HTTP
 //! listener (OTLP/HTTP, build events, `/api`, `/ui`, `/metrics`, health,
-//! and RUM unless it has a listener of its own), the public RUM listener,
-//! and the gRPC services. Who may call what is the edge's
+//! and what pages send unless it has a listener of its own), the public
+//! RUM listener (beacons, the script, OTLP and Faro from pages), and the
+//! gRPC services. Who may call what is the edge's
 //! (`ingest::edge`), declared there in the order it runs; this only says
 //! which routes stand behind which guard.
 
@@ -20,9 +21,10 @@ use crate::access::{Access, Endpoint};
 use crate::config::Config;
 use crate::errors::sourcemaps::Symbolicator;
 use crate::ingest::edge::{self, GrpcGuard, ServiceGuard};
-use crate::ingest::otlp::{self, Logs, Otlp, OtlpParts, SignalService, SpanRules, Traces};
-use crate::ingest::rum::{self, RumParts};
-use crate::ingest::{builds, IngestError};
+use crate::ingest::otlp::{self, Logs, Otlp, OtlpParts, Signal, SignalService, SpanRules, Traces};
+use crate::ingest::rum::{self, Rum, RumParts};
+use crate::ingest::{browser_otlp, builds, faro, IngestError};
+use crate::model::{Layer, LayerRules};
 use crate::store::client::Connection;
 use crate::store::queries::Queries;
 use crate::telemetry::{self, Metrics};
@@ -52,6 +54,7 @@ pub(super) struct Routes {
 pub(super) struct GrpcRoutes {
     pub traces: otlp::OtlpCodes<SignalService<Traces>>,
     pub logs: otlp::OtlpCodes<SignalService<Logs>>,
+    pub metrics: otlp::OtlpCodes<SignalService<otlp::Metrics>>,
     pub guard: GrpcGuard,
 }
 
@@ -78,7 +81,7 @@ pub(super) fn build(parts: Parts<'_>) -> Routes {
         max_age: config.max_span_age(),
         max_ahead: Duration::from_secs(config.ingest.max_span_ahead_secs),
     };
-    let rum = rum::routes(RumParts {
+    let rum = Rum::new(RumParts {
         config: &config.rum,
         queues: queues.rum,
         spans: queues.spans.clone(),
@@ -88,16 +91,21 @@ pub(super) fn build(parts: Parts<'_>) -> Routes {
         stats: stats.clone(),
         tap: tap.clone(),
     });
-    let otlp = Otlp::new(OtlpParts {
-        spans: queues.spans,
-        logs: queues.logs,
-        layers: config.layer_rules(),
+    let otlp_parts = |layers| OtlpParts {
+        spans: queues.spans.clone(),
+        logs: queues.logs.clone(),
+        metric_points: queues.metric_points.clone(),
+        layers,
         config: config.ingest.clone(),
         span_rules,
         logs_max_age: config.max_log_age(),
+        metrics_max_age: config.max_metric_age(),
         stats: stats.clone(),
-        tap,
-    });
+        tap: tap.clone(),
+    };
+    let otlp = Otlp::new(otlp_parts(config.layer_rules()));
+    // What pages send is the browser layer's, whatever it claims.
+    let from_pages = Otlp::new(otlp_parts(LayerRules::only(Layer::Browser)));
     let api = crate::api::ApiState {
         queries: Arc::new(queries),
         alerts: alerting.map(|a| a.tables.clone()),
@@ -105,14 +113,35 @@ pub(super) fn build(parts: Parts<'_>) -> Routes {
         errors: Some(super::errors::writes(config, connection, symbolicator)),
     };
     let health = telemetry::health_routes(metrics.readiness());
-    let (main_rum, rum_listener) = match config.rum_addr {
-        Some(_) => (None, Some(health.clone().merge(rum).fallback(rum_only))),
-        None => (Some(rum), None),
+    let pages = rum.routes().merge(faro::routes(&rum, from_pages.clone()));
+    let browser_otlp = browser_otlp::routes(&rum, from_pages);
+    let services_otlp = edge::for_services(
+        otlp::routes(otlp.clone()),
+        service_guard(Endpoint::OtlpHttp),
+    );
+    let (main_rum, main_otlp, rum_listener) = match config.rum_addr {
+        Some(_) => {
+            // The public listener takes OTLP from pages only: a service
+            // (no `Origin`) is told its exports go to the main listener.
+            let services_elsewhere = Router::new()
+                .route(Traces::HTTP_PATH, any(rum_only))
+                .route(Logs::HTTP_PATH, any(rum_only));
+            let otlp_from_pages = edge::by_audience(services_elsewhere, browser_otlp);
+            let listener = health.clone().merge(pages).merge(otlp_from_pages);
+            (None, services_otlp, Some(listener.fallback(rum_only)))
+        }
+        // One listener for both: pages' OTLP told from services' by `Origin`.
+        None => (
+            Some(pages),
+            edge::by_audience(services_otlp, browser_otlp),
+            None,
+        ),
     };
     let rum_here = main_rum.unwrap_or_else(|| {
         Router::new()
             .route(rum::RUM_PATH, any(rum_elsewhere))
             .route(rum::SCRIPT_PATH, any(rum_elsewhere))
+            .route(faro::FARO_PATH, any(rum_elsewhere))
     });
     // The web UI reads what the API reads, behind the same key (a browser
     // signs in once; the key then rides in a cookie).
@@ -121,10 +150,7 @@ pub(super) fn build(parts: Parts<'_>) -> Routes {
         crate::ui::require_key_or_sign_in,
     ));
     let http = health
-        .merge(edge::for_services(
-            otlp::routes(otlp.clone()),
-            service_guard(Endpoint::OtlpHttp),
-        ))
+        .merge(main_otlp)
         .merge(edge::for_services(
             telemetry::metrics_routes(Arc::clone(metrics)),
             service_guard(Endpoint::Metrics),
@@ -147,7 +173,8 @@ pub(super) fn build(parts: Parts<'_>) -> Routes {
         rum: rum_listener,
         grpc: GrpcRoutes {
             traces: otlp::service::<Traces>(otlp.clone()),
-            logs: otlp::service::<Logs>(otlp),
+            logs: otlp::service::<Logs>(otlp.clone()),
+            metrics: otlp::service::<otlp::Metrics>(otlp),
             guard: GrpcGuard {
                 access: Arc::clone(access),
                 stats,
@@ -158,9 +185,12 @@ pub(super) fn build(parts: Parts<'_>) -> Routes {
 
 async fn rum_only(request: Request) -> Response {
     IngestError::NotFound(format!(
-        "{} is not served here: this listener serves only RUM (POST {}, GET {})",
+        "{} is not served here: this listener serves only RUM, what pages send (POST {}, {} and {} with an Origin, {}; GET {})",
         request.uri().path().chars().take(200).collect::<String>(),
         rum::RUM_PATH,
+        Traces::HTTP_PATH,
+        Logs::HTTP_PATH,
+        faro::FARO_PATH,
         rum::SCRIPT_PATH
     ))
     .json_response()

@@ -1,7 +1,7 @@
 //! The store's part of the wiring: ClickHouse (configured or embedded),
 //! its migrations, and one writer per table, each with its queue and
-//! spool; and the port through which build events are written while their
-//! sender waits.
+//! spool (the five metric tables' queues siblings on one bound); and the
+//! port through which build events are written while their sender waits.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -16,6 +16,7 @@ use crate::config::Config;
 use crate::errors::sourcemaps::Symbolicator;
 use crate::errors::{RecordExceptions, Symbolicate};
 use crate::ingest::builds::BuildSink;
+use crate::ingest::otlp::MetricQueues;
 use crate::ingest::rum::RumQueues;
 use crate::model::build::Build;
 use crate::model::{LogRecord, Span};
@@ -24,16 +25,22 @@ use crate::pipeline::Queue;
 use crate::store::client::Connection;
 use crate::store::embedded::{EmbeddedClickHouse, EmbeddedSettings};
 use crate::store::rows::{
-    BuildTable, ErrorEventTable, LogTable, RumErrorTable, RumPageViewTable, RumVitalTable,
-    SpanTable, Table,
+    BuildTable, ErrorEventTable, ExponentialHistogramTable, GaugeTable, HistogramTable, LogTable,
+    RumErrorTable, RumPageViewTable, RumVitalTable, SpanTable, SumTable, SummaryTable, Table,
 };
 use crate::store::spool::Spool;
 use crate::store::writer::{self, InsertTarget, Writer};
 use crate::store::{schema, StoreError};
 use crate::telemetry::{Metrics, WorkOutcome, WorkTracer};
 
-/// Tables with a writer (and a spool) of their own.
-const TABLES: usize = 5;
+/// Equal shares of the spool budget: spans, log records, each RUM table,
+/// error events, and metrics, whose share its five tables split (one
+/// request's points spread over them, as one request's spans or beacons
+/// fill one table).
+const SPOOL_SHARES: usize = 7;
+
+/// The metric tables, splitting one spool share and one queue bound.
+const METRIC_TABLES: usize = 5;
 
 /// The longest a build event's INSERT may take to send, and to be
 /// answered: its sender is waiting.
@@ -98,6 +105,7 @@ pub(super) struct Queues {
     pub spans: Queue<Span>,
     pub logs: Queue<LogRecord>,
     pub rum: RumQueues,
+    pub metric_points: MetricQueues,
 }
 
 /// The running writers, and the one deadline they drain by at shutdown.
@@ -144,6 +152,7 @@ impl Writers {
                 })?,
                 page_views: spawner.spawn::<RumPageViewTable>()?,
             },
+            metric_points: spawner.metric_queues()?,
         };
         let writers = Writers {
             deadline,
@@ -182,6 +191,7 @@ struct Spawner<'a> {
 type Batches<T> = tokio::sync::mpsc::UnboundedReceiver<Batch<T>>;
 
 impl Spawner<'_> {
+    /// Table `T`'s queue (of `writer.queue_bytes`) and writer.
     fn spawn<T: Table>(&mut self) -> Result<Queue<T::Record>, ServeError> {
         self.spawn_through::<T>(|batches| batches)
     }
@@ -192,15 +202,63 @@ impl Spawner<'_> {
         &mut self,
         route: impl FnOnce(Batches<T::Record>) -> Batches<T::Record>,
     ) -> Result<Queue<T::Record>, ServeError> {
-        let config = self.config;
-        let spool_config = &config.spool;
+        let spool_config = &self.config.spool;
         let (queue, receiver) = crate::pipeline::queue_with(
-            config.writer.queue_bytes,
+            self.config.writer.queue_bytes,
             spool_config.enabled && spool_config.durable,
         );
+        self.writer::<T>(&queue, route(receiver), SPOOL_SHARES)?;
+        Ok(queue)
+    }
+
+    /// The five metric tables' writers, their queues siblings on one
+    /// bound of `writer.queue_bytes`: a metric export's points are admitted
+    /// together, and five tables of metrics hold no more memory than one
+    /// table of spans. A writer per table keeps each INSERT to one table,
+    /// its chunks and spool segments as every other table's.
+    fn metric_queues(&mut self) -> Result<MetricQueues, ServeError> {
+        let gauges = self.spawn_sharing::<GaugeTable>(None)?;
+        Ok(MetricQueues {
+            sums: self.spawn_sharing::<SumTable>(Some(&gauges))?,
+            histograms: self.spawn_sharing::<HistogramTable>(Some(&gauges))?,
+            exponential_histograms: self
+                .spawn_sharing::<ExponentialHistogramTable>(Some(&gauges))?,
+            summaries: self.spawn_sharing::<SummaryTable>(Some(&gauges))?,
+            gauges,
+        })
+    }
+
+    /// A metric table's queue (a sibling of `bound`'s, or the first of
+    /// them) and writer, on its part of the metrics' spool share.
+    fn spawn_sharing<T: Table>(
+        &mut self,
+        bound: Option<&Queue<crate::model::datapoint::GaugePoint>>,
+    ) -> Result<Queue<T::Record>, ServeError> {
+        let spool_config = &self.config.spool;
+        let (queue, receiver) = match bound {
+            Some(first) => first.sibling(),
+            None => crate::pipeline::queue_with(
+                self.config.writer.queue_bytes,
+                spool_config.enabled && spool_config.durable,
+            ),
+        };
+        self.writer::<T>(&queue, receiver, SPOOL_SHARES * METRIC_TABLES)?;
+        Ok(queue)
+    }
+
+    /// Starts table `T`'s writer on `receiver`, its spool taking
+    /// `1 / spool_shares` of the spool budget.
+    fn writer<T: Table>(
+        &mut self,
+        queue: &Queue<T::Record>,
+        receiver: Batches<T::Record>,
+        spool_shares: usize,
+    ) -> Result<(), ServeError> {
+        let config = self.config;
+        let spool_config = &config.spool;
         let stats = self.metrics.table(T::NAME, queue.depth());
         let spool = if spool_config.enabled {
-            let settings = spool_config.for_table(&config.data_dir, T::NAME, TABLES);
+            let settings = spool_config.for_table(&config.data_dir, T::NAME, spool_shares);
             let (spool, recovery) = Spool::open(settings).map_err(StoreError::from)?;
             if recovery.chunks > 0 || recovery.damaged_segments > 0 {
                 tracing::info!(
@@ -231,10 +289,10 @@ impl Spawner<'_> {
         };
         self.handles.push(tokio::spawn(writer::run::<T>(
             writer,
-            route(receiver),
+            receiver,
             self.deadline.clone(),
         )));
-        Ok(queue)
+        Ok(())
     }
 }
 

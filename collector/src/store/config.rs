@@ -13,6 +13,10 @@ use super::writer::WriterSettings;
 
 type Problem = Result<(), (&'static str, String)>;
 
+/// The longest retention the metric tables' `DateTime` columns can
+/// express for points arriving now (about 55 years).
+const MAX_METRICS_TTL_DAYS: u32 = 20_000;
+
 fn problem(key: &'static str, text: &str) -> Problem {
     Err((key, text.to_owned()))
 }
@@ -41,6 +45,9 @@ pub struct ClickHouseConfig {
     /// Days log records are kept (`otel_logs`); `ttl_days` unless set.
     /// Fixed when the table is created (migration 11).
     pub logs_ttl_days: Option<u32>,
+    /// Days the metric tables keep their points; `ttl_days` when unset.
+    /// Points older than this are refused on arrival.
+    pub metrics_ttl_days: Option<u32>,
     /// PEM file of CA certificates trusted for an https:// URL besides the
     /// public roots: a private CA.
     pub ca_file: Option<PathBuf>,
@@ -70,6 +77,7 @@ impl Default for ClickHouseConfig {
             cluster_nodes: Vec::new(),
             ttl_days: 30,
             logs_ttl_days: None,
+            metrics_ttl_days: None,
             ca_file: None,
             tls_accept_invalid_certs: false,
             connect_timeout_ms: DEFAULT_CONNECT_TIMEOUT.as_millis() as u64,
@@ -106,6 +114,16 @@ impl ClickHouseConfig {
         if self.logs_ttl_days == Some(0) {
             return problem("clickhouse.logs_ttl_days", "must be at least 1");
         }
+        if let Some(days) = self.metrics_ttl_days {
+            // The metric tables' times are `DateTime`s, which end in 2106:
+            // a TTL past that wraps round and expires rows at once.
+            if !(1..=MAX_METRICS_TTL_DAYS).contains(&days) {
+                return problem(
+                    "clickhouse.metrics_ttl_days",
+                    "must be from 1 to 20000 (the metric tables' times end in 2106)",
+                );
+            }
+        }
         if let Some(path) = &self.ca_file {
             if let Err(error) = crate::tls_trust::check_ca_file(path) {
                 return problem("clickhouse.ca_file", &error.to_string());
@@ -139,12 +157,18 @@ impl ClickHouseConfig {
             cluster: Cluster::from_keys(self.cluster.as_deref(), &self.cluster_nodes),
             ttl_days: self.ttl_days,
             logs_ttl_days: self.logs_ttl_days(),
+            metrics_ttl_days: self.metrics_ttl_days(),
         }
     }
 
     /// Days log records are kept.
     pub fn logs_ttl_days(&self) -> u32 {
         self.logs_ttl_days.unwrap_or(self.ttl_days)
+    }
+
+    /// Days the metric tables keep their points.
+    pub fn metrics_ttl_days(&self) -> u32 {
+        self.metrics_ttl_days.unwrap_or(self.ttl_days)
     }
 }
 

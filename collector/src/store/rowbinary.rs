@@ -46,6 +46,32 @@ pub fn put_datetime64_nanos(buf: &mut Vec<u8>, unix_nanos: u64) {
     put_i64(buf, i64::try_from(unix_nanos).unwrap_or(i64::MAX));
 }
 
+/// A `DateTime` (whole seconds, a UInt32) from nanoseconds since the
+/// epoch: the fraction is dropped, as ClickHouse drops it; past 2106 the
+/// value is clamped rather than wrapped into the past.
+pub fn put_datetime_seconds(buf: &mut Vec<u8>, unix_nanos: u64) {
+    put_u32(
+        buf,
+        u32::try_from(unix_nanos / 1_000_000_000).unwrap_or(u32::MAX),
+    );
+}
+
+/// An `Array(UInt64)`.
+pub fn put_u64_array(buf: &mut Vec<u8>, values: &[u64]) {
+    put_varint(buf, values.len() as u64);
+    for &value in values {
+        put_u64(buf, value);
+    }
+}
+
+/// An `Array(Float64)`.
+pub fn put_f64_array(buf: &mut Vec<u8>, values: &[f64]) {
+    put_varint(buf, values.len() as u64);
+    for &value in values {
+        put_f64(buf, value);
+    }
+}
+
 /// A `DateTime64(3)` from milliseconds since the epoch.
 pub fn put_datetime64_millis(buf: &mut Vec<u8>, unix_millis: i64) {
     put_i64(buf, unix_millis);

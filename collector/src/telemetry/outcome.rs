@@ -16,16 +16,19 @@ pub enum Signal {
     /// an unknown `type`): rejected before it belongs to a table.
     RumUnknown,
     LogRecords,
+    /// OTLP metric data points, of every kind (one table per kind).
+    MetricPoints,
 }
 
 impl Signal {
-    pub const ALL: [Signal; 6] = [
+    pub const ALL: [Signal; 7] = [
         Signal::Spans,
         Signal::RumVitals,
         Signal::RumErrors,
         Signal::RumPageViews,
         Signal::RumUnknown,
         Signal::LogRecords,
+        Signal::MetricPoints,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -36,6 +39,7 @@ impl Signal {
             Signal::RumPageViews => "rum_page_views",
             Signal::RumUnknown => "rum_unknown",
             Signal::LogRecords => "log_records",
+            Signal::MetricPoints => "metric_points",
         }
     }
 

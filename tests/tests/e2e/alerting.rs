@@ -38,15 +38,15 @@ groups:
           summary: "{{ $labels.service }}: {{ $value }} % of gateway requests fail"
 "#;
 
-struct Receivers {
+pub(crate) struct Receivers {
     smtp: SmtpSink,
-    webhook: Recorder,
+    pub(crate) webhook: Recorder,
     slack: Recorder,
     pagerduty: Recorder,
 }
 
 impl Receivers {
-    async fn start() -> Self {
+    pub(crate) async fn start() -> Self {
         Self {
             smtp: SmtpSink::start(""),
             webhook: Recorder::start(0).await,
@@ -56,7 +56,7 @@ impl Receivers {
     }
 
     /// Webhook bodies (Alertmanager v4), each checked for its signature.
-    fn webhooks(&self) -> Vec<Value> {
+    pub(crate) fn webhooks(&self) -> Vec<Value> {
         self.webhook
             .accepted()
             .iter()
@@ -98,7 +98,7 @@ impl Receivers {
 }
 
 /// Every receiver, every evaluation second, short grouping.
-fn alert_options(receivers: &Receivers, rules: &Path) -> CollectorOptions {
+pub(crate) fn alert_options(receivers: &Receivers, rules: &Path) -> CollectorOptions {
     CollectorOptions::default()
         .env("JAMSCOPE_ALERT_ENABLED", "true")
         .env("JAMSCOPE_ALERT_RULES_DIR", rules.display().to_string())
@@ -126,7 +126,7 @@ fn alert_options(receivers: &Receivers, rules: &Path) -> CollectorOptions {
         .env("JAMSCOPE_ALERT_EXTERNAL_URL", "http://jamscope.test")
 }
 
-fn rules_dir(yaml: &str) -> tempfile::TempDir {
+pub(crate) fn rules_dir(yaml: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("temp dir");
     std::fs::write(dir.path().join("rules.yaml"), yaml).expect("write rules");
     dir
@@ -145,7 +145,7 @@ fn send_gateway(collector: &Collector, requests: u32, errors: u32, service: &str
     client_ids(command, "failed")
 }
 
-async fn wait_until(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) {
+pub(crate) async fn wait_until(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) {
     let deadline = Instant::now() + timeout;
     while !done() {
         assert!(Instant::now() < deadline, "timed out waiting for {what}");
@@ -164,7 +164,7 @@ async fn get_json(url: String) -> Value {
 }
 
 /// Waits until this collector evaluates: it leads once its lease passed.
-async fn wait_until_leading(collector: &Collector) {
+pub(crate) async fn wait_until_leading(collector: &Collector) {
     let url = format!("{}/metrics", collector.http_url());
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
@@ -182,7 +182,7 @@ async fn wait_until_leading(collector: &Collector) {
     }
 }
 
-fn statuses(webhooks: &[Value]) -> Vec<(String, Vec<String>)> {
+pub(crate) fn statuses(webhooks: &[Value]) -> Vec<(String, Vec<String>)> {
     webhooks
         .iter()
         .map(|body| {

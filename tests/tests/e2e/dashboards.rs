@@ -1,6 +1,6 @@
 //! The Grafana dashboards (`dashboards/*.json`) against a real ClickHouse:
 //! a collector creates the schema, rows are seeded in every table the
-//! dashboards read, and every panel's SQL, every variable's query and every
+//! dashboards read (the metric tables too), and every panel's SQL, every variable's query and every
 //! annotation runs with the ClickHouse plugin's macros expanded as the
 //! plugin expands them (`$__timeFilter(c)` → `c >= toDateTime(from) AND c
 //! <= toDateTime(to)`, `$__timeInterval(c)` → `toStartOfInterval(toDateTime(c),
@@ -195,6 +195,34 @@ fn seed(collector: &Collector) {
              ('d1', 'site', 'deploy', 'success', 'abd', {s}, {f}, map('deploy', 20000), {f})",
             s = at3(900),
             f = at3(800)
+        ),
+    );
+    // The metric panels' metrics: a CMS pool at 85 %, a CDN's request
+    // counter by cache status (cumulative, two exports).
+    let point = |service: &str, layer: &str, name: &str, attributes: &str, value: f64, ago: i64| {
+        format!(
+            "('{service}', map('service.name', '{service}'), '{name}', {attributes},              toDateTime({start}), toDateTime({t}), {value}, 2, {monotonic}, '{layer}')",
+            start = now - 3000,
+            t = now - ago,
+            monotonic = name == "cdn.requests",
+        )
+    };
+    execute(
+        &collector.clickhouse_url,
+        &format!(
+            "INSERT INTO {db}.otel_metrics_sum (ServiceName, ResourceAttributes, MetricName,              Attributes, StartTimeUnix, TimeUnix, Value, AggregationTemporality, IsMonotonic,              Layer) VALUES {}",
+            [
+                point("strapi", "cms", "db.client.connection.count",
+                      "map('db.client.connection.state', 'used')", 17.0, 300),
+                point("strapi", "cms", "db.client.connection.count",
+                      "map('db.client.connection.state', 'idle')", 3.0, 300),
+                point("strapi", "cms", "db.client.connection.max", "map()", 20.0, 300),
+                point("edge", "cdn", "cdn.requests", "map('cdn.cache_status', 'HIT')", 100.0, 600),
+                point("edge", "cdn", "cdn.requests", "map('cdn.cache_status', 'HIT')", 196.0, 300),
+                point("edge", "cdn", "cdn.requests", "map('cdn.cache_status', 'MISS')", 10.0, 600),
+                point("edge", "cdn", "cdn.requests", "map('cdn.cache_status', 'MISS')", 14.0, 300),
+            ]
+            .join(", ")
         ),
     );
     execute(

@@ -465,7 +465,7 @@ fn span_load(client: usize) -> (Vec<u8>, Vec<String>) {
     encode(&format!("client-{client}"), fresh_spans("load", 20))
 }
 
-fn readyz(collector: &Collector) -> u16 {
+pub(crate) fn readyz(collector: &Collector) -> u16 {
     block_on(async {
         reqwest::get(format!("{}/readyz", collector.http_url()))
             .await
@@ -474,33 +474,65 @@ fn readyz(collector: &Collector) -> u16 {
     })
 }
 
-#[test]
-fn clickhouse_down_for_30_seconds_loses_and_doubles_nothing() {
-    let proxy = FaultProxy::start(clickhouse_url());
-    let collector = behind(
-        &proxy,
-        CollectorOptions::default()
-            .env("JAMSCOPE_WRITER_RETRY_BUDGET_SECS", "2")
-            .env("JAMSCOPE_WRITER_RETRY_MAX_MS", "500"),
-    );
+/// What an outage under load left: the ids acknowledged, the statuses of
+/// the requests refused, whether `/readyz` said 503 meanwhile.
+pub(crate) struct Outage {
+    pub acknowledged: Vec<String>,
+    pub refused: Vec<u16>,
+    pub saw_not_ready: bool,
+}
+
+/// `request`s from 3 clients to `url` while ClickHouse (behind `proxy`) is
+/// down for `down`, with `settle` of load before and after it.
+pub(crate) fn outage_under_load(
+    proxy: &FaultProxy,
+    collector: &Collector,
+    url: String,
+    request: fn(usize) -> (Vec<u8>, Vec<String>),
+    settle: Duration,
+    down: Duration,
+) -> Outage {
     let stop = Arc::new(AtomicBool::new(false));
-    let (acknowledged, refused, clients) =
-        load(traces_url(&collector), 3, Arc::clone(&stop), span_load);
-    std::thread::sleep(Duration::from_secs(3));
+    let (acknowledged, refused, clients) = load(url, 3, Arc::clone(&stop), request);
+    std::thread::sleep(settle);
     proxy.set(Mode::Down);
     let outage = Instant::now();
     let mut saw_not_ready = false;
-    while outage.elapsed() < Duration::from_secs(30) {
-        saw_not_ready |= readyz(&collector) == 503;
+    while outage.elapsed() < down {
+        saw_not_ready |= readyz(collector) == 503;
         std::thread::sleep(Duration::from_millis(500));
     }
     proxy.set(Mode::Pass);
-    std::thread::sleep(Duration::from_secs(3));
+    std::thread::sleep(settle);
     stop.store(true, Ordering::SeqCst);
     for client in clients {
         client.join().expect("client thread");
     }
     let acknowledged = acknowledged.lock().unwrap().clone();
+    let refused = refused.lock().unwrap().clone();
+    Outage {
+        acknowledged,
+        refused,
+        saw_not_ready,
+    }
+}
+
+#[test]
+fn clickhouse_down_for_30_seconds_loses_and_doubles_nothing() {
+    let proxy = FaultProxy::start(clickhouse_url());
+    let collector = behind(&proxy, outage_options());
+    let Outage {
+        acknowledged,
+        refused,
+        saw_not_ready,
+    } = outage_under_load(
+        &proxy,
+        &collector,
+        traces_url(&collector),
+        span_load,
+        Duration::from_secs(3),
+        Duration::from_secs(30),
+    );
     assert!(
         acknowledged.len() > 1000,
         "clients kept being served: {}",
@@ -515,14 +547,13 @@ fn clickhouse_down_for_30_seconds_loses_and_doubles_nothing() {
     );
     assert!(metric(&text, "jamscope_rows_replayed_total{table=\"otel_traces\"}") > 0);
     assert_eq!(readyz(&collector), 200, "ready again");
-    let refused = refused.lock().unwrap();
     assert!(
         refused.iter().all(|s| *s == 429),
         "only 429s, never a drop or an error: {refused:?}"
     );
 }
 
-fn segment_files(dir: &Path) -> Vec<std::path::PathBuf> {
+pub(crate) fn segment_files(dir: &Path) -> Vec<std::path::PathBuf> {
     let mut files: Vec<_> = std::fs::read_dir(dir)
         .map(|entries| {
             entries
@@ -536,18 +567,19 @@ fn segment_files(dir: &Path) -> Vec<std::path::PathBuf> {
     files
 }
 
-#[test]
-fn sigkill_in_durable_mode_loses_nothing_acknowledged() {
-    let proxy = FaultProxy::start(clickhouse_url());
-    let options = || {
-        CollectorOptions::default()
-            .env("JAMSCOPE_SPOOL_DURABLE", "true")
-            .env("JAMSCOPE_WRITER_RETRY_BUDGET_SECS", "1")
-            .env("JAMSCOPE_WRITER_RETRY_MAX_MS", "300")
-    };
-    let mut collector = behind(&proxy, options());
+/// A durable-mode collector behind `proxy`, under load of `request`s to
+/// the path `url_of` gives, killed while ClickHouse is down (so what it
+/// acknowledged is only on disk): the ids acknowledged, and the dead
+/// collector (its data directory and database) to restart with
+/// [`durable_options`] once ClickHouse is back (`Mode::Pass`).
+pub(crate) fn killed_while_durable(
+    proxy: &FaultProxy,
+    url_of: fn(&Collector) -> String,
+    request: fn(usize) -> (Vec<u8>, Vec<String>),
+) -> (Vec<String>, Collector) {
+    let mut collector = behind(proxy, durable_options());
     let stop = Arc::new(AtomicBool::new(false));
-    let (acknowledged, _, clients) = load(traces_url(&collector), 3, Arc::clone(&stop), span_load);
+    let (acknowledged, _, clients) = load(url_of(&collector), 3, Arc::clone(&stop), request);
     std::thread::sleep(Duration::from_secs(2));
     // ClickHouse goes away, so acknowledged rows are only on disk...
     proxy.set(Mode::Down);
@@ -559,6 +591,28 @@ fn sigkill_in_durable_mode_loses_nothing_acknowledged() {
         client.join().expect("client thread");
     }
     let acknowledged = acknowledged.lock().unwrap().clone();
+    (acknowledged, collector)
+}
+
+/// Retrying briefly, so an outage spills to the spool soon.
+pub(crate) fn outage_options() -> CollectorOptions {
+    CollectorOptions::default()
+        .env("JAMSCOPE_WRITER_RETRY_BUDGET_SECS", "2")
+        .env("JAMSCOPE_WRITER_RETRY_MAX_MS", "500")
+}
+
+/// Durable mode, retrying briefly.
+pub(crate) fn durable_options() -> CollectorOptions {
+    CollectorOptions::default()
+        .env("JAMSCOPE_SPOOL_DURABLE", "true")
+        .env("JAMSCOPE_WRITER_RETRY_BUDGET_SECS", "1")
+        .env("JAMSCOPE_WRITER_RETRY_MAX_MS", "300")
+}
+
+#[test]
+fn sigkill_in_durable_mode_loses_nothing_acknowledged() {
+    let proxy = FaultProxy::start(clickhouse_url());
+    let (acknowledged, collector) = killed_while_durable(&proxy, traces_url, span_load);
     assert!(acknowledged.len() > 100, "{}", acknowledged.len());
     let spool = collector.data_dir.join("spool/otel_traces");
     let newest = segment_files(&spool).pop().expect("a spool segment");
@@ -570,7 +624,7 @@ fn sigkill_in_durable_mode_loses_nothing_acknowledged() {
         .expect("tear the tail");
 
     proxy.set(Mode::Pass);
-    let restarted = restart_behind(&proxy, &collector, options());
+    let restarted = restart_behind(&proxy, &collector, durable_options());
     assert_exactly_once(&restarted.database, &acknowledged, Duration::from_secs(60));
     let text = metrics_text(&restarted);
     assert_eq!(

@@ -126,7 +126,7 @@ fn migrate_applies_once_and_then_has_nothing_to_do() {
         String::from_utf8_lossy(&first.stderr)
     );
     assert!(String::from_utf8_lossy(&first.stdout).contains(
-        "applied: otel_traces, trace_index, rum_tables, deduplication, rum_vitals_by_page_start, trace_search, builds, alert_tables, drop_attribute_key_indexes, wider_span_merges, otel_logs"
+        "applied: otel_traces, trace_index, rum_tables, deduplication, rum_vitals_by_page_start, trace_search, builds, alert_tables, drop_attribute_key_indexes, wider_span_merges, otel_logs, metric_tables"
     ));
     let second = run_jamscope(&["migrate"], &env);
     assert!(second.status.success());
@@ -180,6 +180,11 @@ fn migrate_applies_once_and_then_has_nothing_to_do() {
             "error_groups_events_mv",
             "error_groups_rum_mv",
             "otel_logs",
+            "otel_metrics_exponential_histogram",
+            "otel_metrics_gauge",
+            "otel_metrics_histogram",
+            "otel_metrics_sum",
+            "otel_metrics_summary",
             "otel_traces",
             "rejected_rows",
             "rum_errors",
@@ -332,6 +337,7 @@ fn database_at_version(prefix: &str, version: u32) -> String {
         cluster: None,
         ttl_days: 30,
         logs_ttl_days: 30,
+        metrics_ttl_days: 30,
     };
     for statement in statements_through(&options, version) {
         execute(url, &statement);
@@ -485,6 +491,7 @@ fn an_interrupted_rum_vitals_rebuild_is_finished_by_the_next_migrate() {
         cluster: None,
         ttl_days: 30,
         logs_ttl_days: 30,
+        metrics_ttl_days: 30,
     };
     // The rebuild's own first statements: create the new table, exchange it in.
     let mut rebuild = statements_through(&options, 5);

@@ -6,6 +6,7 @@
 use super::kind::{ErrorSource, FailedInARow, MetricWindow, QueryKind, RuleKind, WindowKind};
 use super::levels::{Comparison, Level};
 use super::metric::{filter_words, words};
+use super::otlp_metric;
 use super::rule::Rule;
 use crate::alert::template::format_value;
 use crate::model::metric::Baseline;
@@ -36,11 +37,17 @@ impl Rule {
                 QueryKind::Sql(_)
                 | QueryKind::NewError(_)
                 | QueryKind::Consecutive(_)
-                | QueryKind::RegressedErrors,
+                | QueryKind::RegressedErrors
+                | QueryKind::Metric(_),
             ) => &[],
         };
-        if !group_by.is_empty() {
-            let names: Vec<&str> = group_by.iter().map(|label| label.as_str()).collect();
+        let names: Vec<&str> = match &self.kind {
+            RuleKind::Query(QueryKind::Metric(query)) => {
+                query.group_by.iter().map(|g| g.label()).collect()
+            }
+            _ => group_by.iter().map(|label| label.as_str()).collect(),
+        };
+        if !names.is_empty() {
             line.push_str(&format!(", per {}", names.join(" and ")));
         }
         if !self.labels.is_empty() {
@@ -87,6 +94,12 @@ impl Rule {
                 "{} over {} is {compare} {}{}",
                 metric(watched),
                 watched.window,
+                self.with_unit(main.threshold),
+                rest(compare)
+            ),
+            RuleKind::Query(QueryKind::Metric(query)) => format!(
+                "{} is {compare} {}{}",
+                otlp_metric::words(query),
                 self.with_unit(main.threshold),
                 rest(compare)
             ),

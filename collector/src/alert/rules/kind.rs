@@ -11,6 +11,7 @@
 use crate::alert::duration::Millis;
 use crate::model::build::BuildKind;
 use crate::model::metric::{Baseline, Metric, MetricFilter, SeriesLabel};
+use crate::model::series::{Aggregation, GroupBy, Selector};
 
 pub use super::written::ErrorSource;
 
@@ -41,6 +42,22 @@ pub enum QueryKind {
     /// An error group of any layer resolved, then seen again in a release
     /// it had not been seen in (`type: regression, source: groups`).
     RegressedErrors,
+    /// An OTLP metric aggregated over a window.
+    Metric(MetricQuery),
+}
+
+/// An OTLP metric's points over the last `window`, aggregated per series
+/// and combined per group (`model::series`), one alert per group.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MetricQuery {
+    pub selector: Selector,
+    pub aggregation: Aggregation,
+    /// Above zero.
+    pub window: Millis,
+    /// The value is the selected metric as a percentage of this one's.
+    pub divided_by: Option<Selector>,
+    pub group_by: Vec<GroupBy>,
+    pub unit: String,
 }
 
 /// A metric over the last `window`, one series per value of `group_by`.
@@ -81,6 +98,7 @@ impl RuleKind {
         match self {
             RuleKind::Window(WindowKind::Threshold(watched)) => watched.metric.unit(),
             RuleKind::Query(QueryKind::Sql(sql)) => &sql.unit,
+            RuleKind::Query(QueryKind::Metric(query)) => &query.unit,
             RuleKind::Query(QueryKind::Regression(_)) => "%",
             RuleKind::Query(
                 QueryKind::NewError(_) | QueryKind::Consecutive(_) | QueryKind::RegressedErrors,
@@ -105,6 +123,9 @@ impl RuleKind {
             RuleKind::Query(QueryKind::NewError(_) | QueryKind::RegressedErrors) => {
                 Some(ERROR_GROUP_LABELS.to_vec())
             }
+            RuleKind::Query(QueryKind::Metric(query)) => {
+                Some(query.group_by.iter().map(|g| g.label()).collect())
+            }
             RuleKind::Query(QueryKind::Consecutive(_)) => Some(PIPELINE_LABELS.to_vec()),
         }
     }
@@ -118,7 +139,10 @@ impl RuleKind {
             RuleKind::Query(QueryKind::NewError(_) | QueryKind::RegressedErrors) => ERROR_DETAILS,
             RuleKind::Window(_)
             | RuleKind::Query(
-                QueryKind::Sql(_) | QueryKind::Consecutive(_) | QueryKind::Regression(_),
+                QueryKind::Sql(_)
+                | QueryKind::Consecutive(_)
+                | QueryKind::Regression(_)
+                | QueryKind::Metric(_),
             ) => &[],
         }
     }

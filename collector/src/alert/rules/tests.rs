@@ -77,6 +77,12 @@ fn shipped_rules_load_and_their_words_name_every_threshold() {
             assert!(line.contains(text), "{rule} lacks '{text}': {line}");
         }
     }
+    assert_eq!(
+        set.get("CmsPoolUtilisation").unwrap().describe(),
+        "CmsPoolUtilisation: warning when the last value of db.client.connection.count \
+         (db.client.connection.state = used, layer cms) as a percentage of \
+         db.client.connection.max (layer cms) over 5m is above 80 %, for 5m, per service"
+    );
     let gateway = set.get("GatewayErrorRate").unwrap();
     assert_eq!(
         gateway.describe(),
@@ -161,6 +167,15 @@ fn mistakes_are_reported_with_file_line_and_what_is_wrong() {
         ("", "type: consecutive\nkind: build\ncount: 2", "`count` needs labels.severity"),
         (levels_sev, "type: consecutive\nkind: build\ncount: 0", "consecutive counts start at 1"),
         ("", "type: sql\nquery: DROP TABLE otel_traces\ndirection: above\nwarning: 1", "must be a SELECT"),
+        ("", "type: metric\nmetric_name: x\naggregation: quantile\nwindow: 5m\ndirection: above\nwarning: 1", "`aggregation: quantile` needs `quantile`"),
+        ("", "type: metric\nmetric_name: x\naggregation: last\nquantile: 0.5\nwindow: 5m\ndirection: above\nwarning: 1", "`quantile` is only for `aggregation: quantile`"),
+        ("", "type: metric\nmetric_name: x\naggregation: quantile\nquantile: 95\nwindow: 5m\ndirection: above\nwarning: 1", "`quantile` 95 is not above 0 and at most 1"),
+        ("", "type: metric\nmetric_name: ''\naggregation: rate\nwindow: 5m\ndirection: above\nwarning: 1", "`metric_name` must not be empty"),
+        ("", "type: metric\nmetric_name: x\naggregation: rate\nwindow: 5m\nlayer: moon\ndirection: above\nwarning: 1", "unknown layer 'moon'"),
+        ("", "type: metric\nmetric_name: x\naggregation: median\nwindow: 5m\ndirection: above\nwarning: 1", "unknown variant `median`"),
+        ("", "type: metric\nmetric_name: x\naggregation: rate\nwindow: 5m\ndirection: above\nwarning: 1\nfilter: {a: b}", "unknown field `filter`"),
+        ("", "type: metric\nmetric_name: x\naggregation: rate\nwindow: 5m\ndirection: above\nwarning: 1\ndivided_by: {metric_name: y, attribute: {}}", "unknown field `attribute`"),
+        ("        annotations: {summary: \"{{ $labels.route }}\"}\n", "type: metric\nmetric_name: x\naggregation: rate\nwindow: 5m\ndirection: above\nwarning: 1\ngroup_by: [service]", "no label 'route'"),
         (levels_sev, "type: regression\nmetric: error_rate\nwindow: 5m\nbaseline: last_week\npercent: 10", "unknown variant `last_week`"),
         (levels_sev, "type: regression\nmetric: error_rate\nwindow: 5m\nbaseline: before_last_deploy\npercent: -10", "percent must be above 0"),
         ("        labels: {alertname: X}\n", GOOD_THRESHOLD, "`alertname` is set from `alert`"),

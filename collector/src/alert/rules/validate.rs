@@ -10,6 +10,7 @@ use std::path::Path;
 use super::kind::{FailedInARow, QueryKind, Regression, RuleKind, SqlQuery, WindowKind};
 use super::levels::{levels, Comparison, Level};
 use super::metric::{self, WrittenMetric};
+use super::otlp_metric;
 use super::written::{Condition, Direction, ErrorSource, WrittenRule};
 use super::Rule;
 use crate::alert::template::{is_label_name, Template};
@@ -142,6 +143,16 @@ fn condition(
             (RuleKind::Query(kind), Comparison::AtLeast, levels)
         }
         Condition::Regression(r) if r.source.is_some() => regressed_errors(r, label_severity)?,
+        Condition::Metric(m) => {
+            let query = otlp_metric::check(m)?;
+            let comparison = comparison_of(m.direction);
+            let levels = levels(m.warning, m.critical, None, label_severity, comparison)?;
+            (
+                RuleKind::Query(QueryKind::Metric(query)),
+                comparison,
+                levels,
+            )
+        }
         Condition::Regression(r) => {
             let (Some(kind), Some(window), Some(baseline)) = (r.metric, r.window, r.baseline)
             else {

@@ -56,6 +56,9 @@ pub(super) enum Condition {
     Consecutive(Consecutive),
     /// A metric at least X % worse than its own baseline.
     Regression(Regression),
+    /// An OTLP metric (the `otel_metrics_*` tables) aggregated over a
+    /// window, compared with warning/critical levels.
+    Metric(MetricCondition),
 }
 
 #[derive(Debug, Deserialize)]
@@ -126,6 +129,54 @@ pub(super) struct Regression {
     pub critical: Option<f64>,
     #[serde(default)]
     pub group_by: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct MetricCondition {
+    pub metric_name: String,
+    /// Point attributes and the values they must have.
+    #[serde(default)]
+    pub attributes: BTreeMap<String, String>,
+    pub service: Option<String>,
+    pub layer: Option<String>,
+    pub aggregation: Aggregation,
+    /// For `aggregation: quantile`: which one, 0 to 1.
+    pub quantile: Option<f64>,
+    pub window: Millis,
+    /// Another metric, aggregated the same way: the value is this one as a
+    /// percentage of that one (connections used of the pool's maximum).
+    pub divided_by: Option<MetricSelector>,
+    /// One alert per value of these: `service`, `layer`, attribute keys.
+    #[serde(default)]
+    pub group_by: Vec<String>,
+    /// The unit of the value and the levels, for the words; `%` when
+    /// `divided_by` is given.
+    pub unit: Option<String>,
+    pub direction: Direction,
+    pub warning: Option<f64>,
+    pub critical: Option<f64>,
+}
+
+/// Which points of which OTLP metric (`divided_by`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct MetricSelector {
+    pub metric_name: String,
+    /// Point attributes and the values they must have.
+    #[serde(default)]
+    pub attributes: BTreeMap<String, String>,
+    pub service: Option<String>,
+    pub layer: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(super) enum Aggregation {
+    Rate,
+    Last,
+    Avg,
+    Quantile,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

@@ -14,6 +14,7 @@
 mod evaluator;
 mod feed;
 mod leader;
+mod metric_rule;
 mod observe;
 mod query_rules;
 mod reload;

@@ -3,7 +3,9 @@
 //! until it is evaluated here. Window kinds are counted by the streaming
 //! windows while serving; here, for `jamscope rules test`, ClickHouse
 //! computes the same metric over the same window. Query kinds read
-//! ClickHouse, while serving (through `query_rules.rs`) and in tests alike.
+//! ClickHouse, while serving (through `query_rules.rs`) and in tests alike;
+//! `sql_rule.rs` and `metric_rule.rs` hold the kinds that need more than a
+//! query.
 
 use crate::alert::engine::Observation;
 use crate::alert::rules::{
@@ -12,7 +14,7 @@ use crate::alert::rules::{
 use crate::model::alert::LabelSet;
 use crate::store::queries::{GroupEvent, NewError, Queries, QueryError};
 
-use super::sql_rule;
+use super::{metric_rule, sql_rule};
 
 /// How long a new error stays "new" (its alert firing) after its first
 /// sighting, and how far back a fingerprint counts as already seen.
@@ -48,6 +50,7 @@ pub async fn observe_query(
             regressions(queries, rule, regression, now_millis).await
         }
         QueryKind::RegressedErrors => regressed_groups(queries, rule, now_millis).await,
+        QueryKind::Metric(query) => metric_rule::observe(queries, rule, query, now_millis).await,
     }
 }
 

@@ -5,8 +5,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::http::{header, Method};
-use tower_http::cors::{AllowOrigin, CorsLayer};
+use axum::http::{header, HeaderName, Method};
+use tower_http::cors::{AllowHeaders, AllowOrigin, CorsLayer};
 
 /// How long a browser may cache a preflight answer (Chromium caps it at 2 h).
 const PREFLIGHT_MAX_AGE: Duration = Duration::from_secs(2 * 60 * 60);
@@ -110,8 +110,14 @@ impl Pattern {
     }
 }
 
-/// CORS for the beacon endpoint. The allowed origin is echoed exactly
-/// (with `Vary: Origin`), so the answer names the one page it is for.
+/// Headers browser SDKs send that need a preflight's permission: the key
+/// (`x-api-key`), and Faro's session id and idempotency key.
+const SDK_HEADERS: [&str; 3] = ["x-api-key", "x-faro-session-id", "idempotency-key"];
+
+/// CORS for every endpoint pages send to (beacons, OTLP, Faro). The allowed
+/// origin is echoed exactly (with `Vary: Origin`), so the answer names the
+/// one page it is for; `Retry-After` is readable, so an SDK backs off as
+/// told.
 /// Credentials are never allowed: a beacon needs no cookie, and without
 /// `Access-Control-Allow-Credentials` no page can read an answer that was
 /// sent with the visitor's cookies. `sendBeacon` of a string is a simple
@@ -123,7 +129,12 @@ pub fn cors_layer(origins: Arc<AllowedOrigins>) -> CorsLayer {
             origin.to_str().is_ok_and(|origin| origins.allows(origin))
         }))
         .allow_methods([Method::POST, Method::OPTIONS])
-        .allow_headers([header::CONTENT_TYPE, header::CONTENT_ENCODING])
+        .allow_headers(AllowHeaders::list(
+            [header::CONTENT_TYPE, header::CONTENT_ENCODING]
+                .into_iter()
+                .chain(SDK_HEADERS.map(HeaderName::from_static)),
+        ))
+        .expose_headers([header::RETRY_AFTER])
         .max_age(PREFLIGHT_MAX_AGE)
 }
 

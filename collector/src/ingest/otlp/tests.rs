@@ -10,7 +10,7 @@ use axum::Router;
 use prost::Message as _;
 use tower::ServiceExt as _;
 
-use super::{routes, Otlp, OtlpParts, SpanRules};
+use super::{routes, MetricQueues, Otlp, OtlpParts, SpanRules};
 use crate::ingest::IngestConfig;
 use crate::model::{LayerRules, SpanLimits};
 use crate::pipeline::{queue, INITIAL_BYTES_PER_RECORD};
@@ -32,9 +32,18 @@ fn receiver(
 ) {
     let (spans, rx) = queue(records * INITIAL_BYTES_PER_RECORD);
     let (logs, _) = queue(INITIAL_BYTES_PER_RECORD);
+    let (gauges, _) = queue(INITIAL_BYTES_PER_RECORD);
+    let metric_points = MetricQueues {
+        sums: gauges.sibling().0,
+        histograms: gauges.sibling().0,
+        exponential_histograms: gauges.sibling().0,
+        summaries: gauges.sibling().0,
+        gauges,
+    };
     let otlp = Otlp::new(OtlpParts {
         spans,
         logs,
+        metric_points,
         layers: LayerRules::default(),
         config: IngestConfig {
             queue_wait_ms: 20,
@@ -47,6 +56,7 @@ fn receiver(
             max_ahead: Duration::from_secs(3_600),
         },
         logs_max_age: Duration::from_secs(3_600),
+        metrics_max_age: Duration::from_secs(3_600),
         stats: Metrics::default().ingest(),
         tap: None,
     });

@@ -29,6 +29,10 @@ pub struct RumConfig {
     pub max_events_per_batch: usize,
     /// Largest request body; browsers cap beacons at 64 KiB anyway.
     pub max_body_bytes: usize,
+    /// Largest body from a browser SDK (OTLP `/v1/traces` and `/v1/logs`,
+    /// Faro's `/collect`), as sent and inflated: their batches are larger
+    /// than a beacon.
+    pub max_sdk_body_bytes: usize,
     /// Proxies (CIDR blocks) whose `X-Forwarded-For` and country headers
     /// are believed. Empty: the client is the socket peer, and no country
     /// is stored.
@@ -52,6 +56,7 @@ impl Default for RumConfig {
             keys: Vec::new(),
             max_events_per_batch: 100,
             max_body_bytes: 64 << 10,
+            max_sdk_body_bytes: 512 << 10,
             trusted_proxies: Vec::new(),
             keep_query_params: Vec::new(),
             trust_forwarded_for: None,
@@ -67,6 +72,7 @@ impl fmt::Debug for RumConfig {
             .field("keys", &shown.keys)
             .field("max_events_per_batch", &shown.max_events_per_batch)
             .field("max_body_bytes", &shown.max_body_bytes)
+            .field("max_sdk_body_bytes", &shown.max_sdk_body_bytes)
             .field("trusted_proxies", &shown.trusted_proxies)
             .field("keep_query_params", &shown.keep_query_params)
             .finish()
@@ -98,6 +104,9 @@ impl RumConfig {
         }
         if self.max_body_bytes == 0 {
             return Err(("rum.max_body_bytes", "must be above 0".into()));
+        }
+        if self.max_sdk_body_bytes == 0 {
+            return Err(("rum.max_sdk_body_bytes", "must be above 0".into()));
         }
         AllowedOrigins::parse(&self.allowed_origins).map_err(|p| ("rum.allowed_origins", p))?;
         TrustedProxies::parse(&self.trusted_proxies).map_err(|p| ("rum.trusted_proxies", p))?;

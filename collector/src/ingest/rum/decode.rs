@@ -59,14 +59,14 @@ pub struct Decoded {
 }
 
 /// Why one event was refused.
-pub(super) struct Refusal {
+pub(crate) struct Refusal {
     signal: Signal,
     reason: RejectReason,
     message: String,
 }
 
 impl Refusal {
-    pub(super) fn new(signal: Signal, reason: RejectReason, message: impl Into<String>) -> Self {
+    pub(crate) fn new(signal: Signal, reason: RejectReason, message: impl Into<String>) -> Self {
         Self {
             signal,
             reason,
@@ -88,6 +88,12 @@ impl Decoded {
     pub fn reject(&mut self, signal: Signal, reason: RejectReason, count: u64, message: String) {
         self.rejections.add(signal, reason, count);
         self.note(message);
+    }
+
+    /// One event refused: counted, and its reason kept, told as `what`'s.
+    pub(crate) fn refused(&mut self, what: &str, refusal: Refusal) {
+        let message = format!("{what}: {}", refusal.message);
+        self.reject(refusal.signal, refusal.reason, 1, message);
     }
 
     /// Keeps a reason for the sender, up to [`MAX_REASONS`].
@@ -147,12 +153,7 @@ pub fn decode(
         for (index, event) in events.iter().take(max_events).enumerate() {
             match decode_event(event, received_millis, clock) {
                 Ok(event) => decoded.push(index, event),
-                Err(refusal) => decoded.reject(
-                    refusal.signal,
-                    refusal.reason,
-                    1,
-                    format!("event {index}: {}", refusal.message),
-                ),
+                Err(refusal) => decoded.refused(&format!("event {index}"), refusal),
             }
         }
         if events.len() > max_events {
@@ -314,26 +315,30 @@ impl WireHeader {
     }
 }
 
-#[derive(Deserialize)]
+/// One Web Vitals report as sent, by the SDK, web-vitals' JSON or another
+/// browser SDK (OpenTelemetry's `browser.web_vital` events, Faro's
+/// measurements): what every vital is validated from.
+#[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
-struct WireVital {
-    name: String,
-    value: f64,
+pub(crate) struct WireVital {
+    pub name: String,
+    pub value: f64,
     #[serde(default)]
-    rating: Option<String>,
+    pub rating: Option<String>,
     #[serde(default)]
-    delta: Option<f64>,
-    id: String,
+    pub delta: Option<f64>,
+    pub id: String,
     #[serde(default)]
-    navigation_type: Option<String>,
+    pub navigation_type: Option<String>,
     #[serde(default)]
-    attribution: Option<Map<String, Value>>,
+    pub attribution: Option<Map<String, Value>>,
+    /// Epoch milliseconds.
     #[serde(default)]
-    ts: Option<f64>,
+    pub ts: Option<f64>,
 }
 
 impl WireVital {
-    fn validate(self, received_millis: i64) -> Result<Vital, Refusal> {
+    pub(crate) fn validate(self, received_millis: i64) -> Result<Vital, Refusal> {
         let invalid =
             |message: String| Refusal::new(Signal::RumVitals, RejectReason::InvalidValue, message);
         let name = MetricName::parse(&self.name).ok_or_else(|| {
@@ -385,32 +390,36 @@ impl WireVital {
     }
 }
 
+/// One error as sent, by the SDK or another browser SDK (Faro's
+/// exceptions): what every browser error is validated and fingerprinted
+/// from.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct WireError {
-    message: String,
+pub(crate) struct WireError {
+    pub message: String,
     #[serde(default)]
-    error_type: Option<String>,
+    pub error_type: Option<String>,
     #[serde(default)]
-    stack: Option<Vec<WireFrame>>,
+    pub stack: Option<Vec<WireFrame>>,
+    /// Epoch milliseconds.
     #[serde(default)]
-    ts: Option<f64>,
+    pub ts: Option<f64>,
 }
 
 #[derive(Deserialize)]
-struct WireFrame {
+pub(crate) struct WireFrame {
     #[serde(default)]
-    file: Option<String>,
+    pub file: Option<String>,
     #[serde(default)]
-    function: Option<String>,
+    pub function: Option<String>,
     #[serde(default)]
-    line: Option<f64>,
+    pub line: Option<f64>,
     #[serde(default)]
-    column: Option<f64>,
+    pub column: Option<f64>,
 }
 
 impl WireError {
-    fn validate(self, received_millis: i64) -> Result<RumError, Refusal> {
+    pub(crate) fn validate(self, received_millis: i64) -> Result<RumError, Refusal> {
         let error_type = cap(self.error_type.unwrap_or_default().trim().to_owned());
         let message = cap(self.message);
         if message.is_empty() && error_type.is_empty() {
@@ -493,12 +502,12 @@ fn position(value: Option<f64>) -> u32 {
         .map_or(0, |v| v.min(u32::MAX as f64) as u32)
 }
 
-fn text(value: Option<String>) -> String {
+pub(crate) fn text(value: Option<String>) -> String {
     cap(value.unwrap_or_default())
 }
 
 /// Cuts a string to [`MAX_STRING_BYTES`] at a character boundary.
-pub(super) fn cap(mut value: String) -> String {
+pub(crate) fn cap(mut value: String) -> String {
     if value.len() > MAX_STRING_BYTES {
         let mut end = MAX_STRING_BYTES;
         while !value.is_char_boundary(end) {

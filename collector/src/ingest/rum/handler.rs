@@ -24,7 +24,7 @@ use crate::ingest::tap::Tap;
 use crate::ingest::IngestError;
 use crate::model::rum::PageContext;
 use crate::model::rum::RumRecord;
-use crate::model::Span;
+use crate::model::{Attributes, Span};
 use crate::pipeline::{Queue, SubmitError};
 use crate::telemetry::outcome::{RejectReason, Signal};
 use crate::telemetry::{IngestStats, Receiver as ReceiverName};
@@ -46,9 +46,11 @@ pub(super) struct Settings {
     pub tap: Tap,
 }
 
-/// The beacon receiver; a cheap clone.
+/// The beacon receiver; a cheap clone. Faro's receiver and OTLP from
+/// browsers store their vitals and errors through it too
+/// ([`RumReceiver::context_of`], then `accept`).
 #[derive(Clone)]
-pub(super) struct RumReceiver(Arc<Settings>);
+pub(crate) struct RumReceiver(Arc<Settings>);
 
 impl RumReceiver {
     pub(super) fn new(settings: Settings) -> Self {
@@ -73,10 +75,10 @@ impl RumQuery {
 
 /// The answer people debugging a page read.
 #[derive(Debug, Serialize, PartialEq)]
-pub(super) struct Outcome {
-    accepted: u64,
-    rejected: u64,
-    errors: Vec<String>,
+pub(crate) struct Outcome {
+    pub accepted: u64,
+    pub rejected: u64,
+    pub errors: Vec<String>,
 }
 
 impl Receiver for RumReceiver {
@@ -116,9 +118,7 @@ impl Receiver for RumReceiver {
     ) -> Result<(Decoded, Arc<PageContext>), IngestError> {
         let settings = &self.0;
         let mut decoded = decode(body, settings.max_events, incoming.received_at_millis)?;
-        settings.urls.scrub(&mut decoded);
-        let query = RumQuery::of(incoming)?;
-        let context = Arc::new(page_context(&mut decoded, incoming, &query));
+        let context = self.context_of(&mut decoded, incoming)?;
         judge(&mut decoded, &context, &settings.span_rules);
         if decoded.accepted() == 0 {
             settings.stats.rum_events(0, decoded.rejected());
@@ -169,6 +169,37 @@ impl Receiver for RumReceiver {
 
     fn answer(&self, (): (), outcome: Outcome) -> Response {
         (StatusCode::OK, Json(outcome)).into_response()
+    }
+}
+
+impl RumReceiver {
+    /// The page and visitor `decoded`'s events share, once what is kept of
+    /// the visitor is decided: URLs scrubbed (`rum.keep_query_params`), the
+    /// client from the request.
+    pub(crate) fn context_of(
+        &self,
+        decoded: &mut Decoded,
+        incoming: &Incoming,
+    ) -> Result<Arc<PageContext>, IngestError> {
+        self.0.urls.scrub(decoded);
+        let query = RumQuery::of(incoming)?;
+        Ok(Arc::new(page_context(decoded, incoming, &query)))
+    }
+
+    /// Attribute values that are URLs, as every URL a page sends is kept:
+    /// without fragment, and with only `rum.keep_query_params` (a page's
+    /// query may hold anything, the RUM key included).
+    pub(crate) fn scrub_urls(&self, attributes: &mut Attributes) {
+        self.0.urls.scrub_attributes(attributes);
+    }
+}
+
+impl Outcome {
+    /// `sent` records more, of which `rejected` were refused, and why.
+    pub(crate) fn add(&mut self, sent: u64, rejected: u64, message: Option<String>) {
+        self.accepted += sent.saturating_sub(rejected);
+        self.rejected += rejected;
+        self.errors.extend(message);
     }
 }
 

@@ -20,7 +20,7 @@
 mod client;
 mod config;
 pub(crate) mod decode;
-mod handler;
+pub(crate) mod handler;
 mod script;
 mod spans;
 #[cfg(test)]
@@ -36,7 +36,7 @@ use axum::Router;
 pub use config::RumConfig;
 pub use script::SCRIPT_PATH;
 
-use super::edge::{self, AllowedOrigins, BrowserGuard, TrustedProxies};
+use super::edge::{self, AllowedOrigins, BodyLimits, BrowserGuard, TrustedProxies};
 use super::otlp::SpanRules;
 use super::receiver::handle;
 use super::tap::Tap;
@@ -45,7 +45,7 @@ use crate::model::rum::{PageView, RumError, RumRecord, Vital};
 use crate::model::Span;
 use crate::pipeline::Queue;
 use crate::telemetry::{IngestStats, Receiver};
-use handler::RumReceiver;
+pub(crate) use handler::RumReceiver;
 use urls::QueryAllowlist;
 
 pub const RUM_PATH: &str = "/v1/rum";
@@ -74,32 +74,73 @@ pub struct RumParts<'a> {
     pub tap: Tap,
 }
 
-/// The RUM routes: beacons behind the browser edge; the script, a public
-/// static file, outside it.
-pub fn routes(parts: RumParts<'_>) -> Router {
-    let config = parts.config;
-    let guard = BrowserGuard {
-        access: parts.access,
-        origins: Arc::new(allowed_origins(config)),
-        proxies: Arc::new(trusted_proxies(config)),
-        stats: parts.stats.clone(),
-        receiver: Receiver::Rum,
-    };
-    let receiver = RumReceiver::new(handler::Settings {
-        queues: parts.queues,
-        spans: parts.spans,
-        span_rules: parts.span_rules,
-        max_events: config.max_events_per_batch,
-        max_body_bytes: config.max_body_bytes,
-        urls: query_allowlist(config),
-        queue_wait: parts.queue_wait,
-        stats: parts.stats,
-        tap: parts.tap,
-    });
-    let beacons = Router::new()
-        .route(RUM_PATH, post(handle::<RumReceiver>))
-        .with_state(receiver);
-    edge::for_browsers(beacons, guard).route(SCRIPT_PATH, get(script::serve_script))
+/// RUM's receiver and the browser edge it stands behind: shared with the
+/// other receivers pages send to (`ingest::faro`, `ingest::browser_otlp`),
+/// so every way in from a page takes the same origins, keys and limits,
+/// and stores its vitals and errors the same way.
+pub struct Rum {
+    guard: BrowserGuard,
+    receiver: RumReceiver,
+    max_sdk_body_bytes: usize,
+}
+
+impl Rum {
+    pub fn new(parts: RumParts<'_>) -> Self {
+        let config = parts.config;
+        let guard = BrowserGuard {
+            access: parts.access,
+            origins: Arc::new(allowed_origins(config)),
+            proxies: Arc::new(trusted_proxies(config)),
+            stats: parts.stats.clone(),
+            receiver: Receiver::Rum,
+        };
+        let receiver = RumReceiver::new(handler::Settings {
+            queues: parts.queues,
+            spans: parts.spans,
+            span_rules: parts.span_rules,
+            max_events: config.max_events_per_batch,
+            max_body_bytes: config.max_body_bytes,
+            urls: query_allowlist(config),
+            queue_wait: parts.queue_wait,
+            stats: parts.stats,
+            tap: parts.tap,
+        });
+        Self {
+            guard,
+            receiver,
+            max_sdk_body_bytes: config.max_sdk_body_bytes,
+        }
+    }
+
+    /// The RUM routes: beacons behind the browser edge; the script, a
+    /// public static file, outside it.
+    pub fn routes(&self) -> Router {
+        let beacons = Router::new()
+            .route(RUM_PATH, post(handle::<RumReceiver>))
+            .with_state(self.receiver.clone());
+        edge::for_browsers(beacons, self.guard.clone())
+            .route(SCRIPT_PATH, get(script::serve_script))
+    }
+
+    /// `routes` behind the same browser edge as beacons, refusals counted
+    /// under `receiver`.
+    pub fn behind_edge(&self, routes: Router, receiver: Receiver) -> Router {
+        let guard = BrowserGuard {
+            receiver,
+            ..self.guard.clone()
+        };
+        edge::for_browsers(routes, guard)
+    }
+
+    /// Where vitals and errors from other browser SDKs are stored.
+    pub(crate) fn receiver(&self) -> RumReceiver {
+        self.receiver.clone()
+    }
+
+    /// Largest body a browser SDK may send (`rum.max_sdk_body_bytes`).
+    pub(crate) fn sdk_body_limits(&self) -> BodyLimits {
+        BodyLimits::both(self.max_sdk_body_bytes)
+    }
 }
 
 /// Config validation refuses bad origins before this; should one get here

@@ -48,7 +48,7 @@ fn harness(config: RumConfig, records: usize) -> Harness {
     };
     Harness {
         // A short wait keeps the full-queue test fast.
-        router: routes(RumParts {
+        router: Rum::new(RumParts {
             config: &config,
             queues,
             spans,
@@ -61,7 +61,8 @@ fn harness(config: RumConfig, records: usize) -> Harness {
             access: Arc::new(access),
             stats: metrics.ingest(),
             tap: None,
-        }),
+        })
+        .routes(),
         vitals: vitals_rx,
         metrics,
         _errors: errors_rx,

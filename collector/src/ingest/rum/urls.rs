@@ -52,7 +52,7 @@ impl QueryAllowlist {
     }
 
     /// Attribute values that are URLs: LCP's resource, a span's `url.full`.
-    fn scrub_attributes(&self, attributes: &mut Attributes) {
+    pub(crate) fn scrub_attributes(&self, attributes: &mut Attributes) {
         for (_, value) in attributes {
             if let AttributeValue::String(text) = value {
                 if text.contains("://") {

@@ -3,10 +3,27 @@
 //! error rate < 0.1 %, CMS query p95 < 100 ms, CMS pool utilisation < 80 %).
 //! Percentiles are computed in ClickHouse. Which span attribute carries the
 //! CDN cache status, and which of its values mean a hit, are configurable.
+//!
+//! CMS pool utilisation comes from the semantic-convention connection
+//! metrics when CMS services export them (`db.client.connection.count`
+//! with `db.client.connection.state` = `used`, over
+//! `db.client.connection.max`: the newest of each series in the window,
+//! summed over the layer's series); from the spans' pool attribute
+//! otherwise.
 
 use serde::{Deserialize, Serialize};
 
+use std::collections::BTreeMap;
+
 use super::{fetch_json, Queries, QueryError, TimeRange};
+use crate::model::series::{by_group, Aggregation, Selector, Series, Window};
+use crate::model::Layer;
+
+/// The semantic conventions' connection pool metrics and the attribute
+/// telling used connections from idle ones.
+const POOL_CONNECTIONS: &str = "db.client.connection.count";
+const POOL_MAX: &str = "db.client.connection.max";
+const POOL_STATE: &str = "db.client.connection.state";
 
 /// One KPI: its value over the window (`None`: no data), its target and
 /// whether the target is met.
@@ -19,8 +36,10 @@ pub struct Kpi {
     /// `<` or `>`: the value must stay below or above the target.
     pub target: String,
     pub met: Option<bool>,
-    /// Spans the value is computed from.
+    /// Spans (or metric points) the value is computed from.
     pub samples: u64,
+    /// What it is computed from: `spans` or `metrics`.
+    pub source: &'static str,
 }
 
 #[derive(Deserialize)]
@@ -78,7 +97,65 @@ impl Queries {
         let Some(row) = rows.into_iter().next() else {
             return Ok(Vec::new());
         };
-        Ok(kpis(&row, range))
+        let mut kpis = kpis(&row, range);
+        if let Some(from_metrics) = self.pool_from_metrics(range).await? {
+            if let Some(pool) = kpis.iter_mut().find(|k| k.name == "pool_utilization") {
+                *pool = from_metrics;
+            }
+        }
+        Ok(kpis)
+    }
+
+    /// CMS pool utilisation from the connection metrics, when CMS services
+    /// export both: `None` otherwise (the spans' value stands).
+    async fn pool_from_metrics(&self, range: TimeRange) -> Result<Option<Kpi>, QueryError> {
+        let secs = |millis: i64| u64::try_from(millis / 1000).unwrap_or(0);
+        let window = Window {
+            from_secs: secs(range.from_millis),
+            to_secs: secs(range.to_millis),
+        };
+        let cms = |name: &str, attributes: BTreeMap<String, String>| Selector {
+            metric_name: name.to_owned(),
+            attributes,
+            service: None,
+            layer: Some(Layer::Cms),
+        };
+        let used = cms(
+            POOL_CONNECTIONS,
+            BTreeMap::from([(POOL_STATE.to_owned(), "used".to_owned())]),
+        );
+        let used = self
+            .metric_series(&used, false, window.from_secs, window.to_secs)
+            .await?;
+        if used.is_empty() {
+            return Ok(None);
+        }
+        let max = self
+            .metric_series(
+                &cms(POOL_MAX, BTreeMap::new()),
+                false,
+                window.from_secs,
+                window.to_secs,
+            )
+            .await?;
+        let total = |series: &[Series]| {
+            by_group(series, Aggregation::Last, window, Some(&[]))
+                .first()
+                .map(|(_, value)| *value)
+        };
+        let (Some(used_now), Some(max_now)) = (total(&used), total(&max)) else {
+            return Ok(None);
+        };
+        let points = [&used, &max]
+            .iter()
+            .flat_map(|series| series.iter())
+            .map(|s| s.points.len() as u64)
+            .sum();
+        let value = (max_now > 0.0).then(|| used_now / max_now * 100.0);
+        Ok(Some(Kpi {
+            source: "metrics",
+            ..below_or_above("cms", "pool_utilization", value, "%", '<', 80.0, points)
+        }))
     }
 }
 
@@ -113,6 +190,7 @@ fn kpis(row: &Row, range: TimeRange) -> Vec<Kpi> {
             target: "tracked".into(),
             met: None,
             samples: row.gateway_spans,
+            source: "spans",
         },
         below_or_above(
             "gateway",
@@ -159,6 +237,7 @@ fn below_or_above(
         value,
         unit,
         target: format!("{direction} {target}"),
+        source: "spans",
         met: value.map(|v| {
             if direction == '<' {
                 v < target

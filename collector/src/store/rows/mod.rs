@@ -11,6 +11,7 @@ mod attributes;
 mod build;
 mod errors;
 mod log;
+mod metric_points;
 mod rejected;
 mod rum;
 mod span;
@@ -22,6 +23,9 @@ pub use alerts::{
 pub use build::BuildTable;
 pub use errors::{frames_json, ErrorDecisionTable, ErrorEventTable, SourceMapTable};
 pub use log::LogTable;
+pub use metric_points::{
+    ExponentialHistogramTable, GaugeTable, HistogramTable, SumTable, SummaryTable,
+};
 pub use rejected::{RejectedRow, RejectedRowTable};
 pub use rum::{RumErrorTable, RumPageViewTable, RumVitalTable};
 pub use span::SpanTable;

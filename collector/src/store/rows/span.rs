@@ -127,7 +127,7 @@ fn encode_span(span: &Span, resource_map: &[u8], buf: &mut Vec<u8>, scratch: &mu
 }
 
 /// Writes an id as a length-prefixed hex string without a temporary String.
-fn put_hex(buf: &mut Vec<u8>, write: impl FnOnce(&mut Vec<u8>), hex_len: u64) {
+pub(super) fn put_hex(buf: &mut Vec<u8>, write: impl FnOnce(&mut Vec<u8>), hex_len: u64) {
     put_varint(buf, hex_len);
     write(buf);
 }

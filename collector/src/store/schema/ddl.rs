@@ -19,6 +19,8 @@ pub struct SchemaOptions {
     pub ttl_days: u32,
     /// Retention of `otel_logs` (`clickhouse.logs_ttl_days`).
     pub logs_ttl_days: u32,
+    /// Retention of the metric tables (`clickhouse.metrics_ttl_days`).
+    pub metrics_ttl_days: u32,
 }
 
 /// A ClickHouse cluster the tables are spread over (`clickhouse.cluster`).
@@ -126,6 +128,7 @@ impl SchemaOptions {
             cluster: Cluster::from_keys(cluster, &[]),
             ttl_days: 7,
             logs_ttl_days: 3,
+            metrics_ttl_days: 7,
         }
     }
 
@@ -183,7 +186,7 @@ impl SchemaOptions {
     }
 
     /// [`Self::daily_partitions`] with a retention of `days` (a signal
-    /// kept for its own time: `logs_ttl_days`).
+    /// kept for its own time: `logs_ttl_days`, `metrics_ttl_days`).
     pub fn daily_partitions_kept(&self, time_column: &str, order_by: &str, days: u32) -> String {
         format!(
             "PARTITION BY toDate({time_column}) ORDER BY {order_by} \

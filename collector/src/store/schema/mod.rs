@@ -7,8 +7,9 @@
 //! catalog that tells whether they still have to run.
 //!
 //! Migrations add tables and columns (version 7: `builds`, CI/CD events;
-//! version 11: `otel_logs`; 13 to 16: the error tables, `errors.rs`)
-//! or change table settings (version 10: how widely spans are merged);
+//! version 11: `otel_logs`; version 12: the five metric tables; 13 to 16:
+//! the error tables, `errors.rs`) or change table settings (version 10: how
+//! widely spans are merged);
 //! the one exception is version 5,
 //! which rebuilds `rum_vitals` under a new partition key and keeps every
 //! row (see `rum::rum_vitals_by_page_start`).
@@ -19,11 +20,13 @@ mod ddl;
 mod dedup;
 mod errors;
 mod logs;
+mod metrics;
 mod rum;
 mod traces;
 
 pub use ddl::{Cluster, Replication, SchemaOptions};
 pub use dedup::{window as deduplication_window, DEDUPLICATION_WINDOW};
+pub use metrics::table_names as metric_table_names;
 
 use super::client::Connection;
 use super::StoreError;
@@ -153,6 +156,11 @@ const MIGRATIONS: &[Migration] = &[
             steps.push(Step::only_if(&server_knows_it, sql));
             steps
         },
+    },
+    Migration {
+        version: 12,
+        name: "metric_tables",
+        steps: |options| Step::all(metrics::metric_tables(options)),
     },
     Migration {
         version: 13,

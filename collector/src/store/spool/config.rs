@@ -36,13 +36,13 @@ impl Default for SpoolConfig {
 }
 
 impl SpoolConfig {
-    /// One table's spool: its own directory and an equal share of the
-    /// byte budget.
-    pub fn for_table(&self, data_dir: &Path, table: &str, tables: usize) -> SpoolSettings {
+    /// One table's spool: its own directory and `1 / shares` of the byte
+    /// budget.
+    pub fn for_table(&self, data_dir: &Path, table: &str, shares: usize) -> SpoolSettings {
         let base = self.dir.clone().unwrap_or_else(|| data_dir.join("spool"));
         SpoolSettings {
             dir: base.join(table),
-            max_bytes: self.max_bytes / tables.max(1) as u64,
+            max_bytes: self.max_bytes / shares.max(1) as u64,
             segment_bytes: self.segment_bytes,
         }
     }

@@ -61,6 +61,7 @@ pub struct IngestStats {
     spans_truncated: Counter,
     log_records_truncated: Counter,
     span_limit_cuts: Family<CutLabels, Counter>,
+    browser_layer_overridden: Family<SignalLabels, Counter>,
     /// The (receiver, status) pairs refused so far: a family cannot be
     /// listed, and the OTLP export reads every series.
     refusals_seen: Arc<Mutex<BTreeSet<(Receiver, u16)>>>,
@@ -114,6 +115,7 @@ impl IngestStats {
             requests_refused: Family::default(),
             requests_shed: Family::default(),
             span_limit_cuts: Family::default(),
+            browser_layer_overridden: Family::default(),
             refusals_seen: Arc::default(),
         };
         registry.register(
@@ -145,6 +147,11 @@ impl IngestStats {
             "span_limit_cuts",
             "What [span_limits] took: attributes, nested (of events, links, maps, arrays), events, links dropped; values cut",
             stats.span_limit_cuts.clone(),
+        );
+        registry.register(
+            "browser_layer_overridden",
+            "Records from browsers whose resource claimed another jamstack.layer, stored as the browser layer, by signal",
+            stats.browser_layer_overridden.clone(),
         );
         // Every signal shows from the start, at 0: a rate over a series
         // that appears only with its first record misses that record.
@@ -227,6 +234,16 @@ impl IngestStats {
                     .get_or_create(&CutLabels { part })
                     .inc_by(n);
             }
+        }
+    }
+
+    /// `count` records from browsers claimed a layer other than the
+    /// browser's and were stored as browser records.
+    pub fn browser_layer_overridden(&self, signal: Signal, count: u64) {
+        if count > 0 {
+            self.browser_layer_overridden
+                .get_or_create(&SignalLabels { signal })
+                .inc_by(count);
         }
     }
 

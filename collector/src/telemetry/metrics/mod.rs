@@ -36,6 +36,10 @@ pub enum Receiver {
     OtlpHttp,
     OtlpGrpc,
     Rum,
+    /// OTLP/HTTP from browser pages (the RUM listener's `/v1/traces`, `/v1/logs`).
+    BrowserOtlp,
+    /// The Grafana Faro web SDK's `/collect`.
+    Faro,
     Builds,
 }
 
@@ -45,6 +49,8 @@ impl Receiver {
             Receiver::OtlpHttp => "otlp_http",
             Receiver::OtlpGrpc => "otlp_grpc",
             Receiver::Rum => "rum",
+            Receiver::BrowserOtlp => "browser_otlp",
+            Receiver::Faro => "faro",
             Receiver::Builds => "builds",
         }
     }

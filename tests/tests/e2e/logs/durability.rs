@@ -13,7 +13,7 @@ use prost::Message;
 
 use super::bad_input::{record, request};
 use crate::durability::{
-    assert_landed_once, behind, load, restart_behind, stored_once_each, try_post,
+    assert_landed_once, behind, load, outage_options, restart_behind, stored_once_each, try_post,
 };
 use crate::fault_proxy::{FaultProxy, Mode};
 use crate::harness::{
@@ -112,12 +112,7 @@ fn log_rows_refused_for_good_go_to_rejected_rows_and_the_rest_lands() {
 #[test]
 fn clickhouse_down_under_log_load_loses_and_doubles_nothing() {
     let proxy = FaultProxy::start(clickhouse_url());
-    let collector = behind(
-        &proxy,
-        CollectorOptions::default()
-            .env("JAMSCOPE_WRITER_RETRY_BUDGET_SECS", "2")
-            .env("JAMSCOPE_WRITER_RETRY_MAX_MS", "500"),
-    );
+    let collector = behind(&proxy, outage_options());
     let stop = Arc::new(AtomicBool::new(false));
     let (acknowledged, _, clients) = load(logs_url(&collector), 2, Arc::clone(&stop), record_load);
     std::thread::sleep(Duration::from_secs(2));

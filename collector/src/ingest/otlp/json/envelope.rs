@@ -5,10 +5,11 @@
 use serde::de::{IgnoredAny, MapAccess};
 
 use super::fields::{fields, read, Key, Message};
-use super::scalar::Text;
+use super::scalar::{Integer, Text};
 use super::value::attributes;
 use super::Ctx;
-use crate::model::{Attributes, Scope};
+use crate::ingest::otlp::protobuf::ScopeGroup;
+use crate::model::Attributes;
 
 fields!(ResourceField { Attributes = "attributes" });
 
@@ -45,38 +46,44 @@ fields!(ScopeField {
     Name = "name",
     Version = "version",
     Attributes = "attributes",
+    DroppedAttributes = "droppedAttributesCount" | "dropped_attributes_count",
 });
 
-/// An `InstrumentationScope`: name and version, and its attributes when
-/// the signal stores them (`KEEP_ATTRIBUTES`; otherwise they are skipped
-/// unread, as any unknown field).
+/// An `InstrumentationScope`, as a [`ScopeGroup`] whose schema URL (a
+/// field of the group, not of the scope) its caller fills: name and
+/// version, and its attributes and dropped count when the signal stores
+/// them (`KEEP_ATTRIBUTES`; otherwise they are skipped unread, as any
+/// unknown field).
 pub(crate) struct ScopeMessage<const KEEP_ATTRIBUTES: bool>;
 
 impl<S, const KEEP_ATTRIBUTES: bool> Message<S> for ScopeMessage<KEEP_ATTRIBUTES> {
-    type Out = (Scope, Attributes);
+    type Out = ScopeGroup;
     const WHAT: &'static str = "an InstrumentationScope";
 
     fn decode<'de, A: MapAccess<'de>>(
         ctx: &mut Ctx<S>,
         mut map: A,
-    ) -> Result<(Scope, Attributes), A::Error> {
-        let (mut scope, mut kept) = Self::null(ctx);
+    ) -> Result<ScopeGroup, A::Error> {
+        let mut out = ScopeGroup::default();
         while let Some(field) = map.next_key_seed(Key::<ScopeField>::new())? {
             match field {
-                Some(f @ ScopeField::Name) => scope.name = read!(ctx, map, f, Text),
-                Some(f @ ScopeField::Version) => scope.version = read!(ctx, map, f, Text),
+                Some(f @ ScopeField::Name) => out.scope.name = read!(ctx, map, f, Text),
+                Some(f @ ScopeField::Version) => out.scope.version = read!(ctx, map, f, Text),
                 Some(f @ ScopeField::Attributes) if KEEP_ATTRIBUTES => {
-                    kept = read!(ctx, map, f, attributes(ctx))
+                    out.attributes = read!(ctx, map, f, attributes(ctx))
                 }
-                Some(ScopeField::Attributes) | None => {
+                Some(f @ ScopeField::DroppedAttributes) if KEEP_ATTRIBUTES => {
+                    out.dropped_attributes = read!(ctx, map, f, Integer::<u32>::new())
+                }
+                _ => {
                     map.next_value::<IgnoredAny>()?;
                 }
             }
         }
-        Ok((scope, kept))
+        Ok(out)
     }
 
-    fn null(_: &mut Ctx<S>) -> (Scope, Attributes) {
-        (Scope::default(), Attributes::new())
+    fn null(_: &mut Ctx<S>) -> ScopeGroup {
+        ScopeGroup::default()
     }
 }

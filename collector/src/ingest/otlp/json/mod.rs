@@ -24,7 +24,7 @@
 //! (attributes), `envelope` (the resource and scope records are grouped
 //! under), `fields` (names and the decoding scaffold: a [`Message`] per
 //! object, within a signal's state `S`); each signal's messages live with
-//! it (`traces/json/`, `logs/json/`).
+//! it (`traces/json/`, `logs/json/`, `metrics/json/`).
 
 mod envelope;
 mod fields;
@@ -37,7 +37,7 @@ use serde::de::DeserializeSeed;
 
 pub(crate) use envelope::{ResourceMessage, ScopeMessage};
 pub(crate) use fields::{fields, read, Field, Key, List, Message, Msg};
-pub(crate) use scalar::{Enum, Id, Integer, RawEnum, RawId, Text};
+pub(crate) use scalar::{Array, Bool, Double, Enum, Id, Integer, Optional, RawEnum, RawId, Text};
 pub(crate) use value::{attributes, AnyValue};
 
 use crate::ingest::IngestError;

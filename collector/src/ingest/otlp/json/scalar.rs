@@ -35,6 +35,14 @@ impl Int for i32 {
 /// An integer field: a JSON number, a decimal string, or `null` (0).
 pub(crate) struct Integer<T>(PhantomData<T>);
 
+impl<T> Clone for Integer<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T> Copy for Integer<T> {}
+
 impl<T> Integer<T> {
     pub(crate) fn new() -> Self {
         Self(PhantomData)
@@ -94,6 +102,7 @@ impl<'de, T: Int> Visitor<'de> for Integer<T> {
 
 /// A double: a number, a numeric string, `"NaN"`, `"Infinity"`,
 /// `"-Infinity"`, or `null` (0).
+#[derive(Clone, Copy)]
 pub(crate) struct Double;
 
 impl<'de> DeserializeSeed<'de> for Double {
@@ -141,6 +150,72 @@ impl<'de> Visitor<'de> for Double {
 
     fn visit_unit<E>(self) -> Result<f64, E> {
         Ok(0.0)
+    }
+}
+
+/// A field proto3 marks `optional`: what `E` reads, or `None` for `null`
+/// (not set, as protobuf says of a field that is absent).
+#[derive(Clone, Copy)]
+pub(crate) struct Optional<E>(pub(crate) E);
+
+impl<'de, E: DeserializeSeed<'de>> DeserializeSeed<'de> for Optional<E> {
+    type Value = Option<E::Value>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_option(self)
+    }
+}
+
+impl<'de, E: DeserializeSeed<'de>> Visitor<'de> for Optional<E> {
+    type Value = Option<E::Value>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a value or null")
+    }
+
+    fn visit_none<E2>(self) -> Result<Self::Value, E2> {
+        Ok(None)
+    }
+
+    fn visit_unit<E2>(self) -> Result<Self::Value, E2> {
+        Ok(None)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        self.0.deserialize(deserializer).map(Some)
+    }
+}
+
+/// A repeated scalar field: an array of what `E` reads, or `null` (empty).
+#[derive(Clone, Copy)]
+pub(crate) struct Array<E>(pub(crate) E);
+
+impl<'de, E: DeserializeSeed<'de> + Copy> DeserializeSeed<'de> for Array<E> {
+    type Value = Vec<E::Value>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de, E: DeserializeSeed<'de> + Copy> Visitor<'de> for Array<E> {
+    type Value = Vec<E::Value>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an array of numbers or null")
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        // Grown by what is read, never by a size hint a sender chose.
+        let mut out = Vec::new();
+        while let Some(value) = seq.next_element_seed(self.0)? {
+            out.push(value);
+        }
+        Ok(out)
+    }
+
+    fn visit_unit<E2>(self) -> Result<Self::Value, E2> {
+        Ok(Vec::new())
     }
 }
 

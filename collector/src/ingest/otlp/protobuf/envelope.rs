@@ -26,11 +26,13 @@ pub fn resource_group(mut r: Reader<'_>) -> WireResult<(Attributes, String)> {
 }
 
 /// What a scope group (`ScopeSpans`, `ScopeLogs`, ...; depth 2) says of its
-/// records.
-#[derive(Default)]
+/// records: its scope (name, version, attributes, the dropped attribute
+/// count the metric tables keep) and the group's schema URL.
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ScopeGroup {
     pub scope: Scope,
     pub attributes: Attributes,
+    pub dropped_attributes: u32,
     pub schema_url: String,
 }
 
@@ -40,13 +42,8 @@ pub fn scope_group(mut r: Reader<'_>) -> WireResult<ScopeGroup> {
     let mut group = ScopeGroup::default();
     while !r.is_empty() {
         match r.key()? {
-            (1, wt) => instrumentation_scope(
-                r.message(wt, 3)?,
-                3,
-                &mut group.scope,
-                &mut group.attributes,
-            )
-            .map_err(|e| e.within("scope", None))?,
+            (1, wt) => instrumentation_scope(r.message(wt, 3)?, 3, &mut group)
+                .map_err(|e| e.within("scope", None))?,
             (2, wt) => drop(r.message(wt, 3)?),
             (3, wt) => group.schema_url = r.string(wt).map_err(|e| e.within("schema_url", None))?,
             (tag, wt) => r.skip(tag, wt, 2)?,
@@ -81,21 +78,17 @@ fn entity_ref(mut r: Reader<'_>, depth: u32) -> WireResult<()> {
     Ok(())
 }
 
-/// `InstrumentationScope` at `depth`: name and version (the last of
-/// each), its attributes appended to `attributes` (a signal that does not
-/// store them still has them checked).
-fn instrumentation_scope(
-    mut r: Reader<'_>,
-    depth: u32,
-    scope: &mut Scope,
-    attributes: &mut Attributes,
-) -> WireResult<()> {
+/// `InstrumentationScope` at `depth` into `group`: name and version (the
+/// last of each), its attributes appended (a signal that does not store
+/// them still has them checked), the dropped attribute count (the last).
+fn instrumentation_scope(mut r: Reader<'_>, depth: u32, group: &mut ScopeGroup) -> WireResult<()> {
+    let scope = &mut group.scope;
     while !r.is_empty() {
         match r.key()? {
             (1, wt) => scope.name = r.string(wt).map_err(|e| e.within("name", None))?,
             (2, wt) => scope.version = r.string(wt).map_err(|e| e.within("version", None))?,
-            (3, wt) => attributes_field(&mut r, wt, depth + 1, attributes)?,
-            (4, wt) => drop(r.uint32(wt)?),
+            (3, wt) => attributes_field(&mut r, wt, depth + 1, &mut group.attributes)?,
+            (4, wt) => group.dropped_attributes = r.uint32(wt)?,
             (tag, wt) => r.skip(tag, wt, depth)?,
         }
     }

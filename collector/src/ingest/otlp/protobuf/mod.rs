@@ -2,7 +2,8 @@
 //! with prost's checks and limits (`wire`), attribute values (`value`),
 //! and the resource and scope every request groups records under
 //! (`envelope`). Each signal's decoder (`traces/protobuf.rs`,
-//! `logs/protobuf.rs`) walks its own messages with these.
+//! `logs/protobuf.rs`, `metrics/protobuf/`) walks its own messages with
+//! these.
 
 mod envelope;
 mod value;

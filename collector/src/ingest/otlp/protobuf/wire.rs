@@ -208,6 +208,68 @@ impl<'a> Reader<'a> {
         Ok(u32::from_le_bytes(array))
     }
 
+    /// `sint32`: the varint cut to 32 bits, then zigzag-decoded, as `prost`
+    /// does.
+    pub fn sint32(&mut self, wire_type: WireType) -> WireResult<i32> {
+        let value = self.uint64(wire_type)? as u32;
+        Ok(((value >> 1) as i32) ^ -((value & 1) as i32))
+    }
+
+    pub fn bool(&mut self, wire_type: WireType) -> WireResult<bool> {
+        self.uint64(wire_type).map(|v| v != 0)
+    }
+
+    pub fn double(&mut self, wire_type: WireType) -> WireResult<f64> {
+        self.fixed64(wire_type).map(f64::from_bits)
+    }
+
+    /// `sfixed64`.
+    pub fn sfixed64(&mut self, wire_type: WireType) -> WireResult<i64> {
+        self.fixed64(wire_type).map(|v| v as i64)
+    }
+
+    /// One occurrence of a repeated `fixed64` (or, with `map`, `double`)
+    /// field, appended to `values`: packed (a length-delimited run) or a
+    /// single value, as `prost` accepts both.
+    pub fn repeated_fixed64<T>(
+        &mut self,
+        wire_type: WireType,
+        values: &mut Vec<T>,
+        map: fn(u64) -> T,
+    ) -> WireResult<()> {
+        if wire_type != WireType::LengthDelimited {
+            values.push(map(self.fixed64(wire_type)?));
+            return Ok(());
+        }
+        let run = self.bytes(wire_type)?;
+        if run.len() % 8 != 0 {
+            return Err(WireError::new(Problem::Truncated));
+        }
+        values.extend(run.chunks_exact(8).map(|bytes| {
+            let mut array = [0; 8];
+            array.copy_from_slice(bytes);
+            map(u64::from_le_bytes(array))
+        }));
+        Ok(())
+    }
+
+    /// One occurrence of a repeated `uint64` field, packed or not.
+    pub fn repeated_uint64(
+        &mut self,
+        wire_type: WireType,
+        values: &mut Vec<u64>,
+    ) -> WireResult<()> {
+        if wire_type != WireType::LengthDelimited {
+            values.push(self.uint64(wire_type)?);
+            return Ok(());
+        }
+        let mut run = Reader::new(self.bytes(wire_type)?);
+        while !run.is_empty() {
+            values.push(run.varint()?);
+        }
+        Ok(())
+    }
+
     /// Hands each occurrence of the repeated message field `tag` of this
     /// message (at `depth`) to `each`, in order, and skips every other
     /// field: the second look a decoder takes over a message for its
@@ -291,6 +353,46 @@ mod tests {
             Reader::new(&[0x80]).varint(),
             Err(WireError::new(Problem::Truncated))
         );
+    }
+
+    #[test]
+    fn repeated_numbers_read_packed_and_unpacked_like_prost() {
+        let mut packed = Vec::new();
+        prost::encoding::fixed64::encode_packed(1, &[1, u64::MAX], &mut packed);
+        prost::encoding::fixed64::encode(1, &7, &mut packed);
+        prost::encoding::uint64::encode_packed(2, &[300, 0, 5], &mut packed);
+        prost::encoding::uint64::encode(2, &9, &mut packed);
+        let mut reader = Reader::new(&packed);
+        let (mut fixed, mut varints) = (Vec::new(), Vec::new());
+        while !reader.is_empty() {
+            match reader.key().unwrap() {
+                (1, wt) => reader.repeated_fixed64(wt, &mut fixed, |v| v).unwrap(),
+                (_, wt) => reader.repeated_uint64(wt, &mut varints).unwrap(),
+            }
+        }
+        assert_eq!(fixed, [1, u64::MAX, 7]);
+        assert_eq!(varints, [300, 0, 5, 9]);
+        // A packed run of fixed64s that is not a whole number of them.
+        let ragged = [0x0a, 0x03, 1, 2, 3];
+        let mut reader = Reader::new(&ragged);
+        let (_, wt) = reader.key().unwrap();
+        assert!(reader.repeated_fixed64(wt, &mut fixed, |v| v).is_err());
+        // A varint cut off at the end of its run.
+        let cut = [0x12, 0x01, 0x80];
+        let mut reader = Reader::new(&cut);
+        let (_, wt) = reader.key().unwrap();
+        assert!(reader.repeated_uint64(wt, &mut varints).is_err());
+    }
+
+    #[test]
+    fn zigzag_integers_read_like_prost() {
+        for value in [0i32, -1, 1, i32::MIN, i32::MAX, -10, 20] {
+            let mut encoded = Vec::new();
+            prost::encoding::sint32::encode(1, &value, &mut encoded);
+            let mut reader = Reader::new(&encoded);
+            let (_, wt) = reader.key().unwrap();
+            assert_eq!(reader.sint32(wt), Ok(value));
+        }
     }
 
     #[test]

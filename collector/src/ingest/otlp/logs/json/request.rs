@@ -131,8 +131,8 @@ impl<'a> Message<LogState<'a>> for ScopeLogs {
         while let Some(field) = map.next_key_seed(Key::<ScopeLogsField>::new())? {
             match field {
                 Some(f @ ScopeLogsField::Scope) => {
-                    (group.scope, group.scope_attributes) =
-                        read!(ctx, map, f, Msg::<_, ScopeMessage<true>>::new(ctx))
+                    let scope = read!(ctx, map, f, Msg::<_, ScopeMessage<true>>::new(ctx));
+                    (group.scope, group.scope_attributes) = (scope.scope, scope.attributes)
                 }
                 Some(f @ ScopeLogsField::LogRecords) => {
                     let more = read!(ctx, map, f, List::<_, LogRecordMessage>::new(ctx));

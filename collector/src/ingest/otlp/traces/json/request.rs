@@ -121,7 +121,7 @@ impl<'a> Message<TraceState<'a>> for ScopeSpans {
                 Some(f @ ScopeSpansField::Scope) => {
                     // `otel_traces` has no column for a scope's attributes.
                     type NameAndVersion = ScopeMessage<false>;
-                    scope = read!(ctx, map, f, Msg::<_, NameAndVersion>::new(ctx)).0;
+                    scope = read!(ctx, map, f, Msg::<_, NameAndVersion>::new(ctx)).scope;
                 }
                 Some(f @ ScopeSpansField::Spans) => {
                     let more = read!(ctx, map, f, List::<TraceState<'a>, SpanMessage>::new(ctx));

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `make bench`: the decode and alert-evaluation micro-benchmarks, then
+# `make bench`: the decode, alert-evaluation and symbolication micro-benchmarks, then
 # Jamscope and Rotel side by side on the same payloads, load tool, duration
 # and connections, each into a fresh embedded ClickHouse; alerting's ingest
 # cost and time to alert; bytes on disk per span and per log record; then
@@ -21,6 +21,10 @@ cargo bench -p jamscope --features test-support --bench decode -- --warm-up-time
 echo "== alert evaluation per series, window feeding per span (criterion)"
 cargo bench -p jamscope --features test-support --bench alert_eval -- --warm-up-time 1 --measurement-time 3 2>/dev/null \
   | grep -E "^alert_|time:|thrpt:" | grep -v "%" | tee "$OUT/alert_eval.txt"
+
+echo "== browser errors: symbolicated (cache warm, cold) and without maps; the map cache's memory (criterion)"
+cargo bench -p jamscope --features test-support --bench symbolicate -- --warm-up-time 1 --measurement-time 3 2>/dev/null \
+  | grep -E "^(errors/|map:|cache:)|time:|thrpt:" | grep -v "%" | tee "$OUT/symbolicate.txt"
 
 JAMSCOPE=(--jamscope-cmd "$PWD/target/release/jamscope serve"
   --jamscope-env 'JAMSCOPE_HTTP_ADDR={otlp_http_addr}'

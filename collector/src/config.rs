@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use crate::access::{AuthConfig, LimitsConfig};
 use crate::alert::config::MOVED_KEYS;
 use crate::alert::AlertConfig;
+use crate::errors::sourcemaps::SourceMapsConfig;
 use crate::ingest::bounds::RequestsConfig;
 use crate::ingest::builds::BuildsConfig;
 pub use crate::ingest::rum::RumConfig;
@@ -48,6 +49,7 @@ const SECTIONS: &[&str] = &[
     "alert.delivery",
     "alert",
     "builds",
+    "sourcemaps",
     "auth",
     "limits",
     "tls",
@@ -102,6 +104,8 @@ pub struct Config {
     pub alert: AlertConfig,
     /// Build and deploy events on `POST /v1/builds`.
     pub builds: BuildsConfig,
+    /// Source maps of browser errors: the cache, upload limits, fetching.
+    pub sourcemaps: SourceMapsConfig,
     /// API keys for OTLP, `/api` and `/metrics`.
     pub auth: AuthConfig,
     /// Requests a minute per client address, per key, overall.
@@ -140,6 +144,7 @@ impl Default for Config {
             layers: Vec::new(),
             alert: AlertConfig::default(),
             builds: BuildsConfig::default(),
+            sourcemaps: SourceMapsConfig::default(),
             auth: AuthConfig::default(),
             limits: LimitsConfig::default(),
             tls: TlsConfig::default(),
@@ -230,6 +235,9 @@ impl Config {
         }
         if let Err((key, problem)) = self.builds.validate() {
             return invalid(key, problem);
+        }
+        if let Err((key, problem)) = self.sourcemaps.validate() {
+            return invalid(key, &problem);
         }
         if let Err((key, problem)) = self.auth.validate() {
             return invalid(key, &problem);

@@ -15,6 +15,7 @@ pub mod clock;
 pub mod config;
 pub mod config_values;
 pub mod correlate;
+pub mod errors;
 #[cfg(test)]
 mod fuzz;
 pub mod hangup;

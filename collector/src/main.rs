@@ -74,6 +74,22 @@ enum Command {
         #[command(subcommand)]
         command: ConfigCommand,
     },
+    /// Source maps of a build, through a running collector's API.
+    Sourcemaps {
+        /// The collector's HTTP address.
+        #[arg(
+            long,
+            env = "JAMSCOPE_COLLECTOR_URL",
+            default_value = "http://127.0.0.1:4318",
+            global = true
+        )]
+        collector: String,
+        /// An API key, when the collector asks for one.
+        #[arg(long, env = "JAMSCOPE_API_KEY", global = true, hide_env_values = true)]
+        api_key: Option<String>,
+        #[command(subcommand)]
+        command: SourcemapsCommand,
+    },
     /// Print one trace as a waterfall with its per-layer breakdown.
     Trace {
         /// 32 hex digits.
@@ -111,6 +127,39 @@ enum RulesCommand {
     Test {
         /// A rule file (`*.yaml`).
         file: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum SourcemapsCommand {
+    /// Upload every `*.map` under DIR (and the bundle beside each) for one
+    /// release; each bundle's URL is the prefix and its path under DIR.
+    Upload {
+        /// The build's output directory.
+        dir: PathBuf,
+        /// The app, as the page's rum.js names it.
+        #[arg(long)]
+        app: String,
+        /// The release, as the page's rum.js names it.
+        #[arg(long)]
+        release: String,
+        /// Where DIR is served: `https://shop.example/` or `~/` (any host).
+        #[arg(long)]
+        url_prefix: String,
+    },
+    /// List the stored maps, newest first.
+    List {
+        #[arg(long, default_value = "")]
+        app: String,
+    },
+    /// Delete a release's maps (or one bundle's, with --url).
+    Delete {
+        #[arg(long)]
+        app: String,
+        #[arg(long)]
+        release: String,
+        #[arg(long)]
+        url: Option<String>,
     },
 }
 
@@ -164,6 +213,15 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     {
         return check_rules(dir);
     }
+    // Source maps go through a collector's API: no configuration either.
+    if let Command::Sourcemaps {
+        collector,
+        api_key,
+        command,
+    } = cli.command
+    {
+        return runtime()?.block_on(sourcemaps(&collector, api_key, command));
+    }
     // Nothing logs before the configuration is read: its errors are
     // returned and printed by `main`.
     let config = Config::load(cli.config.as_deref())?;
@@ -203,7 +261,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Rules {
             command: RulesCommand::Test { file },
         } => runtime()?.block_on(test_rules(config, file)),
-        Command::Rules { .. } => Ok(()),
+        Command::Rules { .. } | Command::Sourcemaps { .. } => Ok(()),
         Command::Serve => runtime()?.block_on(async {
             jamscope::serve(config, shutdown_signal()).await?;
             Ok(())
@@ -264,6 +322,45 @@ async fn test_rules(config: Config, file: PathBuf) -> anyhow::Result<()> {
     }
     if failed > 0 {
         anyhow::bail!("{failed} of {} rules could not be evaluated", rules.len());
+    }
+    Ok(())
+}
+
+/// `sourcemaps upload|list|delete`, each answer printed as JSON lines.
+async fn sourcemaps(
+    collector: &str,
+    api_key: Option<String>,
+    command: SourcemapsCommand,
+) -> anyhow::Result<()> {
+    use jamscope::errors::sourcemaps::upload::{find_maps, Collector};
+    let collector = Collector::new(collector, api_key)?;
+    match command {
+        SourcemapsCommand::Upload {
+            dir,
+            app,
+            release,
+            url_prefix,
+        } => {
+            let maps = find_maps(&dir, &url_prefix)?;
+            for map in &maps {
+                collector
+                    .upload(&app, &release, map)
+                    .await
+                    .with_context(|| format!("uploading {}", map.map.display()))?;
+                println!("{} {}", map.bundle_url, map.map.display());
+            }
+            eprintln!("{} source maps of {app} {release} uploaded", maps.len());
+        }
+        SourcemapsCommand::List { app } => {
+            let answer = collector.list(&app).await?;
+            for part in answer["sourcemaps"].as_array().into_iter().flatten() {
+                println!("{part}");
+            }
+        }
+        SourcemapsCommand::Delete { app, release, url } => {
+            let answer = collector.delete(&app, &release, url.as_deref()).await?;
+            println!("{answer}");
+        }
     }
     Ok(())
 }

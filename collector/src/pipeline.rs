@@ -14,6 +14,7 @@
 //! because memory is what the bound protects: a thousand spans of ten
 //! attributes and a thousand of two hundred are not the same load.
 
+use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -243,6 +244,32 @@ impl Depth {
     pub fn capacity_bytes(&self) -> usize {
         self.shared.capacity
     }
+}
+
+/// A step every batch of a queue takes on its way to the consumer (the
+/// symbolication of browser errors, the exceptions read off spans).
+pub trait Step<T>: Send + 'static {
+    /// Reads or changes the records of one batch before it goes on.
+    fn run(&mut self, records: &mut Vec<T>) -> impl Future<Output = ()> + Send;
+}
+
+/// `receiver`'s batches, each once `step` has run over it, in order. The
+/// room and acknowledgement travel with the batch, so the queue's bound
+/// and durable mode still cover the records until the consumer is done.
+pub fn through<T: Send + 'static>(
+    mut receiver: mpsc::UnboundedReceiver<Batch<T>>,
+    mut step: impl Step<T>,
+) -> mpsc::UnboundedReceiver<Batch<T>> {
+    let (sender, out) = mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        while let Some(mut batch) = receiver.recv().await {
+            step.run(&mut batch.records).await;
+            if sender.send(batch).is_err() {
+                break;
+            }
+        }
+    });
+    out
 }
 
 /// Creates a queue holding at most `capacity` bytes. The channel itself is
@@ -584,5 +611,34 @@ mod tests {
         drop(room);
         assert_eq!(queue.queued_bytes(), 0);
         assert_eq!(queue.depth().queued_records(), 0);
+    }
+
+    /// Doubles every record.
+    struct Double;
+
+    impl Step<u32> for Double {
+        async fn run(&mut self, records: &mut Vec<u32>) {
+            records.iter_mut().for_each(|r| *r *= 2);
+        }
+    }
+
+    #[tokio::test]
+    async fn a_step_changes_every_batch_in_order_and_keeps_its_room() {
+        let (queue, receiver) = queue::<u32>(10_000);
+        let mut stepped = through(receiver, Double);
+        queue.try_submit(vec![1, 2]).unwrap();
+        queue.try_submit(vec![3]).unwrap();
+        let first = stepped.recv().await.unwrap();
+        assert_eq!(first.records, vec![2, 4]);
+        assert_eq!(stepped.recv().await.unwrap().records, vec![6]);
+        assert_eq!(
+            queue.queued_bytes(),
+            2048,
+            "the first batch still holds its room"
+        );
+        drop(first);
+        assert_eq!(queue.queued_bytes(), 0);
+        drop(queue);
+        assert!(stepped.recv().await.is_none(), "ends when the queue does");
     }
 }

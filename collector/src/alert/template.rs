@@ -1,5 +1,5 @@
-//! Annotation templates: `{{ $labels.name }}` and `{{ $value }}`, nothing
-//! else. Parsed when rules load, so an unknown placeholder is a load error
+//! Annotation templates: `{{ $labels.name }}`, `{{ $details.name }}` and
+//! `{{ $value }}`, nothing else. Parsed when rules load, so an unknown placeholder is a load error
 //! and expansion cannot fail (a label the alert lacks expands to nothing).
 
 use std::fmt::Write as _;
@@ -11,6 +11,8 @@ use crate::model::{format_number, Precision};
 enum Part {
     Text(String),
     Label(String),
+    /// A detail of the series: said, but not part of the alert's identity.
+    Detail(String),
     Value,
 }
 
@@ -35,11 +37,11 @@ impl Template {
             let inner = after[..close].trim();
             parts.push(match inner {
                 "$value" => Part::Value,
-                _ => match inner.strip_prefix("$labels.") {
-                    Some(name) if is_label_name(name) => Part::Label(name.to_owned()),
-                    _ => {
+                _ => match placeholder(inner) {
+                    Some(part) => part,
+                    None => {
                         return Err(format!(
-                            "unknown placeholder '{{{{ {inner} }}}}' (use {{{{ $labels.<name> }}}} or {{{{ $value }}}})"
+                            "unknown placeholder '{{{{ {inner} }}}}' (use {{{{ $labels.<name> }}}}, {{{{ $details.<name> }}}} or {{{{ $value }}}})"
                         ))
                     }
                 },
@@ -63,12 +65,21 @@ impl Template {
         })
     }
 
-    pub fn expand(&self, labels: &LabelSet, value: f64) -> String {
+    /// Detail names the template reads.
+    pub fn details(&self) -> impl Iterator<Item = &str> {
+        self.parts.iter().filter_map(|p| match p {
+            Part::Detail(name) => Some(name.as_str()),
+            _ => None,
+        })
+    }
+
+    pub fn expand(&self, labels: &LabelSet, details: &LabelSet, value: f64) -> String {
         let mut out = String::new();
         for part in &self.parts {
             match part {
                 Part::Text(text) => out.push_str(text),
-                Part::Label(name) => out.push_str(labels.get(name).map_or("", String::as_str)),
+                Part::Label(name) => out.push_str(read(labels, name)),
+                Part::Detail(name) => out.push_str(read(details, name)),
                 Part::Value => {
                     let _ = write!(out, "{}", format_value(value));
                 }
@@ -76,6 +87,19 @@ impl Template {
         }
         out
     }
+}
+
+/// A label's or detail's value; one the alert lacks reads as nothing.
+fn read<'a>(set: &'a LabelSet, name: &str) -> &'a str {
+    set.get(name).map_or("", String::as_str)
+}
+
+/// The part a `{{ … }}` names: `$labels.<name>` or `$details.<name>`.
+fn placeholder(inner: &str) -> Option<Part> {
+    let named = |prefix: &str| inner.strip_prefix(prefix).filter(|n| is_label_name(n));
+    named("$labels.")
+        .map(|name| Part::Label(name.to_owned()))
+        .or_else(|| named("$details.").map(|name| Part::Detail(name.to_owned())))
 }
 
 /// Label names as Prometheus allows them.
@@ -97,11 +121,15 @@ mod tests {
 
     #[test]
     fn expands_labels_and_value() {
-        let t = Template::parse("{{ $labels.service }} at {{$value}} % ({{ $labels.missing }})")
-            .unwrap();
+        let t = Template::parse(
+            "{{ $labels.service }} at {{$value}} % ({{ $labels.missing }}): {{ $details.message }}",
+        )
+        .unwrap();
         let labels: LabelSet = [("service".to_owned(), "api".to_owned())].into();
-        assert_eq!(t.expand(&labels, 1.25), "api at 1.25 % ()");
+        let details: LabelSet = [("message".to_owned(), "boom".to_owned())].into();
+        assert_eq!(t.expand(&labels, &details, 1.25), "api at 1.25 % (): boom");
         assert_eq!(t.labels().collect::<Vec<_>>(), ["service", "missing"]);
+        assert_eq!(t.details().collect::<Vec<_>>(), ["message"]);
     }
 
     #[test]
@@ -110,6 +138,8 @@ mod tests {
             "{{ $labels }}",
             "{{ .Value }}",
             "{{ $labels.a-b }}",
+            "{{ $details }}",
+            "{{ $annotations.summary }}",
             "{{ $value",
             "oops }}",
             "{{ printf \"%s\" $value }}",

@@ -16,6 +16,9 @@ pub enum ApiError {
     BadParameter(String),
     #[error("{0}")]
     NotFound(String),
+    /// A body past its limit.
+    #[error("{0}")]
+    TooLarge(String),
     #[error(transparent)]
     Query(#[from] QueryError),
     /// ClickHouse did not store what the request asked to store.
@@ -28,6 +31,7 @@ impl ApiError {
         match self {
             ApiError::BadParameter(_) => StatusCode::BAD_REQUEST,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Query(QueryError::Invalid(_)) => StatusCode::BAD_REQUEST,
             ApiError::Query(_) | ApiError::Write(_) => StatusCode::SERVICE_UNAVAILABLE,
         }

@@ -1,5 +1,5 @@
 //! The overview endpoints: layer KPIs with the browser's share of time,
-//! Web Vitals, error groups, and one page view with its events and traces.
+//! Web Vitals, and one page view with its events and traces.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -87,20 +87,6 @@ pub async fn vitals_series(
         "buckets": buckets.count,
         "series": series,
     })))
-}
-
-/// `GET /api/errors?window=24h&limit=50`
-pub async fn errors(
-    State(state): State<ApiState>,
-    Query(query): Query<HashMap<String, String>>,
-) -> Result<Json<Value>, ApiError> {
-    let params = Params::new(query, &["window", "from", "to", "limit"])?;
-    let range = params.range(24 * 60 * MINUTE)?;
-    let limit = params.number("limit", 1000)?.unwrap_or(50) as u32;
-    let groups = state.queries.error_groups(range, limit).await?;
-    Ok(Json(
-        json!({ "from_ms": range.from_millis, "to_ms": range.to_millis, "errors": groups }),
-    ))
 }
 
 /// `GET /api/page-views/{id}`: a page view, its vitals, errors and traces.

@@ -9,22 +9,26 @@ mod alerts;
 mod browser_share;
 mod builds;
 mod error;
+mod errors;
 mod insights;
 mod logs;
 mod metrics;
 pub mod params;
+mod sourcemaps;
 mod text;
 mod traces;
 
 use std::sync::Arc;
 
+use axum::extract::DefaultBodyLimit;
 use axum::http::{header, HeaderName, HeaderValue};
-use axum::routing::{delete, get};
+use axum::routing::{delete, get, post};
 use axum::Router;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 pub(crate) use alerts::{active_alerts, ActiveAlert};
 pub use error::ApiError;
+pub use errors::{group_filter, ErrorWrites, ERROR_PARAMS};
 pub use insights::DEFAULT_BUCKETS;
 #[cfg(test)]
 pub(crate) use logs::attach as attach_logs;
@@ -47,6 +51,9 @@ pub struct ApiState {
     pub alerts: Option<AlertTables>,
     /// The rules being evaluated; `None` when alerting is off.
     pub rules: Option<watch::Receiver<Arc<RuleSet>>>,
+    /// Error decisions and source maps are written with this; `None`
+    /// where nothing may be written (tests of the pages).
+    pub errors: Option<ErrorWrites>,
 }
 
 /// Headers on every `/api` answer: JSON is not to be sniffed into
@@ -75,6 +82,12 @@ pub fn with_security_headers(router: Router) -> Router {
 }
 
 pub fn router(state: ApiState) -> Router {
+    // A map is taken whole up to its own limit (checked again by the
+    // handler, which names it); other bodies keep axum's default.
+    let max_map_bytes = state
+        .errors
+        .as_ref()
+        .map_or(0, |writes| writes.max_map_bytes.saturating_add(1));
     Router::new()
         .route("/api/traces", get(traces::search))
         .route("/api/traces/{trace_id}", get(traces::one))
@@ -83,8 +96,16 @@ pub fn router(state: ApiState) -> Router {
         .route("/api/metrics", get(metrics::metrics))
         .route("/api/vitals", get(insights::vitals))
         .route("/api/vitals/series", get(insights::vitals_series))
-        .route("/api/errors", get(insights::errors))
+        .route("/api/errors", get(errors::list))
         .route("/api/logs", get(logs::search))
+        .route("/api/errors/{fingerprint}/state", post(errors::decide))
+        .route(
+            "/api/sourcemaps",
+            get(sourcemaps::list)
+                .post(sourcemaps::upload)
+                .delete(sourcemaps::delete)
+                .layer(DefaultBodyLimit::max(max_map_bytes)),
+        )
         .route("/api/alerts", get(alerts::active))
         .route("/api/alerts/history", get(alerts::history))
         .route("/api/rules", get(alerts::rules))

@@ -4,6 +4,7 @@
 pub mod alert;
 pub mod build;
 pub mod datapoint;
+pub mod error;
 pub mod kpi;
 mod layer;
 mod log;

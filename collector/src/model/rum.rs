@@ -1,15 +1,14 @@
 //! Real-user monitoring: what browsers report about page views, Web Vitals
 //! and JavaScript errors, independent of the beacon's wire format.
 
-mod fingerprint;
-
 use std::fmt;
 use std::net::IpAddr;
 use std::sync::Arc;
 
+use super::error::Frame;
 use super::{Attributes, TraceId};
 
-pub use fingerprint::Fingerprint;
+pub use super::error::Fingerprint;
 
 /// The span attribute naming the page view a browser span belongs to: how
 /// a trace finds the page view that started it, and a page view its traces.
@@ -298,9 +297,16 @@ pub struct StackFrame {
 pub struct RumError {
     pub message: String,
     pub error_type: String,
-    /// Innermost frame first.
+    /// Innermost frame first, as the browser sent them (minified).
     pub stack: Vec<StackFrame>,
-    /// Groups occurrences of the same error; see [`Fingerprint::of`].
+    /// The same frames as people read them: symbolicated where the
+    /// release's source maps cover them, else as sent with a note why.
+    pub frames: Vec<Frame>,
+    /// What symbolication made of the whole stack, in a few words; empty
+    /// when it was not tried (no stack).
+    pub symbolication: String,
+    /// Groups occurrences of the same error; see [`Fingerprint::of`] and,
+    /// once symbolicated, [`Fingerprint::of_frames`].
     pub fingerprint: Fingerprint,
     pub timestamp_millis: i64,
 }
@@ -313,13 +319,24 @@ impl RumError {
         timestamp_millis: i64,
     ) -> Self {
         let fingerprint = Fingerprint::of(&error_type, &message, &stack);
+        let frames = stack.iter().map(Frame::as_sent).collect();
         Self {
             message,
             error_type,
             stack,
+            frames,
+            symbolication: String::new(),
             fingerprint,
             timestamp_millis,
         }
+    }
+
+    /// Takes resolved frames (from source maps) and groups the error by
+    /// them: the original file and function of its top in-app frame.
+    pub fn resolved(&mut self, frames: Vec<Frame>, symbolication: String) {
+        self.fingerprint = Fingerprint::of_frames("", &self.error_type, &self.message, &frames);
+        self.frames = frames;
+        self.symbolication = symbolication;
     }
 }
 

@@ -7,6 +7,7 @@
 
 mod alerting;
 mod banner;
+mod errors;
 mod listeners;
 mod routes;
 mod shutdown;
@@ -122,8 +123,10 @@ async fn run(
         config.requests.max_decoding_bytes,
         config.requests.decoding_wait(),
     );
-    let (writers, queues) = store::Writers::start(config, connection, metrics, &tracer)?;
     let queries = Queries::new(connection.client(), config.kpi.clone());
+    let symbolicator = errors::symbolicator(config, &queries);
+    let (writers, queues) =
+        store::Writers::start(config, connection, metrics, &tracer, &symbolicator)?;
     let alerting = alerting::start(config, connection, &queries, metrics)?;
     let access = Arc::new(Access::new(
         &config.auth,
@@ -140,6 +143,7 @@ async fn run(
         alerting: alerting.as_ref(),
         access: &access,
         metrics,
+        symbolicator,
     });
     let servers = listeners.serve(config, routes, metrics)?;
     let maintenance = tokio::spawn(Arc::clone(&access).maintain(servers.stopped()));

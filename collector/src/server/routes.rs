@@ -19,6 +19,7 @@ use super::alerting::Alerting;
 use super::store::{Queues, StoreBuilds};
 use crate::access::{Access, Endpoint};
 use crate::config::Config;
+use crate::errors::sourcemaps::Symbolicator;
 use crate::ingest::edge::{self, GrpcGuard, ServiceGuard};
 use crate::ingest::otlp::{self, Logs, Otlp, OtlpParts, Signal, SignalService, SpanRules, Traces};
 use crate::ingest::rum::{self, Rum, RumParts};
@@ -37,6 +38,8 @@ pub(super) struct Parts<'a> {
     pub alerting: Option<&'a Alerting>,
     pub access: &'a Arc<Access>,
     pub metrics: &'a Arc<Metrics>,
+    /// Told when an upload changes a release's maps.
+    pub symbolicator: Arc<Symbolicator>,
 }
 
 /// Every listener's routes.
@@ -64,6 +67,7 @@ pub(super) fn build(parts: Parts<'_>) -> Routes {
         alerting,
         access,
         metrics,
+        symbolicator,
     } = parts;
     let stats = metrics.ingest();
     let tap = alerting.map(Alerting::tap);
@@ -106,6 +110,7 @@ pub(super) fn build(parts: Parts<'_>) -> Routes {
         queries: Arc::new(queries),
         alerts: alerting.map(|a| a.tables.clone()),
         rules: alerting.map(|a| a.service.rules()),
+        errors: Some(super::errors::writes(config, connection, symbolicator)),
     };
     let health = telemetry::health_routes(metrics.readiness());
     let pages = rum.routes().merge(faro::routes(&rum, from_pages.clone()));

@@ -13,17 +13,20 @@ use tokio::task::JoinHandle;
 
 use super::ServeError;
 use crate::config::Config;
+use crate::errors::sourcemaps::Symbolicator;
+use crate::errors::{RecordExceptions, Symbolicate};
 use crate::ingest::builds::BuildSink;
 use crate::ingest::otlp::MetricQueues;
 use crate::ingest::rum::RumQueues;
 use crate::model::build::Build;
 use crate::model::{LogRecord, Span};
+use crate::pipeline::Batch;
 use crate::pipeline::Queue;
 use crate::store::client::Connection;
 use crate::store::embedded::{EmbeddedClickHouse, EmbeddedSettings};
 use crate::store::rows::{
-    BuildTable, ExponentialHistogramTable, GaugeTable, HistogramTable, LogTable, RumErrorTable,
-    RumPageViewTable, RumVitalTable, SpanTable, SumTable, SummaryTable, Table,
+    BuildTable, ErrorEventTable, ExponentialHistogramTable, GaugeTable, HistogramTable, LogTable,
+    RumErrorTable, RumPageViewTable, RumVitalTable, SpanTable, SumTable, SummaryTable, Table,
 };
 use crate::store::spool::Spool;
 use crate::store::writer::{self, InsertTarget, Writer};
@@ -31,9 +34,10 @@ use crate::store::{schema, StoreError};
 use crate::telemetry::{Metrics, WorkOutcome, WorkTracer};
 
 /// Equal shares of the spool budget: spans, log records, each RUM table,
-/// and metrics, whose share its five tables split (one request's points
-/// spread over them, as one request's spans or beacons fill one table).
-const SPOOL_SHARES: usize = 6;
+/// error events, and metrics, whose share its five tables split (one
+/// request's points spread over them, as one request's spans or beacons
+/// fill one table).
+const SPOOL_SHARES: usize = 7;
 
 /// The metric tables, splitting one spool share and one queue bound.
 const METRIC_TABLES: usize = 5;
@@ -112,12 +116,15 @@ pub(super) struct Writers {
 
 impl Writers {
     /// One writer per table, each draining its own queue into ClickHouse,
-    /// with its own spool.
+    /// with its own spool. Browser errors are symbolicated on their way;
+    /// spans and log records are read for exceptions, which `error_events`
+    /// gets.
     pub(super) fn start(
         config: &Config,
         connection: &Connection,
         metrics: &Arc<Metrics>,
         tracer: &WorkTracer,
+        symbolicator: &Arc<Symbolicator>,
     ) -> Result<(Writers, Queues), ServeError> {
         let (deadline, deadline_rx) = watch::channel(None);
         let mut spawner = Spawner {
@@ -128,12 +135,21 @@ impl Writers {
             deadline: deadline_rx,
             handles: Vec::new(),
         };
+        let exceptions = spawner.spawn::<ErrorEventTable>()?;
+        let symbolicate = Symbolicate(Arc::clone(symbolicator));
         let queues = Queues {
-            spans: spawner.spawn::<SpanTable>()?,
-            logs: spawner.spawn::<LogTable>()?,
+            spans: spawner.spawn_through::<SpanTable>(|batches| {
+                let queue = exceptions.clone();
+                crate::pipeline::through(batches, RecordExceptions { queue })
+            })?,
+            logs: spawner.spawn_through::<LogTable>(|batches| {
+                crate::pipeline::through(batches, RecordExceptions { queue: exceptions })
+            })?,
             rum: RumQueues {
                 vitals: spawner.spawn::<RumVitalTable>()?,
-                errors: spawner.spawn::<RumErrorTable>()?,
+                errors: spawner.spawn_through::<RumErrorTable>(|batches| {
+                    crate::pipeline::through(batches, symbolicate)
+                })?,
                 page_views: spawner.spawn::<RumPageViewTable>()?,
             },
             metric_points: spawner.metric_queues()?,
@@ -171,15 +187,27 @@ struct Spawner<'a> {
     handles: Vec<JoinHandle<()>>,
 }
 
+/// What a writer reads its batches from.
+type Batches<T> = tokio::sync::mpsc::UnboundedReceiver<Batch<T>>;
+
 impl Spawner<'_> {
     /// Table `T`'s queue (of `writer.queue_bytes`) and writer.
     fn spawn<T: Table>(&mut self) -> Result<Queue<T::Record>, ServeError> {
+        self.spawn_through::<T>(|batches| batches)
+    }
+
+    /// A queue whose batches take `route` (a `pipeline::through` step) on
+    /// their way to `T`'s writer.
+    fn spawn_through<T: Table>(
+        &mut self,
+        route: impl FnOnce(Batches<T::Record>) -> Batches<T::Record>,
+    ) -> Result<Queue<T::Record>, ServeError> {
         let spool_config = &self.config.spool;
         let (queue, receiver) = crate::pipeline::queue_with(
             self.config.writer.queue_bytes,
             spool_config.enabled && spool_config.durable,
         );
-        self.writer::<T>(&queue, receiver, SPOOL_SHARES)?;
+        self.writer::<T>(&queue, route(receiver), SPOOL_SHARES)?;
         Ok(queue)
     }
 
@@ -223,7 +251,7 @@ impl Spawner<'_> {
     fn writer<T: Table>(
         &mut self,
         queue: &Queue<T::Record>,
-        receiver: tokio::sync::mpsc::UnboundedReceiver<crate::pipeline::Batch<T::Record>>,
+        receiver: Batches<T::Record>,
         spool_shares: usize,
     ) -> Result<(), ServeError> {
         let config = self.config;

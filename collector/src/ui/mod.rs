@@ -39,7 +39,7 @@ pub use guard::require_key_or_sign_in;
 use crate::api::ApiState;
 
 /// No inline script or style, nothing from elsewhere; `fetch` only to
-/// this origin (the silence buttons).
+/// this origin (the silence and error-state buttons).
 const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
      img-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
@@ -141,6 +141,7 @@ mod tests {
             )),
             alerts: None,
             rules: None,
+            errors: None,
         })
         .merge(public_router())
     }

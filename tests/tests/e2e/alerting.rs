@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use crate::harness::{python, repo_root, Collector, CollectorOptions};
+use crate::harness::{client_ids, python, repo_root, Collector, CollectorOptions};
 use crate::receivers::{Recorder, SmtpSink};
 
 const SECRET: &str = "alert-webhook-secret";
@@ -135,27 +135,14 @@ pub(crate) fn rules_dir(yaml: &str) -> tempfile::TempDir {
 /// `requests` gateway server spans, the first `errors` failed, exported
 /// at once by the Python SDK; returns the failed requests' trace ids.
 fn send_gateway(collector: &Collector, requests: u32, errors: u32, service: &str) -> Vec<String> {
-    let script = repo_root().join("tests/clients/python/gateway_traffic.py");
-    let output = Command::new(python())
-        .arg(script)
+    let mut command = Command::new(python());
+    command
+        .arg(repo_root().join("tests/clients/python/gateway_traffic.py"))
         .args(["--endpoint", &collector.http_url()])
         .args(["--requests", &requests.to_string()])
         .args(["--errors", &errors.to_string()])
-        .args(["--service", service])
-        .output()
-        .expect("run gateway_traffic.py");
-    assert!(
-        output.status.success(),
-        "gateway_traffic.py failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let sent: Value = serde_json::from_slice(&output.stdout).expect("JSON");
-    sent["failed"]
-        .as_array()
-        .expect("failed ids")
-        .iter()
-        .map(|v| v.as_str().unwrap_or_default().to_owned())
-        .collect()
+        .args(["--service", service]);
+    client_ids(command, "failed")
 }
 
 pub(crate) async fn wait_until(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) {
@@ -512,7 +499,7 @@ groups:
         condition: { type: new_error, source: rum }
         labels: { severity: warning }
         annotations:
-          summary: "New browser error on {{ $labels.page }}: {{ $labels.message }}"
+          summary: "New browser error on {{ $details.page }}: {{ $details.message }}"
 "#,
     );
     let mut collector = Collector::start_with(
@@ -552,8 +539,14 @@ groups:
     let body = &receivers.webhooks()[0];
     let alert = &body["alerts"][0];
     assert_eq!(alert["labels"]["alertname"], "NewBrowserError");
-    assert_eq!(alert["labels"]["page"], "/cart");
-    assert_eq!(alert["labels"]["message"], "price is undefined");
+    // The page and message are details (annotations), not the alert's
+    // identity: the fingerprint is.
+    assert_eq!(alert["annotations"]["page"], "/cart");
+    assert_eq!(alert["annotations"]["message"], "price is undefined");
+    assert_eq!(
+        alert["annotations"]["summary"],
+        "New browser error on /cart: price is undefined"
+    );
     // The same error again is not new.
     assert!(post(beacon("price is undefined"))
         .await
@@ -741,7 +734,7 @@ groups:
         condition: { type: new_error, source: spans }
         labels: { severity: warning }
         annotations:
-          summary: "New error in {{ $labels.service }}: {{ $labels.message }}"
+          summary: "New error in {{ $labels.service }}: {{ $details.message }}"
 "#,
     );
     let mut collector = Collector::start_with(alert_options(&receivers, rules.path()));
@@ -753,7 +746,11 @@ groups:
     .await;
     let alert = receivers.webhooks()[0]["alerts"][0].clone();
     assert_eq!(alert["labels"]["service"], "checkout-api");
-    assert_eq!(alert["labels"]["message"], "upstream failed");
+    assert_eq!(alert["annotations"]["message"], "upstream failed");
+    assert_eq!(
+        alert["annotations"]["summary"],
+        "New error in checkout-api: upstream failed"
+    );
     assert_eq!(
         alert["annotations"]["example_trace_id"].as_str(),
         failed.first().map(String::as_str)

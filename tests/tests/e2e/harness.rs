@@ -14,6 +14,24 @@ use std::time::{Duration, Instant};
 use jamscope::store::embedded::{EmbeddedClickHouse, EmbeddedSettings};
 use serde_json::Value;
 
+/// Runs a test client that prints one JSON object; the strings of its
+/// array `key` (the ids it sent, failed, ...).
+pub fn client_ids(mut command: Command, key: &str) -> Vec<String> {
+    let output = command.output().expect("the client runs");
+    assert!(
+        output.status.success(),
+        "the client failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let printed: Value = serde_json::from_slice(&output.stdout).expect("JSON on stdout");
+    printed[key]
+        .as_array()
+        .unwrap_or_else(|| panic!("`{key}` in {printed}"))
+        .iter()
+        .map(|id| id.as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
 pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
 }

@@ -174,6 +174,11 @@ fn migrate_applies_once_and_then_has_nothing_to_do() {
             "alert_state",
             "alert_window_deltas",
             "builds",
+            "error_decisions",
+            "error_events",
+            "error_groups",
+            "error_groups_events_mv",
+            "error_groups_rum_mv",
             "otel_logs",
             "otel_metrics_exponential_histogram",
             "otel_metrics_gauge",
@@ -186,6 +191,7 @@ fn migrate_applies_once_and_then_has_nothing_to_do() {
             "rum_page_views",
             "rum_vitals",
             "schema_migrations",
+            "sourcemaps",
             "trace_index",
             "trace_index_mv"
         ]

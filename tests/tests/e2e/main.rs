@@ -11,6 +11,7 @@ mod builds;
 mod cluster;
 mod dashboards;
 mod durability;
+mod errors;
 mod expect;
 mod fault_proxy;
 mod harness;

@@ -56,6 +56,11 @@ pub struct Observation {
     /// The current value; `None` when there is no data or nothing to
     /// report. A series missing from a tick does not breach either.
     pub value: Option<f64>,
+    /// What the alert says about the series without it being part of the
+    /// alert's identity (an error group's message, its release): they may
+    /// change while the series lasts, and a changed label set would be a
+    /// new alert. Annotations carry them; templates read `$details.<name>`.
+    pub details: LabelSet,
     pub example_trace_id: Option<String>,
 }
 
@@ -77,6 +82,7 @@ struct Breach<'a> {
     labels: LabelSet,
     severity: Severity,
     value: f64,
+    details: LabelSet,
     example_trace_id: Option<String>,
 }
 
@@ -196,6 +202,7 @@ fn breaches<'a>(
                     labels,
                     severity,
                     value,
+                    details: observation.details.clone(),
                     example_trace_id: observation.example_trace_id.clone(),
                 },
             );
@@ -227,6 +234,7 @@ fn hold_criticals<'a>(state: &EngineState, breaches: &mut BTreeMap<String, Breac
                     labels: tracked.alert.labels.clone(),
                     severity: Severity::Critical,
                     value: warning.value,
+                    details: warning.details.clone(),
                     example_trace_id: warning.example_trace_id.clone(),
                 },
             ));
@@ -243,7 +251,9 @@ fn observe(
     now_millis: i64,
     events: &mut Vec<AlertEvent>,
 ) {
-    let annotations = breach.rule.expand_annotations(&breach.labels, breach.value);
+    let annotations = breach
+        .rule
+        .expand_annotations(&breach.labels, &breach.details, breach.value);
     let tracked = match state.alerts.get_mut(fingerprint) {
         Some(t) if t.phase != Phase::Resolved => t,
         // New, or breaching again after a resolution not yet told:

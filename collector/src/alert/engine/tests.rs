@@ -59,6 +59,7 @@ fn observations(obs: Obs<'_>) -> Vec<Observation> {
             rule: (*rule).into(),
             labels: [("service".to_owned(), (*service).to_owned())].into(),
             value: Some(*value),
+            details: LabelSet::new(),
             example_trace_id: Some(format!("trace-{service}")),
         })
         .collect()
@@ -330,6 +331,7 @@ fn the_same_labels_are_one_alert() {
         rule: "ErrorRate".into(),
         labels: LabelSet::new(),
         value: None,
+        details: LabelSet::new(),
         example_trace_id: None,
     });
     let out = engine.tick(60_000, &other, &[]);

@@ -37,6 +37,7 @@ impl Rule {
                 QueryKind::Sql(_)
                 | QueryKind::NewError(_)
                 | QueryKind::Consecutive(_)
+                | QueryKind::RegressedErrors
                 | QueryKind::Metric(_),
             ) => &[],
         };
@@ -112,8 +113,12 @@ impl Rule {
                 match source {
                     ErrorSource::Rum => "browsers (RUM)",
                     ErrorSource::Spans => "spans",
+                    ErrorSource::Groups => "the error groups of every layer",
                 }
             ),
+            RuleKind::Query(QueryKind::RegressedErrors) => {
+                "a resolved error group is seen again in a release it was not seen in".into()
+            }
             RuleKind::Query(QueryKind::Consecutive(failed)) => failed_words(failed, main, others),
             RuleKind::Query(QueryKind::Regression(regression)) => {
                 let baseline = match regression.baseline {

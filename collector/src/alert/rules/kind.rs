@@ -39,6 +39,9 @@ pub enum QueryKind {
     Consecutive(FailedInARow),
     /// A metric at least X % worse than its own baseline.
     Regression(Regression),
+    /// An error group of any layer resolved, then seen again in a release
+    /// it had not been seen in (`type: regression, source: groups`).
+    RegressedErrors,
     /// An OTLP metric aggregated over a window.
     Metric(MetricQuery),
 }
@@ -97,15 +100,17 @@ impl RuleKind {
             RuleKind::Query(QueryKind::Sql(sql)) => &sql.unit,
             RuleKind::Query(QueryKind::Metric(query)) => &query.unit,
             RuleKind::Query(QueryKind::Regression(_)) => "%",
-            RuleKind::Query(QueryKind::NewError(_) | QueryKind::Consecutive(_)) => "",
+            RuleKind::Query(
+                QueryKind::NewError(_) | QueryKind::Consecutive(_) | QueryKind::RegressedErrors,
+            ) => "",
         }
     }
 
     /// The labels each series of this kind carries; `None` when they are
     /// whatever the kind's query returns (`sql`).
     pub fn series_labels(&self) -> Option<Vec<&str>> {
-        const NEW_ERROR_LABELS: &[&str] =
-            &["fingerprint", "message", "error_type", "service", "page"];
+        // An error group's key (`service` only where it is part of it).
+        const ERROR_GROUP_LABELS: &[&str] = &["fingerprint", "layer", "service"];
         const PIPELINE_LABELS: &[&str] = &["pipeline", "kind"];
         let group_by = |watched: &MetricWindow| {
             let labels = watched.group_by.iter().map(|label| label.as_str());
@@ -115,11 +120,30 @@ impl RuleKind {
             RuleKind::Window(WindowKind::Threshold(watched)) => group_by(watched),
             RuleKind::Query(QueryKind::Regression(regression)) => group_by(&regression.watched),
             RuleKind::Query(QueryKind::Sql(_)) => None,
+            RuleKind::Query(QueryKind::NewError(_) | QueryKind::RegressedErrors) => {
+                Some(ERROR_GROUP_LABELS.to_vec())
+            }
             RuleKind::Query(QueryKind::Metric(query)) => {
                 Some(query.group_by.iter().map(|g| g.label()).collect())
             }
-            RuleKind::Query(QueryKind::NewError(_)) => Some(NEW_ERROR_LABELS.to_vec()),
             RuleKind::Query(QueryKind::Consecutive(_)) => Some(PIPELINE_LABELS.to_vec()),
+        }
+    }
+
+    /// The details each series of this kind carries beside its labels
+    /// (`alert::engine::Observation::details`): what an alert says but is
+    /// not identified by.
+    pub fn series_details(&self) -> &'static [&'static str] {
+        const ERROR_DETAILS: &[&str] = &["message", "error_type", "release", "page", "operation"];
+        match self {
+            RuleKind::Query(QueryKind::NewError(_) | QueryKind::RegressedErrors) => ERROR_DETAILS,
+            RuleKind::Window(_)
+            | RuleKind::Query(
+                QueryKind::Sql(_)
+                | QueryKind::Consecutive(_)
+                | QueryKind::Regression(_)
+                | QueryKind::Metric(_),
+            ) => &[],
         }
     }
 }

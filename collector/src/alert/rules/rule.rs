@@ -80,11 +80,22 @@ impl Rule {
         labels
     }
 
-    pub fn expand_annotations(&self, labels: &LabelSet, value: f64) -> LabelSet {
-        self.annotations
-            .iter()
-            .map(|(key, template)| (key.clone(), template.expand(labels, value)))
-            .collect()
+    /// The alert's annotations: the series' details under their own names
+    /// (so a receiver reads them without a template), then the rule's
+    /// annotations expanded (a rule's own key wins).
+    pub fn expand_annotations(
+        &self,
+        labels: &LabelSet,
+        details: &LabelSet,
+        value: f64,
+    ) -> LabelSet {
+        let mut annotations = details.clone();
+        annotations.extend(
+            self.annotations
+                .iter()
+                .map(|(key, template)| (key.clone(), template.expand(labels, details, value))),
+        );
+        annotations
     }
 }
 

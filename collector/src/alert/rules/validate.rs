@@ -11,7 +11,7 @@ use super::kind::{FailedInARow, QueryKind, Regression, RuleKind, SqlQuery, Windo
 use super::levels::{levels, Comparison, Level};
 use super::metric::{self, WrittenMetric};
 use super::otlp_metric;
-use super::written::{Condition, Direction, WrittenRule};
+use super::written::{Condition, Direction, ErrorSource, WrittenRule};
 use super::Rule;
 use crate::alert::template::{is_label_name, Template};
 use crate::model::alert::Severity;
@@ -142,6 +142,7 @@ fn condition(
             });
             (RuleKind::Query(kind), Comparison::AtLeast, levels)
         }
+        Condition::Regression(r) if r.source.is_some() => regressed_errors(r, label_severity)?,
         Condition::Metric(m) => {
             let query = otlp_metric::check(m)?;
             let comparison = comparison_of(m.direction);
@@ -153,11 +154,18 @@ fn condition(
             )
         }
         Condition::Regression(r) => {
+            let (Some(kind), Some(window), Some(baseline)) = (r.metric, r.window, r.baseline)
+            else {
+                return Err(
+                    "a regression needs `metric`, `window` and `baseline` (or `source: groups` for error groups)"
+                        .into(),
+                );
+            };
             let watched = metric::check(WrittenMetric {
-                kind: r.metric,
+                kind,
                 attribute: r.attribute.as_deref(),
                 vital: r.vital.as_deref(),
-                window: r.window,
+                window,
                 filter: &r.filter,
                 group_by: &r.group_by,
             })?;
@@ -172,16 +180,49 @@ fn condition(
             if levels.iter().any(|l| l.threshold <= 0.0) {
                 return Err("a regression percent must be above 0".into());
             }
-            let kind = QueryKind::Regression(Regression {
-                watched,
-                baseline: r.baseline,
-            });
+            let kind = QueryKind::Regression(Regression { watched, baseline });
             (RuleKind::Query(kind), Comparison::AtLeast, levels)
         }
     })
 }
 
-/// The annotations parsed as templates, naming only labels the alert has.
+/// `type: regression, source: groups`: a regressed group fires at once, at
+/// the severity its labels name; nothing else is taken.
+fn regressed_errors(
+    r: &super::written::Regression,
+    label_severity: Option<Severity>,
+) -> Result<(RuleKind, Comparison, Vec<Level>), String> {
+    if r.source != Some(ErrorSource::Groups) {
+        return Err("a regression's source can only be `groups` (error groups)".into());
+    }
+    let metric_keys = r.metric.is_some()
+        || r.window.is_some()
+        || r.baseline.is_some()
+        || r.attribute.is_some()
+        || r.vital.is_some()
+        || !r.group_by.is_empty();
+    let level_keys = r.percent.is_some() || r.warning.is_some() || r.critical.is_some();
+    if metric_keys || level_keys {
+        return Err(
+            "`source: groups` takes no metric, window, baseline, group_by or levels: a regressed group fires at once"
+                .into(),
+        );
+    }
+    let severity = label_severity
+        .ok_or("a regression of error groups needs labels.severity (warning or critical)")?;
+    let levels = vec![Level {
+        severity,
+        threshold: 1.0,
+    }];
+    Ok((
+        RuleKind::Query(QueryKind::RegressedErrors),
+        Comparison::AtLeast,
+        levels,
+    ))
+}
+
+/// The annotations parsed as templates, naming only labels and details
+/// the alert has.
 fn annotations(
     written: &WrittenRule,
     kind: &RuleKind,
@@ -209,6 +250,17 @@ fn annotations(
                     ));
                 }
             }
+        }
+        let details = kind.series_details();
+        if let Some(detail) = template.details().find(|d| !details.contains(d)) {
+            return Err(format!(
+                "annotation {key}: no detail '{detail}' (known: {})",
+                if details.is_empty() {
+                    "none for this kind".to_owned()
+                } else {
+                    details.join(", ")
+                }
+            ));
         }
         annotations.insert(key.clone(), template);
     }

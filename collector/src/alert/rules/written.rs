@@ -109,16 +109,20 @@ pub(super) struct Consecutive {
     pub pipeline: Option<String>,
 }
 
+/// A metric worse than its baseline; or, with `source: groups`, an error
+/// group seen again in a new release after it was resolved (then without
+/// metric, window, baseline or levels).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct Regression {
-    pub metric: MetricKind,
+    pub source: Option<ErrorSource>,
+    pub metric: Option<MetricKind>,
     pub attribute: Option<String>,
     pub vital: Option<String>,
-    pub window: Millis,
+    pub window: Option<Millis>,
     #[serde(default)]
     pub filter: Filter,
-    pub baseline: Baseline,
+    pub baseline: Option<Baseline>,
     /// With `labels.severity`: one level. Otherwise `warning`/`critical`.
     pub percent: Option<f64>,
     pub warning: Option<f64>,
@@ -211,6 +215,9 @@ pub(super) enum Direction {
 pub enum ErrorSource {
     Rum,
     Spans,
+    /// The error groups of every layer (`error_groups`): browser errors
+    /// and backend exceptions.
+    Groups,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

@@ -41,6 +41,7 @@ pub(super) async fn observe(
         .map(|(labels, value)| Observation {
             rule: rule.name.clone(),
             labels,
+            details: LabelSet::new(),
             value: Some(value),
             example_trace_id: None,
         })

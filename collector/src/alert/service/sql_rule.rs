@@ -49,6 +49,7 @@ fn sql_row(rule: &Rule, row: Map<String, Value>) -> Observation {
         rule: rule.name.clone(),
         labels,
         value,
+        details: LabelSet::new(),
         example_trace_id,
     }
 }

@@ -213,6 +213,7 @@ impl Windows {
                     rule: spec.name.clone(),
                     labels: series.labels.clone(),
                     value: value(spec, &totals, merged),
+                    details: Default::default(),
                     example_trace_id: totals.example.map(|e| e.trace_id.to_string()),
                 });
                 true

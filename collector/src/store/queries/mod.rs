@@ -18,6 +18,7 @@ mod rule_metrics;
 mod rum_link;
 mod search;
 mod silences;
+mod sourcemaps;
 mod trace;
 mod vitals;
 
@@ -30,13 +31,14 @@ pub use alert_peers::LiveInstance;
 pub use alert_rules::NewError;
 pub use browser::BrowserTraceSpan;
 pub use builds::{FailureStreak, StoredBuild, STREAK_DEPTH};
-pub use errors::ErrorGroup;
+pub use errors::{ErrorGroup, GroupEvent, GroupFilter};
 pub use layers::Kpi;
 pub use logs::{words, LogFilter, StoredLog, MAX_WORDS};
 pub use metric_points::MetricSummary;
 pub use rule_metrics::RegressionPoint;
 pub use rum_link::{LinkedError, LinkedPageView, LinkedRum, LinkedVital, StartedTrace};
 pub use search::{TraceFilter, TraceSummary};
+pub use sourcemaps::{StoredPart, StoredRelease, StoredSourceMap};
 pub use trace::{StoredSpan, TraceBounds};
 pub use vitals::{Buckets, VitalGroup, VitalGrouping, VitalPoint, VitalSeries};
 

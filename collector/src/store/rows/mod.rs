@@ -9,6 +9,7 @@ mod alert_peers;
 mod alerts;
 mod attributes;
 mod build;
+mod errors;
 mod log;
 mod metric_points;
 mod rejected;
@@ -20,6 +21,7 @@ pub use alerts::{
     AlertEventRow, AlertEventTable, AlertStateTable, SavedState, SilenceTable, SilenceVersion,
 };
 pub use build::BuildTable;
+pub use errors::{frames_json, ErrorDecisionTable, ErrorEventTable, SourceMapTable};
 pub use log::LogTable;
 pub use metric_points::{
     ExponentialHistogramTable, GaugeTable, HistogramTable, SumTable, SummaryTable,

@@ -5,6 +5,7 @@
 use std::fmt::Write as _;
 
 use super::attributes::put_attributes;
+use super::errors::frames_json;
 use super::Table;
 use crate::model::rum::{PageContext, PageView, RumError, RumRecord, Vital};
 use crate::store::rowbinary::{put_datetime64_millis, put_f64, put_str, put_u32, put_varint};
@@ -112,6 +113,8 @@ impl Table for RumErrorTable {
         "`Stack.Function`",
         "`Stack.Line`",
         "`Stack.Column`",
+        "Frames",
+        "Symbolication",
     );
 
     fn encode(record: &RumRecord<RumError>, buf: &mut Vec<u8>) {
@@ -142,6 +145,8 @@ impl Table for RumErrorTable {
         for frame in &error.stack {
             put_u32(buf, frame.column);
         }
+        put_str(buf, frames_json(&error.frames).as_bytes());
+        put_str(buf, error.symbolication.as_bytes());
     }
 }
 
@@ -259,6 +264,11 @@ mod tests {
         put_varint(&mut tail, 2);
         put_u32(&mut tail, 2);
         put_u32(&mut tail, 4);
+        put_str(
+            &mut tail,
+            br#"[{"file":"/a.js","function":"f","line":1,"column":2,"in_app":true},{"file":"/b.js","line":3,"column":4,"in_app":true}]"#,
+        );
+        put_str(&mut tail, b"");
         assert!(buf.ends_with(&tail));
     }
 

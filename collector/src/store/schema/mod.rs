@@ -7,8 +7,8 @@
 //! catalog that tells whether they still have to run.
 //!
 //! Migrations add tables and columns (version 7: `builds`, CI/CD events;
-//! version 11: `otel_logs`; version 12: the five metric tables) or
-//! change table settings (version 10: how
+//! version 11: `otel_logs`; version 12: the five metric tables; 13 to 16:
+//! the error tables, `errors.rs`) or change table settings (version 10: how
 //! widely spans are merged);
 //! the one exception is version 5,
 //! which rebuilds `rum_vitals` under a new partition key and keeps every
@@ -18,6 +18,7 @@ mod alerts;
 mod builds;
 mod ddl;
 mod dedup;
+mod errors;
 mod logs;
 mod metrics;
 mod rum;
@@ -160,6 +161,26 @@ const MIGRATIONS: &[Migration] = &[
         version: 12,
         name: "metric_tables",
         steps: |options| Step::all(metrics::metric_tables(options)),
+    },
+    Migration {
+        version: 13,
+        name: "sourcemaps",
+        steps: |options| Step::all(errors::sourcemaps(options)),
+    },
+    Migration {
+        version: 14,
+        name: "error_events",
+        steps: |options| Step::all(errors::error_events(options)),
+    },
+    Migration {
+        version: 15,
+        name: "error_groups",
+        steps: errors::error_groups,
+    },
+    Migration {
+        version: 16,
+        name: "error_decisions",
+        steps: |options| Step::all(errors::error_decisions(options)),
     },
 ];
 

@@ -479,10 +479,16 @@ mod tests {
                 .clone()
         };
         check(RumVitalTable::NAME, &rebuilt, RumVitalTable::COLUMNS);
+        // Migration 14 adds the resolved frames (checked in `errors.rs`).
+        let version_3_columns: Vec<&str> = RumErrorTable::COLUMNS
+            .iter()
+            .copied()
+            .filter(|c| !super::super::errors::RUM_ERROR_COLUMNS_ADDED.contains(c))
+            .collect();
         check(
             RumErrorTable::NAME,
             &ddl_of(RumErrorTable::NAME),
-            RumErrorTable::COLUMNS,
+            &version_3_columns,
         );
         check(
             RumPageViewTable::NAME,

@@ -196,12 +196,13 @@ mod tests {
     fn cluster_tables_are_replicated_and_distributed_by_trace() {
         let statements = all_statements(&options(Some("prod")));
         // Every DDL statement runs on every host; copying rows (an INSERT
-        // through Distributed tables) runs once.
+        // through Distributed tables: version 5's vitals, version 15's
+        // error groups) runs once.
         let is_copy = |statement: &String| statement.lines().any(|l| l.starts_with("INSERT INTO"));
         for statement in statements.iter().filter(|s| !is_copy(s)) {
             assert!(statement.contains(" ON CLUSTER `prod`"), "{statement}");
         }
-        assert_eq!(statements.iter().filter(|s| is_copy(s)).count(), 1);
+        assert_eq!(statements.iter().filter(|s| is_copy(s)).count(), 2);
         let sql = statements.join("\n");
         assert!(sql.contains(
             "CREATE TABLE IF NOT EXISTS `jamscope`.`otel_traces_local` ON CLUSTER `prod`"

@@ -1,5 +1,6 @@
-// Jamscope web UI: the only interactions that need a request, silencing an alert for an hour and
-// expiring a silence, through the same /api/silences the CLI and scripts use; then the page reloads.
+// Jamscope web UI: the only interactions that need a request, silencing an alert for an hour,
+// expiring a silence (through the same /api/silences the CLI and scripts use) and resolving, ignoring
+// or reopening an error group (/api/errors/{fingerprint}/state); then the page reloads.
 'use strict';
 
 function say(text, bad) {
@@ -46,6 +47,10 @@ document.addEventListener('click', async (event) => {
     } else if (button.dataset.action === 'expire') {
       await send('DELETE', `/api/silences/${encodeURIComponent(button.dataset.silenceId || '')}`);
       say('Silence expired.');
+    } else if (button.dataset.action === 'error-state') {
+      const fingerprint = encodeURIComponent(button.dataset.fingerprint || '');
+      await send('POST', `/api/errors/${fingerprint}/state`, { state: button.dataset.state, by: 'web UI' });
+      say(`Marked ${button.dataset.state}.`);
     }
     location.reload();
   } catch (error) {

@@ -5,14 +5,19 @@
 //! The hash covers the error type, the message with its variable parts
 //! replaced by placeholders, and the top in-app frame's file path and
 //! function. Line and column are left out: they move with every deploy
-//! of a minified bundle although the code is the same.
+//! although the code is the same. Browser errors are hashed on their
+//! symbolicated frames when the release has source maps (the original
+//! file and function survive a minifier's renames), on the frames as sent
+//! otherwise; backend errors also hash their service (the scope), so one
+//! library raising in two services makes two groups.
 
 use std::fmt;
 use std::hash::Hasher as _;
 
 use twox_hash::XxHash64;
 
-use super::StackFrame;
+use super::super::rum::StackFrame;
+use super::Frame;
 
 /// A 64-bit XXH64 (seed 0) hash, shown as 16 lowercase hex digits. XXH64 is
 /// fixed by its specification, so fingerprints stay the same across
@@ -21,7 +26,25 @@ use super::StackFrame;
 pub struct Fingerprint(pub u64);
 
 impl Fingerprint {
+    /// A browser error's, from the frames it was sent with.
     pub fn of(error_type: &str, message: &str, stack: &[StackFrame]) -> Self {
+        let top = top_app_frame(stack).map(|f| (f.file.as_str(), f.function.as_str()));
+        Self::hash("", error_type, message, top)
+    }
+
+    /// An error's from resolved frames (symbolicated, or parsed from a
+    /// backend's stack trace), whose `in_app` says which are the app's own.
+    /// `scope` is "" for browser errors (so a stack without source maps
+    /// hashes as [`Fingerprint::of`] does) and the service for the others.
+    pub fn of_frames(scope: &str, error_type: &str, message: &str, frames: &[Frame]) -> Self {
+        let top = frames
+            .iter()
+            .find(|frame| frame.in_app)
+            .map(|f| (f.file.as_str(), f.function.as_str()));
+        Self::hash(scope, error_type, message, top)
+    }
+
+    fn hash(scope: &str, error_type: &str, message: &str, top: Option<(&str, &str)>) -> Self {
         let mut hasher = XxHash64::with_seed(0);
         let mut field = |text: &str| {
             hasher.write(text.as_bytes());
@@ -29,16 +52,28 @@ impl Fingerprint {
             // ("a", "bc") hash differently.
             hasher.write_u8(0xff);
         };
+        // Browser fingerprints stored before scopes existed stay the same.
+        if !scope.is_empty() {
+            field(scope);
+        }
         field(error_type);
         field(&normalize_message(error_type, message));
-        match top_app_frame(stack) {
-            Some(frame) => {
-                field(&normalize_file(&frame.file));
-                field(normalize_function(&frame.function));
+        match top {
+            Some((file, function)) => {
+                field(&normalize_file(file));
+                field(normalize_function(function));
             }
             None => field(""),
         }
         Fingerprint(hasher.finish())
+    }
+
+    /// The 16 hex digits back into a fingerprint.
+    pub fn parse(text: &str) -> Option<Self> {
+        (text.len() == 16)
+            .then(|| u64::from_str_radix(text, 16).ok())
+            .flatten()
+            .map(Fingerprint)
     }
 }
 
@@ -51,6 +86,12 @@ impl fmt::Display for Fingerprint {
 /// The innermost frame of the page's own code: frames without a file, of
 /// browser extensions or of native code say nothing about the app.
 fn top_app_frame(stack: &[StackFrame]) -> Option<&StackFrame> {
+    stack.iter().find(|frame| is_page_code(&frame.file))
+}
+
+/// Whether a browser frame's file is the page's own code (as sent, before
+/// symbolication): not an extension's, not native, not anonymous.
+pub fn is_page_code(file: &str) -> bool {
     const FOREIGN: &[&str] = &[
         "chrome-extension:",
         "moz-extension:",
@@ -61,9 +102,7 @@ fn top_app_frame(stack: &[StackFrame]) -> Option<&StackFrame> {
         "native",
         "[native code]",
     ];
-    stack.iter().find(|frame| {
-        !frame.file.is_empty() && !FOREIGN.iter().any(|prefix| frame.file.starts_with(prefix))
-    })
+    !file.is_empty() && !FOREIGN.iter().any(|prefix| file.starts_with(prefix))
 }
 
 /// The message with numbers, hex ids, quoted strings and URLs replaced, and
@@ -185,7 +224,7 @@ fn quoted_end(chars: &[char], start: usize) -> Option<usize> {
 /// The file's path alone: no scheme, host, query or fragment (a CDN and the
 /// origin serve the same code), with build hashes in names replaced (each
 /// deploy renames `app.3f9a2c1b.js`).
-fn normalize_file(file: &str) -> String {
+pub(crate) fn normalize_file(file: &str) -> String {
     let without_host = match file.find("://") {
         Some(scheme_end) => {
             let rest = &file[scheme_end + 3..];

@@ -17,9 +17,23 @@ const CONTEXT_LINE_CHARS: usize = 200;
 pub struct ParsedMap {
     map: SourceMap,
     /// The minified source, which names a frame's original function.
-    bundle: Option<SourceView>,
+    bundle: Option<Bundle>,
     bytes: usize,
 }
+
+/// The minified bundle, and which of its lines are ASCII only: there a
+/// token's column (UTF-16 units) is its byte offset, so the identifier at a
+/// token is found without walking its line from the start. A minified
+/// bundle is often one line of hundreds of KB; `SourceView`'s own function
+/// name lookup walks that line for every frame (about 1 ms a frame).
+struct Bundle {
+    view: SourceView,
+    ascii_lines: Vec<bool>,
+}
+
+/// How far back from a frame's token the `function` keyword and name are
+/// looked for, as `SourceView::get_original_function_name` does.
+const NAME_SEARCH_TOKENS: usize = 128;
 
 /// Why a map cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -45,8 +59,8 @@ impl ParsedMap {
         if map.get_token_count() == 0 {
             return Err(MapError("the map has no mappings".into()));
         }
-        let bundle = (!bundle.is_empty()).then(|| SourceView::from_string(bundle));
-        let bytes = estimated_bytes(&map, bundle.as_ref());
+        let bundle = (!bundle.is_empty()).then(|| Bundle::new(bundle));
+        let bytes = estimated_bytes(&map, bundle.as_ref().map(|bundle| &bundle.view));
         Ok(ParsedMap { map, bundle, bytes })
     }
 
@@ -96,7 +110,7 @@ impl ParsedMap {
         let name = minified.rsplit('.').next().unwrap_or(minified);
         self.bundle
             .as_ref()
-            .and_then(|bundle| bundle.get_original_function_name(token, name))
+            .and_then(|bundle| bundle.original_function_name(&self.map, token, name))
             .unwrap_or(minified)
             .to_owned()
     }
@@ -114,6 +128,85 @@ impl ParsedMap {
             .collect();
         (!lines.is_empty()).then_some(SourceContext { first_line, lines })
     }
+}
+
+impl Bundle {
+    fn new(source: String) -> Bundle {
+        let view = SourceView::from_string(source);
+        // Lines as the view splits them (it knows `\r`, `\n` and `\r\n`).
+        let lines = u32::try_from(view.line_count()).unwrap_or(u32::MAX);
+        let ascii_lines = (0..lines)
+            .map(|line| view.get_line(line).is_some_and(str::is_ascii))
+            .collect();
+        Bundle { view, ascii_lines }
+    }
+
+    /// The name the map gives the function `token` is in, found as
+    /// `SourceView::get_original_function_name` finds it: among the
+    /// `NAME_SEARCH_TOKENS` tokens up to `token`, the nearest whose
+    /// identifier is `minified` right after a token reading `function`.
+    /// On ASCII lines without walking the line; elsewhere by the crate.
+    fn original_function_name<'map>(
+        &self,
+        map: &'map SourceMap,
+        token: Token<'map>,
+        minified: &str,
+    ) -> Option<&'map str> {
+        let last = token_index(map, token)?;
+        let first = last.saturating_sub(NAME_SEARCH_TOKENS - 1);
+        let tokens: Vec<Token<'map>> = (first..=last).filter_map(|i| map.get_token(i)).collect();
+        if !tokens.iter().all(|t| self.is_ascii_line(t.get_dst_line())) {
+            return self.view.get_original_function_name(token, minified);
+        }
+        if identifier_at(minified) != Some(minified) {
+            return None;
+        }
+        let identifiers: Vec<Option<&str>> = tokens.iter().map(|t| self.identifier_of(t)).collect();
+        // Newest first: a token named `minified`, the token before it `function`.
+        (1..tokens.len())
+            .rev()
+            .find(|&i| identifiers[i] == Some(minified) && identifiers[i - 1] == Some("function"))
+            .and_then(|i| tokens[i].get_name())
+    }
+
+    fn is_ascii_line(&self, line: u32) -> bool {
+        self.ascii_lines
+            .get(line as usize)
+            .copied()
+            .unwrap_or(false)
+    }
+
+    /// The identifier at `token` in the bundle (on an ASCII line).
+    fn identifier_of(&self, token: &Token<'_>) -> Option<&str> {
+        let line = self.view.get_line(token.get_dst_line())?;
+        identifier_at(line.get(token.get_dst_col() as usize..)?)
+    }
+}
+
+/// The index of `token` among the map's tokens (sorted by their place in
+/// the bundle): the last one at its place, as `lookup_token` finds it.
+fn token_index(map: &SourceMap, token: Token<'_>) -> Option<usize> {
+    let place = (token.get_dst_line(), token.get_dst_col());
+    let (mut low, mut high) = (0, map.get_token_count() as usize);
+    while low < high {
+        let middle = low + (high - low) / 2;
+        let at = map.get_token(middle)?;
+        if (at.get_dst_line(), at.get_dst_col()) <= place {
+            low = middle + 1;
+        } else {
+            high = middle;
+        }
+    }
+    low.checked_sub(1)
+}
+
+/// The ASCII JavaScript identifier `text` starts with, after whitespace.
+fn identifier_at(text: &str) -> Option<&str> {
+    let text = text.trim_start();
+    let is_part = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b == b'$';
+    let end = text.bytes().position(|b| !is_part(b)).unwrap_or(text.len());
+    let starts_well = text.bytes().next().is_some_and(|b| !b.is_ascii_digit());
+    (end > 0 && starts_well).then(|| &text[..end])
 }
 
 /// A map's source as people know the file: without the bundler's scheme
@@ -190,6 +283,77 @@ pub(super) mod tests {
         // Column 57 is the call `r(1)` inside `n`.
         let caller = map.resolve(&raw("HTMLButtonElement.n", 57)).unwrap();
         assert_eq!((caller.line, caller.function.as_str()), (7, "submitOrder"));
+    }
+
+    /// A bundle of 300 functions on one ASCII line, then a line with a
+    /// non-ASCII string (where columns are not byte offsets), and its map.
+    fn generated_bundle() -> (String, SourceMap) {
+        let mut bundle = String::new();
+        let mut builder = sourcemap::SourceMapBuilder::new(Some("app.js"));
+        let src = builder.add_source("src/a.ts");
+        for i in 0..300u32 {
+            let col = u32::try_from(bundle.len()).expect("small");
+            let minified = format!("f{i}");
+            bundle.push_str(&format!("function {minified}(e){{return e.x+{i}}}"));
+            let name = builder.add_name(&format!("original{i}"));
+            let body = col + 9 + u32::try_from(minified.len()).expect("small") + 4;
+            builder.add_raw(0, col, i, 0, Some(src), None, false);
+            builder.add_raw(0, col + 9, i, 9, Some(src), Some(name), false);
+            builder.add_raw(0, body, i, 20, Some(src), None, false);
+        }
+        bundle.push_str("\nconst s=\"€\";function g(e){return e}");
+        let name = builder.add_name("originalG");
+        for (col, src_col, name) in [
+            (0, 0, None),
+            (12, 2, None),
+            (21, 11, Some(name)),
+            (23, 15, None),
+        ] {
+            builder.add_raw(1, col, 300, src_col, Some(src), name, false);
+        }
+        (bundle, builder.into_sourcemap())
+    }
+
+    #[test]
+    fn function_names_are_found_as_the_crate_finds_them() {
+        let (bundle, map) = generated_bundle();
+        let parsed = Bundle::new(bundle);
+        for index in 0..map.get_token_count() as usize {
+            let token = map.get_token(index).expect("a token");
+            for name in [
+                "f0",
+                "f150",
+                "f299",
+                "g",
+                "e",
+                "function",
+                "€",
+                "not_there",
+                " f1",
+            ] {
+                assert_eq!(
+                    parsed.original_function_name(&map, token, name),
+                    parsed.view.get_original_function_name(token, name),
+                    "token {index}, name {name:?}"
+                );
+            }
+        }
+        let body_of = |line, col| map.lookup_token(line, col).expect("a token");
+        let f150 = parsed
+            .view
+            .get_line(0)
+            .expect("line")
+            .find("function f150(")
+            .expect("f150");
+        let f150 = u32::try_from(f150).expect("small") + 18;
+        assert_eq!(
+            parsed.original_function_name(&map, body_of(0, f150), "f150"),
+            Some("original150")
+        );
+        assert_eq!(
+            parsed.original_function_name(&map, body_of(1, 23), "g"),
+            Some("originalG")
+        );
     }
 
     #[test]

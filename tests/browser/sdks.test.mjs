@@ -76,8 +76,9 @@ async function runPage(name) {
   return { page, result, failures };
 }
 
-test('the OpenTelemetry web SDK exports its spans through CORS; they land as the browser layer', async () => {
-  const { page, result: traceIds, failures } = await runPage('otel-web');
+test('the OpenTelemetry web SDK exports its spans and a web-vital event through CORS; they land as the browser layer and in rum_vitals', async () => {
+  const { page, result, failures } = await runPage('otel-web');
+  const { traceIds, vital } = result;
   assert.ok(traceIds.length >= 1, 'the page made spans');
   const spans = await waitFor('the page spans', async () => {
     const all = [];
@@ -90,6 +91,18 @@ test('the OpenTelemetry web SDK exports its spans through CORS; they land as the
   });
   console.log('OpenTelemetry web spans:', JSON.stringify(spans.map((s) => [s.service, s.layer, s.name])));
   assert.ok(spans.every((s) => s.layer == 'browser' && s.service == 'shop-otel-web'), 'a page claiming the gateway is the browser');
+  assert.deepEqual(failures.filter((f) => f.includes(collector.http)), [], 'no export failed');
+  // The `browser.web_vital` event is a Web Vital of the page, stored where rum.js's vitals are.
+  const vitals = await waitFor('the web-vital event as a vital', async () => {
+    const { body } = await api('/api/vitals?window=1h&group_by=page');
+    const ttfb = (body.vitals ?? []).filter((v) => v.group.includes('otel-web') && v.metric == 'TTFB');
+    return { done: ttfb.length > 0, value: { body, ttfb } };
+  });
+  console.log('the web-vital event as stored:', JSON.stringify(vitals.ttfb), 'sent', JSON.stringify(vital));
+  assert.equal(vitals.ttfb[0].count, 1, 'one TTFB from the page');
+  assert.ok(Math.abs(vitals.ttfb[0].p75 - vital.value) < 1, `p75 ${vitals.ttfb[0].p75} is the value sent, ${vital.value}`);
+  const { body: pageLogs } = await api('/api/logs?service=shop-otel-web&window=1h');
+  assert.ok(!JSON.stringify(pageLogs).includes('browser.web_vital'), 'the event is a vital, not a log record');
   assert.deepEqual(failures.filter((f) => f.includes(collector.http)), [], 'no export failed');
   await page.close();
 });

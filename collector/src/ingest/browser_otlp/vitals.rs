@@ -11,7 +11,7 @@
 //! `url.full` from the record or its resource. One export comes from one
 //! page.
 
-use crate::ingest::rum::decode::{cap, Decoded, WireVital};
+use crate::ingest::rum::decode::{cap, url_path, Decoded, WireVital};
 use crate::model::rum::PageInfo;
 use crate::model::{AttributeValue, LogRecord};
 
@@ -90,12 +90,14 @@ fn wire_vital(record: &LogRecord) -> WireVital {
 }
 
 fn page_of(record: &LogRecord) -> PageInfo {
+    let url = text(record, "url.full").unwrap_or_default();
     PageInfo {
         app: cap(record.service_name().to_owned()),
         release: text(record, "service.version").unwrap_or_default(),
         environment: text(record, "deployment.environment.name").unwrap_or_default(),
         session_id: text(record, "session.id").unwrap_or_default(),
-        url: text(record, "url.full").unwrap_or_default(),
+        path: url_path(&url),
+        url,
         ..PageInfo::default()
     }
 }

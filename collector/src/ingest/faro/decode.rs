@@ -22,7 +22,9 @@ use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use crate::clock::parse_rfc3339_millis;
-use crate::ingest::rum::decode::{text, Decoded, Refusal, WireError, WireFrame, WireVital};
+use crate::ingest::rum::decode::{
+    text, url_path, Decoded, Refusal, WireError, WireFrame, WireVital,
+};
 use crate::ingest::IngestError;
 use crate::model::rum::{MetricName, PageInfo};
 use crate::telemetry::outcome::{RejectReason, Signal};
@@ -207,9 +209,7 @@ pub(super) fn page(meta: &Meta) -> PageInfo {
         environment: from_app(|app| app.environment.clone()),
         session_id: text(meta.session.as_ref().and_then(|s| s.id.clone())),
         page_view_id: text(meta.page.as_ref().and_then(|page| page.id.clone())),
-        path: url::Url::parse(&url)
-            .map(|parsed| parsed.path().to_owned())
-            .unwrap_or_default(),
+        path: url_path(&url),
         url,
         ..PageInfo::default()
     }

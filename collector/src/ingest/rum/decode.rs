@@ -506,6 +506,14 @@ pub(crate) fn text(value: Option<String>) -> String {
     cap(value.unwrap_or_default())
 }
 
+/// The path of a page's URL (`/products/7`), what vitals are grouped by;
+/// empty when the text is not a URL. For SDKs that send only the URL.
+pub(crate) fn url_path(url: &str) -> String {
+    url::Url::parse(url)
+        .map(|parsed| parsed.path().to_owned())
+        .unwrap_or_default()
+}
+
 /// Cuts a string to [`MAX_STRING_BYTES`] at a character boundary.
 pub(crate) fn cap(mut value: String) -> String {
     if value.len() > MAX_STRING_BYTES {

@@ -255,16 +255,24 @@ async fn backend_exceptions_group_per_bug_and_a_resolved_one_regresses_in_a_new_
 }
 
 /// The firing alerts of rule `name` every webhook so far carried.
+/// The firing alerts of rule `name`, each once: a notification carries
+/// every alert of its group, so one that fired before is sent again when
+/// another joins the group; the same labels and start are the same firing.
 fn alerts_named(webhook: &Recorder, name: &str) -> Vec<Value> {
-    (0..webhook.accepted().len())
-        .flat_map(|i| {
-            webhook.json(i)["alerts"]
-                .as_array()
-                .cloned()
-                .unwrap_or_default()
-        })
-        .filter(|alert| alert["labels"]["alertname"] == name && alert["status"] == "firing")
-        .collect()
+    let mut alerts: Vec<Value> = Vec::new();
+    let sent = (0..webhook.accepted().len()).flat_map(|i| {
+        webhook.json(i)["alerts"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    });
+    for alert in sent.filter(|a| a["labels"]["alertname"] == name && a["status"] == "firing") {
+        let same = |a: &Value| a["labels"] == alert["labels"] && a["startsAt"] == alert["startsAt"];
+        if !alerts.iter().any(same) {
+            alerts.push(alert);
+        }
+    }
+    alerts
 }
 
 /// Waits for `count` firing alerts of rule `name`.
